@@ -1,0 +1,55 @@
+# Quick start: `make demo`, then `make test`. Everything runs from .venv, made here.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export FORECAST_DATA_DIR ?= $(CURDIR)/data
+
+# The demo: two semiannual windows trained, and ten months of daily forecasts backfilled, per commodity.
+DEMO_COMMODITIES ?= Coffee Sugar
+DEMO_WINDOWS ?= 2025-01-01...2025-07-01
+DEMO_DAYS ?= 2025-01-01...2025-10-31
+MODELS := trained_models/naive,trained_models/xgboost,trained_models/sarimax_auto_weather
+FORECASTS := forecasts/naive,forecasts/xgboost,forecasts/sarimax_auto_weather,actuals
+MATERIALIZE := $(BIN)/dagster asset materialize -m forecast_assets.definitions
+
+.PHONY: setup demo test bench ui clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv
+	$(BIN)/python -m uv pip install -q --python $(BIN)/python -c constraints.txt -e '.[databricks,dev]'
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+setup: $(STAMP)
+	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+demo: setup
+	@start=$$(date +%s); \
+	$(BIN)/forecast-assets load-sample && \
+	for c in $(DEMO_COMMODITIES); do \
+	  w0=$${DEMO_WINDOWS%%...*}; w1=$${DEMO_WINDOWS##*...}; d0=$${DEMO_DAYS%%...*}; d1=$${DEMO_DAYS##*...}; \
+	  echo "== training every model for $$c, windows $$w0 to $$w1"; \
+	  $(MATERIALIZE) --select '$(MODELS)' --partition-range "$$c|$$w0...$$c|$$w1" > $(FORECAST_DATA_DIR)/demo-train-$$c.log 2>&1 \
+	    || { tail -30 $(FORECAST_DATA_DIR)/demo-train-$$c.log; exit 1; }; \
+	  echo "== forecasting every day from $$d0 to $$d1 for $$c"; \
+	  $(MATERIALIZE) --select '$(FORECASTS)' --partition-range "$$c|$$d0...$$c|$$d1" > $(FORECAST_DATA_DIR)/demo-forecast-$$c.log 2>&1 \
+	    || { tail -30 $(FORECAST_DATA_DIR)/demo-forecast-$$c.log; exit 1; }; \
+	done && \
+	$(BIN)/forecast-assets summary && \
+	echo "demo done in $$(( $$(date +%s) - start )) s; run logs in $(FORECAST_DATA_DIR)/demo-*.log; UI: make ui"
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python bench/backfill.py
+
+ui: setup
+	$(BIN)/dagster dev -m forecast_assets.definitions -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf $(VENV) data .dagster_home

@@ -1,0 +1,47 @@
+"""Where fitted models of 1 MB or more live: files named by fitted_model_s3_path.
+
+The embedded default keeps them in a local folder (FORECAST_ARTIFACT_DIR);
+files are written to a temporary name and renamed, so a crash never leaves a
+half-written model behind a path that a row points to.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+INLINE_LIMIT = 1_000_000  # bytes; contracts.md: JSON inline below 1 MB
+
+
+class ArtifactError(RuntimeError):
+    pass
+
+
+def artifact_path(root: Path, version: str, commodity: str, model_name: str, window_start) -> Path:
+    return Path(root) / version / commodity / model_name / f"{window_start}.json"
+
+
+def write_text(path: Path, text: str) -> str:
+    path = Path(path).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return str(path)
+
+
+def read_text(uri: str) -> str:
+    if uri.startswith("file://"):
+        uri = uri[len("file://"):]
+    if "://" in uri or uri.startswith("dbfs:"):
+        raise ArtifactError(f"model artifact {uri!r} is not on a local path; this backend reads local files only")
+    try:
+        return Path(uri).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ArtifactError(f"model artifact {uri!r} named in trained_models does not exist") from None

@@ -1,0 +1,117 @@
+"""`forecast-assets`: set up the tables, load data, and print what is stored.
+
+    forecast-assets init                 create the catalog's tables (idempotent)
+    forecast-assets load-sample          write the synthetic Coffee and Sugar sample into unified_data
+    forecast-assets import PATH          load your own daily history (CSV or Parquet), all or nothing
+    forecast-assets summary              what the tables hold
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from forecast_assets.config import ConfigError, Settings
+from forecast_assets.storage.base import StorageError
+from forecast_assets.storage.duckdb_store import DuckDBStore
+from forecast_assets.storage.schema import qualified
+
+
+def _store(settings: Settings) -> DuckDBStore:
+    store = DuckDBStore(settings.duckdb_path)
+    store.ensure_schema()
+    return store
+
+
+def cmd_init(settings: Settings, args) -> int:
+    _store(settings)
+    print(f"tables ready in {settings.duckdb_path}")
+    return 0
+
+
+def cmd_load_sample(settings: Settings, args) -> int:
+    from forecast_assets.core.importer import validate_unified
+    from forecast_assets.core.sample import make_sample
+
+    end = date.fromisoformat(args.end) if args.end else None
+    df = make_sample(end=end, commodities=tuple(args.commodities.split(",")) if args.commodities
+                     else settings.commodities)
+    validate_unified(df)
+    n = _store(settings).replace_unified(df)
+    print(f"wrote {n:,} rows of SYNTHETIC sample data ({', '.join(sorted(df['commodity'].unique()))}, "
+          f"{df['date'].min():%Y-%m-%d} to {df['date'].max():%Y-%m-%d}) to {qualified('unified_data')} "
+          f"in {settings.duckdb_path}")
+    return 0
+
+
+def cmd_import(settings: Settings, args) -> int:
+    from forecast_assets.core.importer import ImportValidationError, prepare_unified, read_table
+
+    try:
+        df, notes = prepare_unified(read_table(args.path), source=str(args.path))
+    except ImportValidationError as exc:
+        print(f"import rejected, nothing written: {exc}", file=sys.stderr)
+        return 2
+    n = _store(settings).replace_unified(df)
+    for note in notes:
+        print(f"note: {note}")
+    commodities = sorted(df["commodity"].unique())
+    print(f"imported {n:,} rows for {', '.join(commodities)} into {qualified('unified_data')}")
+    missing = [c for c in commodities if c not in settings.commodities]
+    if missing:
+        print(f"to forecast them, add them to FORECAST_COMMODITIES (now {','.join(settings.commodities)}), "
+              f"e.g. FORECAST_COMMODITIES={','.join(dict.fromkeys([*settings.commodities, *missing]))}")
+    return 0
+
+
+def cmd_summary(settings: Settings, args) -> int:
+    store = _store(settings)
+    print(f"database: {settings.duckdb_path.resolve()}")
+    print(f"model artifacts: {settings.artifact_dir.resolve()}\n")
+    print(f"{qualified('unified_data')}:")
+    print(store.unified_summary().to_string(index=False), "\n")
+    tm = store.query(
+        f"SELECT commodity, model_name, model_version, COUNT(*) AS windows, MIN(window_start) AS first_window, "
+        f"MAX(window_start) AS last_window, SUM(CASE WHEN fitted_model_s3_path IS NULL THEN 0 ELSE 1 END) "
+        f"AS in_artifact_files FROM {qualified('trained_models')} GROUP BY ALL ORDER BY ALL")
+    print(f"{qualified('trained_models')}:\n{tm.to_string(index=False) if len(tm) else '(empty)'}\n")
+    fc = store.query(
+        f"SELECT p.commodity, p.model_name, p.model_version, COUNT(DISTINCT p.forecast_start_date) AS days, "
+        f"MIN(p.forecast_start_date) AS first_day, MAX(p.forecast_start_date) AS last_day, "
+        f"COUNT(*) AS point_rows, SUM(CASE WHEN p.has_data_leakage THEN 1 ELSE 0 END) AS leakage_rows "
+        f"FROM {qualified('point_forecasts')} p GROUP BY ALL ORDER BY ALL")
+    dist = store.query(
+        f"SELECT commodity, model_name, model_version, COUNT(*) AS distribution_rows, "
+        f"SUM(CASE WHEN is_actuals THEN 1 ELSE 0 END) AS actuals_rows FROM {qualified('distributions')} "
+        f"GROUP BY ALL ORDER BY ALL")
+    if len(fc):
+        fc = fc.merge(dist, on=["commodity", "model_name", "model_version"], how="left")
+    print(f"{qualified('distributions')} / {qualified('point_forecasts')}:")
+    print(fc.to_string(index=False) if len(fc) else "(empty)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="forecast-assets", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init", help="create the tables").set_defaults(fn=cmd_init)
+    p = sub.add_parser("load-sample", help="write the synthetic sample into unified_data")
+    p.add_argument("--end", help="last day (YYYY-MM-DD); default yesterday")
+    p.add_argument("--commodities", help="comma-separated; default FORECAST_COMMODITIES")
+    p.set_defaults(fn=cmd_load_sample)
+    p = sub.add_parser("import", help="load a CSV or Parquet daily history into unified_data")
+    p.add_argument("path")
+    p.set_defaults(fn=cmd_import)
+    sub.add_parser("summary", help="print what the tables hold").set_defaults(fn=cmd_summary)
+    args = parser.parse_args(argv)
+    try:
+        return args.fn(Settings.from_env(), args)
+    except (ConfigError, StorageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

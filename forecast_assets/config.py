@@ -1,0 +1,104 @@
+"""Settings from the environment (FORECAST_*), with defaults that work on a fresh machine."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+# Names that end up in SQL (as values, never identifiers) and in partition keys:
+# letters, digits, space, dot, dash, underscore. Partition keys may not hold '|' or ','.
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
+_VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+
+DEFAULT_COMMODITIES = ("Coffee", "Sugar")
+DEFAULT_START_DATE = date(2018, 1, 1)
+
+
+class ConfigError(ValueError):
+    """A FORECAST_* setting is malformed."""
+
+
+def check_name(value: str, what: str = "commodity") -> str:
+    if not isinstance(value, str) or not _NAME_RE.match(value):
+        raise ConfigError(
+            f"{what} name {value!r} is not allowed: use 1-64 letters, digits, spaces, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def _commodities(raw: str | None) -> tuple[str, ...]:
+    if raw is None or not raw.strip():
+        return DEFAULT_COMMODITIES
+    names = tuple(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
+    if not names:
+        raise ConfigError(f"FORECAST_COMMODITIES={raw!r} names no commodity")
+    for n in names:
+        check_name(n)
+    return names
+
+
+def _date(raw: str | None, default: date, var: str) -> date:
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{var}={raw!r} is not a date in YYYY-MM-DD form") from exc
+
+
+def _int(raw: str | None, default: int, var: str, lo: int, hi: int) -> int:
+    if raw is None or not raw.strip():
+        return default
+    try:
+        v = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{var}={raw!r} is not an integer") from exc
+    if not lo <= v <= hi:
+        raise ConfigError(f"{var}={v} is outside {lo}..{hi}")
+    return v
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "local"
+    duckdb_path: Path = Path("data/forecast.duckdb")
+    artifact_dir: Path = Path("data/artifacts")
+    plot_dir: Path = Path("data/plots")
+    commodities: tuple[str, ...] = DEFAULT_COMMODITIES
+    start_date: date = DEFAULT_START_DATE
+    model_version: str = "v1.0"
+    n_paths: int = 2000
+    horizon: int = 14
+    seed: int = 20180101
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None) -> "Settings":
+        e = os.environ if environ is None else environ
+        env = (e.get("FORECAST_ENV") or "local").strip().lower()
+        if env not in ("local", "databricks"):
+            raise ConfigError(f"FORECAST_ENV={env!r}: use 'local' or 'databricks'")
+        version = (e.get("FORECAST_MODEL_VERSION") or "v1.0").strip()
+        if not _VERSION_RE.match(version):
+            raise ConfigError(f"FORECAST_MODEL_VERSION={version!r} is not a valid version label (like v1.0)")
+        data_dir = Path(e.get("FORECAST_DATA_DIR") or "data")
+        return cls(
+            env=env,
+            duckdb_path=Path(e.get("FORECAST_DUCKDB_PATH") or data_dir / "forecast.duckdb"),
+            artifact_dir=Path(e.get("FORECAST_ARTIFACT_DIR") or data_dir / "artifacts"),
+            plot_dir=Path(e.get("FORECAST_PLOT_DIR") or data_dir / "plots"),
+            commodities=_commodities(e.get("FORECAST_COMMODITIES")),
+            start_date=_date(e.get("FORECAST_START_DATE"), DEFAULT_START_DATE, "FORECAST_START_DATE"),
+            model_version=version,
+            n_paths=_int(e.get("FORECAST_N_PATHS"), 2000, "FORECAST_N_PATHS", 10, 100_000),
+            horizon=14,
+            seed=_int(e.get("FORECAST_SEED"), 20180101, "FORECAST_SEED", 0, 2**31 - 1),
+        )
+
+
+def settings() -> Settings:
+    return Settings.from_env()

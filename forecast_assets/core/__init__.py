@@ -1,0 +1,1 @@
+"""The forecasting core: data preparation, models, path simulation, scoring. No Dagster here."""

@@ -1,0 +1,86 @@
+"""Fitted models as JSON data: an envelope every model shares, validated on every load.
+
+No pickle: a stored model is data that a schema checks before any code uses
+it, so a corrupted or tampered row fails loudly instead of running.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import jsonschema
+
+from forecast_assets.core.models import REGISTRY, ModelError
+
+FORMAT = "forecast-assets/fitted-model"
+FORMAT_VERSION = 1
+
+ENVELOPE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["format", "format_version", "model_name", "commodity", "training_start_date",
+                 "training_cutoff_date", "n_train_rows", "params"],
+    "additionalProperties": False,
+    "properties": {
+        "format": {"const": FORMAT},
+        "format_version": {"const": FORMAT_VERSION},
+        "model_name": {"type": "string", "enum": sorted(REGISTRY)},
+        "commodity": {"type": "string"},
+        "training_start_date": {"type": "string", "format": "date"},
+        "training_cutoff_date": {"type": "string", "format": "date"},
+        "n_train_rows": {"type": "integer", "minimum": 1},
+        "params": {"type": "object"},
+    },
+}
+
+
+class FittedModelError(ModelError):
+    """A stored model is not valid JSON of the expected shape."""
+
+
+def envelope(model_name: str, commodity: str, training_start, training_cutoff, n_rows: int, params: dict) -> dict:
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "model_name": model_name,
+        "commodity": commodity,
+        "training_start_date": str(training_start),
+        "training_cutoff_date": str(training_cutoff),
+        "n_train_rows": int(n_rows),
+        "params": params,
+    }
+
+
+def dumps(doc: dict) -> str:
+    # allow_nan=False: NaN/inf are not JSON; a model that produced one is broken.
+    return json.dumps(doc, allow_nan=False, separators=(",", ":"))
+
+
+def fingerprint(text: str) -> str:
+    """Identity of a trained model: forecasts record it to know which model made them."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _reject_constant(name: str):
+    raise FittedModelError(f"fitted model JSON holds {name}, which is not a number")
+
+
+def loads(text: str) -> dict:
+    """Parse and validate a stored model: envelope first, then the model's own params schema."""
+    try:
+        doc = json.loads(text, parse_constant=_reject_constant)
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise FittedModelError(f"fitted model is not valid JSON: {exc}") from exc
+    _validate(doc, ENVELOPE_SCHEMA, "")
+    _validate(doc["params"], REGISTRY[doc["model_name"]].params_schema, "params")
+    return doc
+
+
+def _validate(doc, schema: dict, prefix: str) -> None:
+    try:
+        jsonschema.validate(doc, schema)
+    except jsonschema.ValidationError as exc:
+        where = "/".join([prefix, *(str(p) for p in exc.absolute_path)]).strip("/") or "(top)"
+        raise FittedModelError(f"fitted model fails its schema at {where}: {exc.message}") from exc
+

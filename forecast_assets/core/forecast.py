@@ -1,0 +1,161 @@
+"""Train once, infer many: the two operations the Dagster assets call.
+
+train(): fit a model on everything strictly before a window's start.
+forecast(): for many forecast days at once, move the fixed-parameter model's
+state to each day's cutoff (the last trading day before the day) and simulate
+paths. Both are pure: data in, arrays and JSON out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from forecast_assets.core import fitted
+from forecast_assets.core.calendar import HORIZON, step_dates, weekday_gap
+from forecast_assets.core.data import cutoff_positions
+from forecast_assets.core.models import ModelError, get_model
+from forecast_assets.core.paths import summarize, take_steps
+
+# A cutoff more than this many weekdays before the forecast start means the
+# input feed is stale: the day is marked failed rather than quietly forecast.
+MAX_GAP = 6
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    doc: dict
+    text: str
+
+    @property
+    def model_name(self) -> str:
+        return self.doc["model_name"]
+
+    @property
+    def training_cutoff_date(self) -> date:
+        return date.fromisoformat(self.doc["training_cutoff_date"])
+
+    @property
+    def training_start_date(self) -> date:
+        return date.fromisoformat(self.doc["training_start_date"])
+
+    @property
+    def fingerprint(self) -> str:
+        return fitted.fingerprint(self.text)
+
+    @classmethod
+    def from_json(cls, text: str) -> "TrainedModel":
+        return cls(doc=fitted.loads(text), text=text)
+
+
+def train(model_name: str, commodity: str, daily: pd.DataFrame, window_start: date) -> TrainedModel:
+    """Fit on trading days strictly before `window_start`; never a day of the window itself."""
+    data = daily[daily.index < pd.Timestamp(window_start)]
+    if len(data) < 2:
+        raise ModelError(f"{commodity}: no training data before {window_start} for {model_name}")
+    params = get_model(model_name).fit(data)
+    doc = fitted.envelope(model_name, commodity, data.index[0].date(), data.index[-1].date(), len(data), params)
+    text = fitted.dumps(doc)
+    return TrainedModel(doc=fitted.loads(text), text=text)
+
+
+@dataclass
+class ForecastBatch:
+    commodity: str
+    model_name: str
+    days: np.ndarray  # (n,) datetime64[D] forecast_start_date
+    cutoffs: np.ndarray  # (n,) datetime64[D] data_cutoff_date (NaT where none)
+    step_dates: np.ndarray  # (n, horizon) datetime64[D]
+    prices: np.ndarray  # (n, n_paths, horizon) float32; NaN rows where not ok
+    ok: np.ndarray  # (n,) bool
+    reasons: list[str | None]
+    points: dict[str, np.ndarray] = field(default_factory=dict)  # each (n, horizon)
+    actuals: np.ndarray | None = None  # (n, horizon) realized closes, NaN unknown
+    leakage: np.ndarray | None = None  # (n,) bool
+    training_cutoff: date | None = None
+    model_fingerprint: str = ""
+
+
+def calendar_close(daily: pd.DataFrame) -> pd.Series:
+    """Close on every calendar day up to the last trading day (holidays forward filled)."""
+    if daily.empty:
+        return pd.Series(dtype="float64")
+    idx = pd.date_range(daily.index[0], daily.index[-1], freq="D")
+    return daily["close"].reindex(idx).ffill()
+
+
+def realized(daily: pd.DataFrame, dates: np.ndarray) -> np.ndarray:
+    """Closes on the given calendar dates; NaN where not known yet."""
+    cal = calendar_close(daily)
+    out = np.full(dates.shape, np.nan)
+    if cal.empty:
+        return out
+    first = np.datetime64(cal.index[0].date(), "D")
+    pos = (dates - first).astype(np.int64)
+    ok = (pos >= 0) & (pos < len(cal))
+    out[ok] = cal.to_numpy()[pos[ok]]
+    return out
+
+
+def forecast(
+    trained: TrainedModel,
+    daily: pd.DataFrame,
+    days,
+    *,
+    n_paths: int,
+    seeds: np.ndarray,
+    horizon: int = HORIZON,
+) -> ForecastBatch:
+    """Forecasts for every day in `days` from the data strictly before each day.
+
+    `daily` may extend past the days (it is used for the actuals); the model only
+    ever sees rows before the last day, and each day's paths only rows up to its
+    own cutoff.
+    """
+    days = np.asarray(days, dtype="datetime64[D]")
+    model = get_model(trained.model_name)
+    history = daily[daily.index < pd.Timestamp(days.max())]
+    pos = cutoff_positions(history.index, days)
+    cutoffs = np.full(len(days), np.datetime64("NaT"), dtype="datetime64[D]")
+    has = pos >= 0
+    cutoffs[has] = history.index.values.astype("datetime64[D]")[pos[has]]
+    gaps = np.where(has, weekday_gap(np.where(has, cutoffs, days), days), 0)
+    ok = has & (gaps <= MAX_GAP)
+    reasons: list[str | None] = [None] * len(days)
+    for i in np.flatnonzero(~ok):
+        reasons[i] = ("no trading data before the forecast day" if not has[i]
+                      else f"input is stale: last trading day {cutoffs[i]} is {gaps[i]} weekdays before")
+
+    prices = np.full((len(days), n_paths, horizon), np.nan, dtype=np.float32)
+    if ok.any():
+        steps = horizon + int(gaps[ok].max())
+        sim = model.simulate(trained.doc["params"], history, pos[ok], steps, n_paths, seeds[ok])
+        prices[ok] = take_steps(sim, gaps[ok], horizon)
+        bad = ok.copy()
+        bad[ok] = ~(np.isfinite(prices[ok]) & (prices[ok] > 0)).all(axis=(1, 2))
+        for i in np.flatnonzero(bad):
+            reasons[i] = "model produced non-finite or non-positive prices"
+            prices[i] = np.nan
+        ok &= ~bad
+
+    tcut = np.datetime64(trained.training_cutoff_date, "D")
+    steps_d = step_dates(days, horizon)
+    return ForecastBatch(
+        commodity=trained.doc["commodity"],
+        model_name=trained.model_name,
+        days=days,
+        cutoffs=cutoffs,
+        step_dates=steps_d,
+        prices=prices,
+        ok=ok,
+        reasons=reasons,
+        points=summarize(prices),
+        actuals=realized(daily, steps_d),
+        # Computed from the dates actually used, never assumed (contracts.md).
+        leakage=(has & (days <= cutoffs)) | (tcut >= days),
+        training_cutoff=trained.training_cutoff_date,
+        model_fingerprint=trained.fingerprint,
+    )

@@ -1,0 +1,238 @@
+"""ARIMA on log prices with regional-average weather regressors, order picked by pmdarima.
+
+Fit: target log(close) over the last MAX_TRAIN trading days (about three
+years; auto_arima's stepwise search costs grow with the length and older
+prices say little about the next 14 days). Regressors are those of
+temp_min_c / temp_max_c / precipitation_mm that have values, gaps filled by
+forward fill then the training mean, standardized with training stats.
+pmdarima's auto_arima picks (p, d, q) and the intercept; the statsmodels
+SARIMAX it fitted is stored as its order, trend and constrained params.
+
+Future weather: a day-of-year climatology of the standardized regressors.
+Each training day maps to its day of a leap year (1..366, so 1 March is 61 in
+every year); the observed (not gap-filled) values are averaged per day of
+year, then smoothed with a circular CLIMATOLOGY_WINDOW-day moving average over
+the days that have data (days with none in the window get 0, the training
+mean). The regressor at a future step date is the climatology at its day of
+year.
+
+Simulate: SARIMAX is rebuilt on the history with the stored params (same
+constructor arguments as pmdarima: statsmodels defaults) and filtered once.
+For a cutoff at position c, the state at c+1 given rows <= c is N(a, P)
+(predicted_state / predicted_state_cov). The mean path iterates the
+state-space mean equations with the climatology as future exog; the
+deviations are one linear map B of standard normals,
+    dev_k = Z T^(k-1) L z0 + sum_{j<k} Z T^(k-1-j) R chol(Q) z_j,   P = L L',
+so the paths have exactly statsmodels' forecast mean and variance.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from forecast_assets.core.calendar import step_dates
+from forecast_assets.core.data import weather_columns
+from forecast_assets.core.models.base import ModelError
+from forecast_assets.core.paths import standard_normals
+
+MAX_TRAIN = 756  # trading days used by fit: ~3 years, keeps auto_arima to seconds
+MIN_ROWS = 60
+EXOG_CANDIDATES = ["temp_min_c", "temp_max_c", "precipitation_mm"]
+CLIMATOLOGY_WINDOW = 15
+# Day-of-year offsets of a leap year, so every calendar date maps to one of 1..366.
+_MONTH_START = np.cumsum([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30])
+
+_number = {"type": "number"}
+_per_exog = {"type": "object", "propertyNames": {"enum": EXOG_CANDIDATES}}
+
+
+def _doy(dates) -> np.ndarray:
+    idx = pd.DatetimeIndex(np.asarray(dates, dtype="datetime64[D]").ravel())
+    return (_MONTH_START[idx.month - 1] + idx.day).to_numpy().reshape(np.shape(dates))
+
+
+def _log_close(df: pd.DataFrame) -> np.ndarray:
+    close = df["close"].to_numpy(dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(close > 0, np.log(close), np.nan)
+
+
+def _exog(df: pd.DataFrame, cols: list[str], mean: dict, std: dict) -> np.ndarray | None:
+    """Standardized regressors; forward fill is causal, so row t uses rows <= t only."""
+    if not cols:
+        return None
+    raw = df.reindex(columns=cols).astype("float64").ffill().fillna(mean)
+    return ((raw - pd.Series(mean)) / pd.Series(std))[cols].to_numpy()
+
+
+def _climatology(z: pd.Series, window: int) -> list[float]:
+    """Circular moving average over days 1..366 of the per-day-of-year mean of z (one column)."""
+    per_day = z.groupby(_doy(z.index.values)).mean()
+    vals = np.zeros(366)
+    have = np.zeros(366)
+    vals[per_day.index.to_numpy() - 1] = per_day.to_numpy()
+    have[per_day.index.to_numpy() - 1] = 1.0
+    half = window // 2
+    kernel = np.ones(2 * half + 1)
+    wrap = lambda a: np.convolve(np.concatenate([a[-half:], a, a[:half]]), kernel, "valid")  # noqa: E731
+    s, n = wrap(vals), wrap(have)
+    return [float(x) for x in np.where(n > 0, s / np.maximum(n, 1), 0.0)]
+
+
+def _sarimax(y: np.ndarray, x: np.ndarray | None, params: dict):
+    # Same construction as pmdarima's ARIMA._fit (empty sarimax_kwargs: statsmodels defaults).
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+    if x is not None:  # named like pmdarima's numpy exog; unnamed, a constant column would become 'const'
+        x = pd.DataFrame(x, columns=[f"x{j + 1}" for j in range(x.shape[1])])
+    return SARIMAX(y, exog=x, order=tuple(params["order"]), trend=params["trend"])
+
+
+class SarimaxAutoWeather:
+    name: ClassVar[str] = "sarimax_auto_weather"
+    # Filter burn-in before the first cutoff: the diffuse level states settle in
+    # a few steps and ARMA(3,3) memory fades in far fewer than 90 days.
+    history_days: ClassVar[int] = 90
+    params_schema: ClassVar[dict[str, Any]] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "additionalProperties": False,
+        "required": [
+            "order", "trend", "params", "exog", "weather_used", "exog_mean", "exog_std",
+            "climatology", "climatology_window", "n_train", "train_start", "train_end", "aic", "llf",
+        ],
+        "properties": {
+            "order": {
+                "type": "array", "minItems": 3, "maxItems": 3,
+                "prefixItems": [{"type": "integer", "minimum": 0, "maximum": 3},
+                                {"type": "integer", "minimum": 0, "maximum": 2},
+                                {"type": "integer", "minimum": 0, "maximum": 3}],
+            },
+            "trend": {"enum": ["c", None]},
+            # statsmodels param name -> constrained value, in the model's param_names order
+            "params": {"type": "object", "minProperties": 1, "additionalProperties": _number},
+            "exog": {"type": "array", "uniqueItems": True, "items": {"enum": EXOG_CANDIDATES}},
+            "weather_used": {"type": "boolean"},
+            "exog_mean": {**_per_exog, "additionalProperties": _number},
+            "exog_std": {**_per_exog, "additionalProperties": {"type": "number", "exclusiveMinimum": 0}},
+            "climatology": {
+                **_per_exog,
+                "additionalProperties": {"type": "array", "minItems": 366, "maxItems": 366, "items": _number},
+            },
+            "climatology_window": {"type": "integer", "minimum": 1},
+            "n_train": {"type": "integer", "minimum": MIN_ROWS},
+            "train_start": {"type": "string", "format": "date"},
+            "train_end": {"type": "string", "format": "date"},
+            "aic": _number,
+            "llf": _number,
+        },
+    }
+
+    def fit(self, train: pd.DataFrame) -> dict[str, Any]:
+        import pmdarima as pm
+
+        y_all = _log_close(train)
+        df = train[np.isfinite(y_all)].iloc[-MAX_TRAIN:]
+        if len(df) < MIN_ROWS:
+            raise ModelError(f"{self.name} needs at least {MIN_ROWS} trading days with a positive close, got {len(df)}")
+        y = _log_close(df)
+        present = set(weather_columns(df))
+        raw = df.reindex(columns=[c for c in EXOG_CANDIDATES if c in present]).ffill()
+        mean = raw.mean()
+        std = raw.fillna(mean).std(ddof=0)
+        cols = [c for c in raw.columns if np.isfinite(std[c]) and std[c] > 0]  # a constant column is not a regressor
+        mean = {c: float(mean[c]) for c in cols}
+        std = {c: float(std[c]) for c in cols}
+        x = _exog(df, cols, mean, std)
+        with threadpool_limits(1, user_api="blas"):
+            try:
+                arima = pm.auto_arima(
+                    y, X=x, seasonal=False, stepwise=True, information_criterion="aic",
+                    max_p=3, max_q=3, max_d=2, suppress_warnings=True, error_action="ignore",
+                )
+            except Exception as e:  # pmdarima raises ValueError when no candidate fits
+                raise ModelError(f"{self.name}: auto_arima found no model: {e}") from e
+        res = arima.arima_res_
+        mod = res.model
+        values = [float(v) for v in np.asarray(res.params)]
+        if not all(math.isfinite(v) for v in values) or not math.isfinite(res.llf):
+            raise ModelError(f"{self.name}: fitted parameters are not finite: {values}")
+        z = (df[cols] - pd.Series(mean)) / pd.Series(std)  # observed values only, for the climatology
+        return {
+            "order": [int(v) for v in mod.order],
+            "trend": "c" if mod.k_trend > 0 else None,  # pmdarima passes trend='c' when with_intercept
+            "params": dict(zip(mod.param_names, values)),
+            "exog": cols,
+            "weather_used": bool(cols),
+            "exog_mean": mean,
+            "exog_std": std,
+            "climatology": {c: _climatology(z[c].dropna(), CLIMATOLOGY_WINDOW) for c in cols},
+            "climatology_window": CLIMATOLOGY_WINDOW,
+            "n_train": len(df),
+            "train_start": str(df.index[0].date()),
+            "train_end": str(df.index[-1].date()),
+            "aic": float(res.aic),
+            "llf": float(res.llf),
+        }
+
+    def moments(self, params: dict[str, Any], history: pd.DataFrame, cutoff_pos, steps: int):
+        """Mean log price (n_days, steps) and the map B (n_days, m + (steps-1)*r, steps)
+        from standard normals to log-price deviations, for each cutoff."""
+        cutoff_pos = np.asarray(cutoff_pos, dtype=np.int64)
+        if len(cutoff_pos) and (cutoff_pos.min() < 0 or cutoff_pos.max() >= len(history)):
+            raise ModelError(f"{self.name}: cutoff positions outside the history (0..{len(history) - 1})")
+        cols = params["exog"]
+        mod = _sarimax(_log_close(history), _exog(history, cols, params["exog_mean"], params["exog_std"]), params)
+        if set(mod.param_names) != set(params["params"]):
+            raise ModelError(f"{self.name}: params {list(params['params'])} do not match model {mod.param_names}")
+        with threadpool_limits(1, user_api="blas"):
+            fr = mod.filter(np.array([params["params"][n] for n in mod.param_names])).filter_results
+        # SARIMAX system matrices are time-invariant apart from the intercepts; a
+        # 'c' trend makes the state intercept a constant column.
+        Z, T, R = fr.design[0, :, -1], fr.transition[:, :, -1], fr.selection[:, :, -1]
+        state_c = fr.state_intercept[:, -1]
+        RQ = R @ np.linalg.cholesky(np.atleast_2d(fr.state_cov[:, :, -1]))  # (m, r)
+        m, r = RQ.shape
+
+        # Mean: a_{c+1|c} then a_{t+1} = T a_t + c; y = Z a + beta . x_future.
+        a = fr.predicted_state[:, cutoff_pos + 1].T  # (n_days, m)
+        dates = step_dates(history.index.values[cutoff_pos].astype("datetime64[D]") + 1, steps)
+        obs_c = np.zeros((len(cutoff_pos), steps))
+        if cols:
+            beta = np.array([params["params"][n] for n in mod.exog_names])
+            clim = np.array([params["climatology"][c] for c in cols])  # (k, 366)
+            obs_c = clim[:, _doy(dates) - 1].transpose(1, 2, 0) @ beta
+        mean = np.empty((len(cutoff_pos), steps))
+        for k in range(steps):  # loop over steps only
+            mean[:, k] = a @ Z + obs_c[:, k]
+            a = a @ T.T + state_c
+
+        # Deviations: ZT[k] = Z T^k.
+        ZT = np.empty((steps, m))
+        ZT[0] = Z
+        for k in range(1, steps):
+            ZT[k] = ZT[k - 1] @ T
+        P = fr.predicted_state_cov[:, :, cutoff_pos + 1].transpose(2, 0, 1)
+        w, V = np.linalg.eigh((P + P.transpose(0, 2, 1)) / 2)  # eigh + clip: P may be singular
+        L = V * np.sqrt(np.clip(w, 0, None))[:, None, :]
+        B = np.zeros((len(cutoff_pos), m + (steps - 1) * r, steps))
+        B[:, :m, :] = (ZT @ L).transpose(0, 2, 1)
+        G = ZT @ RQ  # (steps, r): effect of a shock on the log price k steps later
+        for j in range(1, steps):  # shock between step j and j+1 moves steps j+1..
+            B[:, m + (j - 1) * r: m + j * r, j:] = G[: steps - j].T
+        return mean, B
+
+    def simulate(self, params, history, cutoff_pos, steps, n_paths, seeds) -> np.ndarray:
+        if len(seeds) != len(cutoff_pos):
+            raise ModelError(f"{self.name}: {len(seeds)} seeds for {len(cutoff_pos)} forecast days")
+        mean, B = self.moments(params, history, cutoff_pos, steps)
+        z = standard_normals(np.asarray(seeds), n_paths, B.shape[1])
+        with threadpool_limits(1, user_api="blas"):  # one thread also keeps batch == per-day bit for bit
+            out = z @ B
+        out += mean[:, None, :]
+        return np.exp(out, out=out)

@@ -1,0 +1,146 @@
+"""XGBoost direct multi-horizon model with a joint residual bootstrap.
+
+One booster per horizon h predicts log(P[t+h] / P[t]) from features known at
+t (lags, rolling statistics, calendar, weather averaged over regions). Paths
+add to those predictions whole 14-step residual vectors drawn from a holdout
+period, so the spread widens with the horizon as the real errors did, and the
+steps of a path stay jointly consistent. Recursive 14-step XGBoost paths cost
+~300x more for the same distribution (findings.md).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+from forecast_assets.core.data import weather_columns
+from forecast_assets.core.models.base import ModelError
+from forecast_assets.core.paths import bootstrap_indices
+
+# Horizons trained: the 14 steps plus room for a cutoff a few weekdays stale
+# (a holiday, a late feed); beyond that the forecast is refused upstream.
+MAX_STEPS = 20
+TRAIN_ORIGINS = 1500  # the most recent training origins used, for speed
+HOLDOUT_SHARE = 0.2  # last share of origins: out-of-sample residuals for the paths
+BOOST_PARAMS = {
+    "objective": "reg:squarederror",
+    "max_depth": 3,
+    "eta": 0.05,
+    "subsample": 0.8,
+    "colsample_bytree": 0.8,
+    "min_child_weight": 5,
+    "seed": 7,
+    "nthread": 2,
+}
+N_ROUNDS = 120
+
+
+def features(daily: pd.DataFrame, weather: list[str]) -> pd.DataFrame:
+    """Features of each trading day t from rows up to t only (trailing windows)."""
+    logp = np.log(daily["close"].astype("float64"))
+    r = logp.diff()
+    f = pd.DataFrame(index=daily.index)
+    for lag in range(4):
+        f[f"ret_lag{lag}"] = r.shift(lag)
+    for w in (5, 10, 20, 60):
+        f[f"ret_{w}"] = logp - logp.shift(w)
+    f["vol_5"] = r.rolling(5).std()
+    f["vol_20"] = r.rolling(20).std()
+    f["ma_gap_20"] = logp - logp.rolling(20).mean()
+    doy = daily.index.dayofyear.to_numpy()
+    f["doy_sin"] = np.sin(2 * np.pi * doy / 365.25)
+    f["doy_cos"] = np.cos(2 * np.pi * doy / 365.25)
+    f["dow"] = daily.index.dayofweek.to_numpy()
+    if "vix" in daily.columns:
+        f["vix"] = daily["vix"]
+    for c in weather:
+        f[c] = daily[c]
+        f[f"{c}_mean30"] = daily[c].rolling(30, min_periods=10).mean()
+    if "temp_min_c" in weather:
+        f["temp_min_c_min7"] = daily["temp_min_c"].rolling(7, min_periods=3).min()
+    return f.astype("float32")
+
+
+def _targets(daily: pd.DataFrame, steps: int) -> np.ndarray:
+    logp = np.log(daily["close"].to_numpy(dtype=np.float64))
+    n = len(logp)
+    y = np.full((n, steps), np.nan)
+    for h in range(1, steps + 1):
+        y[: n - h, h - 1] = logp[h:] - logp[: n - h]
+    return y
+
+
+def _train_boosters(x: np.ndarray, y: np.ndarray, names: list[str]) -> list[xgb.Booster]:
+    return [
+        xgb.train(BOOST_PARAMS, xgb.DMatrix(x, label=y[:, h], feature_names=names), N_ROUNDS)
+        for h in range(y.shape[1])
+    ]
+
+
+def _predict(boosters: list[xgb.Booster], x: np.ndarray, names: list[str]) -> np.ndarray:
+    dm = xgb.DMatrix(x, feature_names=names)
+    return np.stack([b.predict(dm) for b in boosters], axis=1).astype(np.float64)
+
+
+class XGBoostModel:
+    name: ClassVar[str] = "xgboost"
+    history_days: ClassVar[int] = 90
+    params_schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "required": ["feature_names", "weather", "boosters", "residuals"],
+        "additionalProperties": False,
+        "properties": {
+            "feature_names": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "weather": {"type": "array", "items": {"type": "string"}},
+            "boosters": {"type": "array", "minItems": MAX_STEPS, "maxItems": MAX_STEPS,
+                         "items": {"type": "object", "required": ["learner"]}},
+            "residuals": {"type": "array", "minItems": 20,
+                          "items": {"type": "array", "minItems": MAX_STEPS, "maxItems": MAX_STEPS,
+                                    "items": {"type": "number"}}},
+        },
+    }
+
+    def fit(self, train: pd.DataFrame) -> dict[str, Any]:
+        weather = weather_columns(train)
+        f = features(train, weather)
+        y = _targets(train, MAX_STEPS)
+        ok = np.isfinite(y).all(axis=1) & np.isfinite(f[["ret_60", "vol_20"]].to_numpy()).all(axis=1)
+        x, y = f.to_numpy()[ok][-TRAIN_ORIGINS:], y[ok][-TRAIN_ORIGINS:]
+        if len(x) < 200:
+            raise ModelError(f"xgboost needs at least 200 training origins, got {len(x)}")
+        names = list(f.columns)
+        split = int(len(x) * (1 - HOLDOUT_SHARE))
+        # Residuals of a model that did not see the holdout: honest spread.
+        early = _train_boosters(x[:split], y[:split], names)
+        residuals = y[split:] - _predict(early, x[split:], names)
+        boosters = _train_boosters(x, y, names)
+        return {
+            "feature_names": names,
+            "weather": weather,
+            "boosters": [json.loads(bytes(b.save_raw(raw_format="json"))) for b in boosters],
+            "residuals": [[float(v) for v in row] for row in residuals],
+        }
+
+    def simulate(self, params, history, cutoff_pos, steps, n_paths, seeds) -> np.ndarray:
+        if steps > MAX_STEPS:
+            raise ModelError(f"xgboost covers {MAX_STEPS} steps from the cutoff; {steps} were asked")
+        boosters = []
+        for doc in params["boosters"]:
+            b = xgb.Booster()
+            b.load_model(bytearray(json.dumps(doc).encode()))
+            boosters.append(b)
+        names = params["feature_names"]
+        weather = [c for c in params["weather"] if c in history.columns]
+        f = features(history, weather).reindex(columns=names)  # missing weather -> NaN, which xgboost handles
+        x = f.to_numpy()[cutoff_pos]
+        mean = _predict(boosters[:steps], x, names)  # (n_days, steps)
+        resid = np.asarray(params["residuals"], dtype=np.float64)[:, :steps]
+        idx = bootstrap_indices(seeds, n_paths, 1, len(resid))[:, :, 0]  # one residual vector per path
+        logp = np.log(history["close"].to_numpy(dtype=np.float64)[cutoff_pos])
+        out = resid[idx]  # (n_days, n_paths, steps)
+        out += (logp[:, None] + mean)[:, None, :]
+        return np.exp(out, out=out)

@@ -1,0 +1,39 @@
+"""The Dagster code location: `dagster dev -m forecast_assets.definitions` or workspace.yaml."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from forecast_assets.config import Settings
+from forecast_assets.core.models import REGISTRY
+from forecast_assets.defs.forecasting import actuals_asset, forecast_asset
+from forecast_assets.defs.input import new_trading_days, unified_data
+from forecast_assets.defs.partitions import build_partitions
+from forecast_assets.defs.resources import ForecastResource
+from forecast_assets.defs.schedules import build_jobs, build_schedules
+from forecast_assets.defs.training import trained_model_asset
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    parts = build_partitions(settings)
+    train_job, infer_job = build_jobs(parts)
+    return dg.Definitions(
+        assets=[
+            unified_data,
+            *(trained_model_asset(m, parts) for m in REGISTRY),
+            *(forecast_asset(m, parts) for m in REGISTRY),
+            actuals_asset(parts),
+        ],
+        asset_checks=[new_trading_days],
+        jobs=[train_job, infer_job],
+        schedules=build_schedules(parts, train_job, infer_job),
+        sensors=[dg.AutomationConditionSensorDefinition(
+            "forecast_automation", target=dg.AssetSelection.all(include_sources=True),
+            default_status=dg.DefaultSensorStatus.RUNNING)],
+        resources={"forecast": ForecastResource.from_settings(settings)},
+        # One process per run: steps share the embedded DuckDB file instead of fighting over its lock.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions(Settings.from_env())

@@ -1,0 +1,93 @@
+"""forecasts/<model> (commodity x day, reading its window's trained model) and actuals."""
+
+
+from datetime import timedelta
+
+import dagster as dg
+
+from forecast_assets import pipeline, quality
+from forecast_assets.defs.input import UNIFIED_KEY
+from forecast_assets.defs.partitions import Partitions, split_keys
+from forecast_assets.defs.resources import ForecastResource
+
+CHECK_NAMES = ("no_data_leakage", "paths_valid", "no_missing_days")
+
+
+class ForecastRunConfig(dg.Config):
+    force: bool = False  # recompute days even when complete rows from the same trained model exist
+
+
+def _recent(days: int) -> dg.AutomationCondition:
+    """eager(), but over the last `days` days instead of only the newest partition."""
+    return dg.AutomationCondition.eager().replace(
+        "in_latest_time_window", dg.AutomationCondition.in_latest_time_window(timedelta(days=days)))
+
+
+def forecast_asset(model_name: str, parts: Partitions) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["forecasts", model_name])
+
+    @dg.asset(
+        key=key,
+        partitions_def=parts.forecast,
+        deps=[dg.AssetDep(["trained_models", model_name], partition_mapping=parts.day_to_window), UNIFIED_KEY],
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        # Newly arrived input: forecast the recent days it enables (and re-forecast ones made from stale input).
+        automation_condition=_recent(4),
+        check_specs=[dg.AssetCheckSpec(n, asset=key) for n in CHECK_NAMES],
+        group_name="forecasts",
+        kinds={"python", "duckdb"},
+        pool="forecast_db",
+        description=f"{model_name}: 2,000 price paths x 14 weekdays and 14 point forecasts per day, from the "
+                    f"data before the day and the model of the day's window. Rows in "
+                    f"commodity.forecast.distributions and commodity.forecast.point_forecasts.",
+    )
+    def _forecast(context: dg.AssetExecutionContext, config: ForecastRunConfig,
+                  forecast: ForecastResource) -> dg.MaterializeResult:
+        store, settings = forecast.store(), forecast.settings
+        totals: dict[str, int] = {"days_asked": 0, "days_written": 0, "days_skipped": 0, "days_failed": 0,
+                                  "rows_distributions": 0, "rows_points": 0}
+        outcomes: dict[str, list[quality.CheckOutcome]] = {}
+        for commodity, days in split_keys(context.partition_keys).items():
+            context.log.info(f"{model_name} {commodity}: {len(days)} days from {days[0]} to {days[-1]}")
+            r = pipeline.forecast_days(store, settings, model_name, commodity, days, force=config.force,
+                                       log=context.log.info)
+            for k in totals:
+                totals[k] += getattr(r, k)
+            for o in quality.forecast_checks(store, settings, model_name, commodity, days):
+                outcomes.setdefault(o.name, []).append(o)
+        checks = [
+            dg.AssetCheckResult(
+                check_name=name, passed=all(o.passed for o in os_),
+                description="; ".join(o.description for o in os_),
+                metadata={k: sum(o.metadata.get(k, 0) for o in os_) for k in os_[0].metadata})
+            for name, os_ in outcomes.items()
+        ]
+        return dg.MaterializeResult(metadata=totals, check_results=checks)
+
+    return _forecast
+
+
+def actuals_asset(parts: Partitions) -> dg.AssetsDefinition:
+    @dg.asset(
+        key="actuals",
+        partitions_def=parts.forecast,
+        deps=[UNIFIED_KEY],
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        # Closes for a day's 14 steps arrive over the following three weeks.
+        automation_condition=_recent(24),
+        group_name="forecasts",
+        kinds={"python", "duckdb"},
+        pool="forecast_db",
+        description="Realized closes on each forecast day's 14 steps: fills point_forecasts.actual_close and "
+                    "the path_id 0 (is_actuals) rows of every model's distributions once all steps are known.",
+    )
+    def _actuals(context: dg.AssetExecutionContext, forecast: ForecastResource) -> dg.MaterializeResult:
+        store = forecast.store()
+        complete = partial = asked = 0
+        for commodity, days in split_keys(context.partition_keys).items():
+            c, p = pipeline.attach_actuals(store, commodity, days, log=context.log.info)
+            complete, partial, asked = complete + c, partial + p, asked + len(days)
+        return dg.MaterializeResult(metadata={"days_asked": asked, "days_complete": complete,
+                                              "days_partly_known": partial})
+
+    return _actuals

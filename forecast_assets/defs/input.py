@@ -1,0 +1,62 @@
+"""unified_data: an external table we observe, never write from a run.
+
+Its data version is a fingerprint of the table, so automation downstream sees
+new data land. A freshness policy and a check flag it when no new trading day
+has arrived for several days.
+"""
+
+
+from datetime import date, timedelta
+
+import dagster as dg
+import numpy as np
+
+from forecast_assets.defs.resources import ForecastResource
+
+UNIFIED_KEY = dg.AssetKey("unified_data")
+STALE_WEEKDAYS = 3  # weekdays without a new trading day before the check warns
+
+
+@dg.multi_observable_source_asset(
+    specs=[dg.AssetSpec(
+        UNIFIED_KEY, group_name="input", kinds={"duckdb"},
+        description="commodity.silver.unified_data: daily prices, weather, FX per commodity and region "
+                    "(contracts.md). Maintained upstream; observed here.",
+        freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(days=5), warn_window=timedelta(days=3)),
+        automation_condition=dg.AutomationCondition.cron_tick_passed("*/15 * * * *"),
+    )],
+)
+def unified_data(forecast: ForecastResource):
+    store = forecast.store()
+    summary = store.unified_summary()
+    yield dg.ObserveResult(
+        asset_key=UNIFIED_KEY,
+        data_version=dg.DataVersion(store.unified_version()),
+        metadata={
+            "commodities": ", ".join(summary["commodity"]) if len(summary) else "(none)",
+            "rows": int(summary["n_rows"].sum()) if len(summary) else 0,
+            "last_trading_day": str(summary["last_trading_day"].max()) if len(summary) else "",
+        },
+    )
+
+
+def weekdays_since(last: date, today: date) -> int:
+    return int(np.busday_count(np.datetime64(last, "D") + 1, np.datetime64(today, "D")))
+
+
+@dg.asset_check(asset=UNIFIED_KEY, name="new_trading_days", blocking=False,
+                automation_condition=dg.AutomationCondition.cron_tick_passed("0 9 * * *"))
+def new_trading_days(forecast: ForecastResource) -> dg.AssetCheckResult:
+    summary = forecast.store().unified_summary()
+    today = date.today()
+    lags = {r.commodity: weekdays_since(r.last_trading_day.date() if hasattr(r.last_trading_day, "date")
+                                        else r.last_trading_day, today)
+            for r in summary.itertuples() if r.last_trading_day is not None}
+    stale = {c: n for c, n in lags.items() if n > STALE_WEEKDAYS}
+    return dg.AssetCheckResult(
+        passed=bool(lags) and not stale,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=("no data loaded" if not lags else
+                     f"no new trading day for {stale}" if stale else "every commodity has a recent trading day"),
+        metadata={f"weekdays_behind_{c}": n for c, n in lags.items()},
+    )

@@ -1,0 +1,37 @@
+"""The one resource assets use: settings plus the storage backend they choose."""
+
+
+from dataclasses import replace
+from pathlib import Path
+
+import dagster as dg
+
+from forecast_assets.config import Settings
+from forecast_assets.storage.base import ForecastStore
+from forecast_assets.storage.duckdb_store import DuckDBStore
+
+
+class ForecastResource(dg.ConfigurableResource):
+    """Where tables live and how forecasts are made (defaults from FORECAST_* at load time)."""
+
+    duckdb_path: str
+    artifact_dir: str
+    model_version: str
+    n_paths: int
+    seed: int
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> "ForecastResource":
+        return cls(duckdb_path=str(s.duckdb_path), artifact_dir=str(s.artifact_dir),
+                   model_version=s.model_version, n_paths=s.n_paths, seed=s.seed)
+
+    @property
+    def settings(self) -> Settings:
+        base = Settings.from_env()
+        return replace(base, duckdb_path=Path(self.duckdb_path), artifact_dir=Path(self.artifact_dir),
+                       model_version=self.model_version, n_paths=self.n_paths, seed=self.seed)
+
+    def store(self) -> ForecastStore:
+        store = DuckDBStore(self.duckdb_path)
+        store.ensure_schema()
+        return store

@@ -1,0 +1,38 @@
+"""trained_models/<model>: one asset per registered model, partitioned by commodity x semiannual window."""
+
+
+import dagster as dg
+
+from forecast_assets import pipeline
+from forecast_assets.defs.input import UNIFIED_KEY
+from forecast_assets.defs.partitions import Partitions, split_keys
+from forecast_assets.defs.resources import ForecastResource
+
+
+def trained_model_asset(model_name: str, parts: Partitions) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=["trained_models", model_name],
+        partitions_def=parts.model,
+        deps=[UNIFIED_KEY],
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name="trained_models",
+        kinds={"python", "duckdb"},
+        pool="forecast_db",
+        description=f"{model_name} fitted on all data before the window's start (1 Jan or 1 Jul); serves the "
+                    f"forecast days inside the window. Rows in commodity.forecast.trained_models.",
+    )
+    def _train(context: dg.AssetExecutionContext, forecast: ForecastResource) -> dg.MaterializeResult:
+        store, settings = forecast.store(), forecast.settings
+        results = []
+        for commodity, windows in split_keys(context.partition_keys).items():
+            results += pipeline.train_windows(store, settings, model_name, commodity, windows,
+                                              created_by=context.run_id, log=context.log.info)
+        return dg.MaterializeResult(metadata={
+            "windows_trained": len(results),
+            "last_training_cutoff": str(max(r.training_cutoff_date for r in results)),
+            "max_model_kb": round(max(r.size_bytes for r in results) / 1e3, 1),
+            "seconds": round(sum(r.seconds for r in results), 2),
+        })
+
+    return _train
+

@@ -1,0 +1,202 @@
+"""What a run does, over the storage interface: train windows, forecast days, attach actuals.
+
+No Dagster here: the assets call these with the partitions they were given,
+the benchmark and the tests call them directly. Writes go one window at a
+time, each in one transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from forecast_assets import artifacts
+from forecast_assets.config import Settings
+from forecast_assets.core import calendar
+from forecast_assets.core.data import cutoff_positions, daily_series
+from forecast_assets.core.forecast import TrainedModel, forecast, realized, train
+from forecast_assets.core.models import get_model
+from forecast_assets.core.paths import day_seeds
+from forecast_assets.storage.base import ForecastStore
+from forecast_assets.storage.rows import distribution_rows, point_rows
+
+Log = Callable[[str], None]
+
+
+class PipelineError(RuntimeError):
+    """A run cannot proceed; the message says what to do."""
+
+
+def _noop(_: str) -> None:
+    pass
+
+
+def lookback_days(model_name: str) -> int:
+    """Calendar days of input before a window's first day, from the model's trading-day need."""
+    return int(get_model(model_name).history_days * 1.5) + 14
+
+
+# -- training ----------------------------------------------------------------
+@dataclass
+class TrainResult:
+    window_start: date
+    training_cutoff_date: date
+    n_train_rows: int
+    size_bytes: int
+    location: str
+    seconds: float
+
+
+def train_windows(store: ForecastStore, settings: Settings, model_name: str, commodity: str,
+                  windows: list[date], created_by: str, log: Log = _noop) -> list[TrainResult]:
+    windows = sorted(windows)
+    unified = store.read_unified(commodity, end=windows[-1] - timedelta(days=1))
+    daily = daily_series(unified, commodity)
+    if daily.empty:
+        raise PipelineError(f"unified_data has no trading days for {commodity!r}: load data first "
+                            "(`forecast-assets load-sample` or `forecast-assets import PATH`)")
+    out = []
+    for w in windows:
+        t0 = time.perf_counter()
+        trained = train(model_name, commodity, daily, w)
+        text = trained.text
+        row = {
+            "commodity": commodity, "model_name": model_name, "model_version": settings.model_version,
+            "training_start_date": trained.training_start_date,
+            "training_cutoff_date": trained.training_cutoff_date,
+            "fitted_model_json": None, "fitted_model_s3_path": None,
+            "created_at": datetime.now(timezone.utc).replace(tzinfo=None), "created_by": created_by,
+            "year": trained.training_cutoff_date.year, "month": trained.training_cutoff_date.month,
+            "window_start": w, "model_fingerprint": trained.fingerprint,
+        }
+        size = len(text.encode())
+        if size >= artifacts.INLINE_LIMIT:
+            row["fitted_model_s3_path"] = artifacts.write_text(
+                artifacts.artifact_path(settings.artifact_dir, settings.model_version, commodity, model_name, w), text)
+        else:
+            row["fitted_model_json"] = text
+        store.write_trained_model(row)
+        r = TrainResult(w, trained.training_cutoff_date, trained.doc["n_train_rows"], size,
+                        row["fitted_model_s3_path"] or "inline", time.perf_counter() - t0)
+        log(f"trained {model_name} {commodity} window {w}: {r.n_train_rows} days to {r.training_cutoff_date}, "
+            f"{size / 1e3:.0f} kB ({r.location}), {r.seconds:.1f}s")
+        out.append(r)
+    return out
+
+
+def load_trained(store: ForecastStore, settings: Settings, model_name: str, commodity: str,
+                 window: date) -> TrainedModel:
+    row = store.read_trained_model(commodity, model_name, settings.model_version, window)
+    if row is None:
+        raise PipelineError(
+            f"no trained {model_name} model {settings.model_version} for {commodity} window {window}: "
+            f"materialize trained_models/{model_name} partition '{commodity}|{window}' first")
+    text = row.get("fitted_model_json")
+    if not isinstance(text, str):
+        text = artifacts.read_text(row["fitted_model_s3_path"])
+    trained = TrainedModel.from_json(text)
+    if trained.training_cutoff_date >= window:
+        raise PipelineError(f"trained model for window {window} saw data up to {trained.training_cutoff_date}")
+    return trained
+
+
+# -- forecasting -------------------------------------------------------------
+@dataclass
+class ForecastResult:
+    days_asked: int
+    days_written: int
+    days_skipped: int
+    days_failed: int
+    rows_distributions: int
+    rows_points: int
+    seconds: float
+
+
+def _complete_days(store, settings, model_name, commodity, days, fingerprint, daily) -> set[date]:
+    """Days stored complete, from the same trained model and from the input available now.
+
+    A day forecast before its last input day arrived (a late feed) is not
+    complete: its cutoff is older than the one the data allows now.
+    """
+    st = store.forecast_status(commodity, model_name, settings.model_version, min(days), max(days))
+    if st.empty:
+        return set()
+    pos = cutoff_positions(daily.index, days)
+    trading = daily.index.values.astype("datetime64[D]")
+    expected = {d: (trading[p] if p >= 0 else None) for d, p in zip(days, pos)}
+    good = st[(st["n_paths"] == settings.n_paths) & (st["n_points"] == settings.horizon)
+              & (st["all_success"] == 1) & (st["model_fingerprint"] == fingerprint)]
+    out = set()
+    for d, cut in zip(good["forecast_start_date"], good["data_cutoff_date"]):
+        d = pd.Timestamp(d).date()
+        if expected.get(d) is not None and np.datetime64(pd.Timestamp(cut).date(), "D") == expected[d]:
+            out.add(d)
+    return out
+
+
+def forecast_days(store: ForecastStore, settings: Settings, model_name: str, commodity: str, days: list[date],
+                  *, force: bool = False, log: Log = _noop) -> ForecastResult:
+    """Forecast every day in `days`, one window at a time; skip days already complete from the same model."""
+    t0 = time.perf_counter()
+    days = sorted(set(days))
+    by_window: dict[date, list[date]] = {}
+    for d in days:
+        by_window.setdefault(calendar.window_start(d), []).append(d)
+    res = ForecastResult(len(days), 0, 0, 0, 0, 0, 0.0)
+    done = 0
+    for w, wdays in by_window.items():
+        trained = load_trained(store, settings, model_name, commodity, w)
+        # History anchored at the window's start, so a day's numbers never depend on how days were batched.
+        unified = store.read_unified(commodity, start=w - timedelta(days=lookback_days(model_name)),
+                                     end=wdays[-1] + timedelta(days=40))
+        daily = daily_series(unified, commodity)
+        todo = wdays if force else sorted(set(wdays) - _complete_days(
+            store, settings, model_name, commodity, wdays, trained.fingerprint,
+            daily[daily.index < pd.Timestamp(wdays[-1])]))
+        res.days_skipped += len(wdays) - len(todo)
+        done += len(wdays) - len(todo)
+        if todo:
+            seeds = day_seeds(settings.seed, commodity, model_name, settings.model_version, todo)
+            batch = forecast(trained, daily, todo, n_paths=settings.n_paths, seeds=seeds, horizon=settings.horizon)
+            dist, pts = distribution_rows(batch, settings.model_version), point_rows(batch, settings.model_version)
+            store.replace_forecasts(commodity, model_name, settings.model_version, todo, dist, pts)
+            res.days_written += int(batch.ok.sum())
+            res.days_failed += int((~batch.ok).sum())
+            res.rows_distributions += dist.num_rows
+            res.rows_points += pts.num_rows
+            done += len(todo)
+        el = time.perf_counter() - t0
+        log(f"{model_name} {commodity}: {done}/{len(days)} days (window {w}: {len(todo)} computed, "
+            f"{len(wdays) - len(todo)} already complete), {el:.1f}s, {done / max(el, 1e-9):.0f} days/s")
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+# -- actuals -----------------------------------------------------------------
+def attach_actuals(store: ForecastStore, commodity: str, days: list[date], log: Log = _noop) -> tuple[int, int]:
+    """Realized closes for the 14 steps of each day's forecasts: fills actual_close and path-0 rows.
+
+    Returns (days with every step known, days with some step known).
+    """
+    days = sorted(set(days))
+    unified = store.read_unified(commodity, start=days[0], end=days[-1] + timedelta(days=40))
+    daily = daily_series(unified, commodity)
+    steps = calendar.step_dates(days)
+    closes = realized(daily, steps)
+    horizon = steps.shape[1]
+    long = pd.DataFrame({
+        "forecast_start_date": np.repeat(np.asarray(days, dtype="datetime64[D]"), horizon),
+        "day_ahead": np.tile(np.arange(1, horizon + 1), len(days)),
+        "forecast_date": steps.reshape(-1),
+        "actual_close": closes.reshape(-1),
+    })
+    long = long[np.isfinite(long["actual_close"])]
+    complete = store.update_actuals(commodity, long)
+    partial = int(np.isfinite(closes).any(axis=1).sum())
+    log(f"actuals {commodity}: {complete} of {len(days)} days complete, {partial} with some steps known")
+    return complete, partial

@@ -1,0 +1,198 @@
+"""The embedded backend: one DuckDB file attached as catalog `commodity`.
+
+A connection lives for one operation only. DuckDB lets one process hold the
+file at a time, so a second process (another run, the UI) waits: opening is
+retried with backoff while the file is locked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential_jitter
+
+from forecast_assets.core.data import FX_RE
+from forecast_assets.storage import sql
+from forecast_assets.storage.base import ForecastStore, StorageError
+from forecast_assets.storage.schema import CATALOG, DAY_COLUMNS, FORECAST, SILVER, TABLES, columns, qualified
+
+UNIFIED = qualified("unified_data")
+MODELS = qualified("trained_models")
+DIST = qualified("distributions")
+POINTS = qualified("point_forecasts")
+
+
+def _locked(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
+class DuckDBStore(ForecastStore):
+    def __init__(self, path: str | Path, lock_timeout_s: float = 300.0):
+        self.path = Path(path)
+        self.lock_timeout_s = lock_timeout_s
+
+    # -- connections -------------------------------------------------------
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        @retry(retry=retry_if_exception(_locked), stop=stop_after_delay(self.lock_timeout_s),
+               wait=wait_exponential_jitter(initial=0.05, max=2.0), reraise=True)
+        def attach():
+            con = duckdb.connect(":memory:")
+            try:
+                con.execute(f"ATTACH ? AS {CATALOG}", [str(self.path)])
+            except BaseException:
+                con.close()
+                raise
+            return con
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        return attach()
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = self._open()
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.connect() as con:
+            con.begin()
+            try:
+                yield con
+            except BaseException:
+                con.rollback()
+                raise
+            con.commit()
+
+    # -- schema ------------------------------------------------------------
+    def ensure_schema(self) -> None:
+        with self.transaction() as con:
+            for schema in (SILVER, FORECAST):
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{schema}")
+            for table in TABLES:
+                con.execute(sql.create_table(table, CATALOG))
+
+    # -- input -------------------------------------------------------------
+    def read_unified(self, commodity, start=None, end=None) -> pd.DataFrame:
+        where, params = ["commodity = ?"], [commodity]
+        if start is not None:
+            where.append("date >= ?")
+            params.append(start)
+        if end is not None:
+            where.append("date <= ?")
+            params.append(end)
+        with self.connect() as con:
+            df = con.execute(f"SELECT * FROM {UNIFIED} WHERE {' AND '.join(where)} ORDER BY date, region",
+                             params).df()
+        df["date"] = pd.to_datetime(df["date"])
+        return df
+
+    def unified_version(self) -> str:
+        with self.connect() as con:
+            rows = con.execute(
+                f"SELECT commodity, COUNT(*), MIN(date), MAX(date), SUM(close), SUM(is_trading_day) "
+                f"FROM {UNIFIED} GROUP BY commodity ORDER BY commodity").fetchall()
+        return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
+
+    def unified_summary(self) -> pd.DataFrame:
+        return self.query(
+            f"SELECT commodity, COUNT(*) AS n_rows, COUNT(DISTINCT region) AS n_regions, MIN(date) AS first_date, "
+            f"MAX(date) AS last_date, MAX(CASE WHEN is_trading_day = 1 THEN date END) AS last_trading_day "
+            f"FROM {UNIFIED} GROUP BY commodity ORDER BY commodity")
+
+    def replace_unified(self, df: pd.DataFrame) -> int:
+        fx = [c for c in df.columns if FX_RE.match(c)]
+        wanted = columns("unified_data") + fx
+        missing = [c for c in columns("unified_data") if c not in df.columns]
+        if missing:
+            raise StorageError(f"unified_data rows lack columns: {', '.join(missing)}")
+        table = pa.Table.from_pandas(df[wanted], preserve_index=False)
+        commodities = sorted(df["commodity"].unique())
+        with self.transaction() as con:
+            have = set(con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_catalog = ? AND table_schema = ? "
+                "AND table_name = 'unified_data'", [CATALOG, SILVER]).df()["column_name"])
+            for c in fx:  # FX_RE-checked identifiers only
+                if c not in have:
+                    con.execute(f"ALTER TABLE {UNIFIED} ADD COLUMN {c} DOUBLE")
+            con.register("incoming", table)
+            con.execute(f"DELETE FROM {UNIFIED} WHERE commodity IN (SELECT UNNEST(?))", [commodities])
+            con.execute(f"INSERT INTO {UNIFIED} BY NAME SELECT * FROM incoming")
+            con.unregister("incoming")
+        return table.num_rows
+
+    # -- trained models ----------------------------------------------------
+    def write_trained_model(self, row: dict[str, Any]) -> None:
+        cols = columns("trained_models")
+        with self.transaction() as con:
+            con.execute(
+                f"DELETE FROM {MODELS} WHERE commodity = ? AND model_name = ? AND model_version = ? "
+                f"AND window_start = ?",
+                [row["commodity"], row["model_name"], row["model_version"], row["window_start"]])
+            con.execute(f"INSERT INTO {MODELS} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                        [row.get(c) for c in cols])
+
+    def read_trained_model(self, commodity, model_name, model_version, window_start) -> dict | None:
+        df = self.query(
+            f"SELECT * FROM {MODELS} WHERE commodity = ? AND model_name = ? AND model_version = ? "
+            f"AND window_start = ?", [commodity, model_name, model_version, window_start])
+        return None if df.empty else df.iloc[0].to_dict()
+
+    # -- forecasts ---------------------------------------------------------
+    def replace_forecasts(self, commodity, model_name, model_version, days, distributions, points) -> None:
+        key = [commodity, model_name, model_version]
+        day_table = pa.table({"d": pa.array(list(days), type=pa.date32())})
+        with self.transaction() as con:
+            con.register("batch_days", day_table)
+            con.register("batch_dist", distributions)
+            con.register("batch_points", points)
+            con.execute(sql.delete_forecast_days("distributions", CATALOG, "batch_days"), key)
+            con.execute(sql.delete_forecast_days("point_forecasts", CATALOG, "batch_days"), key)
+            con.execute(f"INSERT INTO {DIST} BY NAME SELECT * FROM batch_dist")
+            con.execute(f"INSERT INTO {POINTS} BY NAME SELECT * FROM batch_points")
+            for name in ("batch_days", "batch_dist", "batch_points"):
+                con.unregister(name)
+
+    def forecast_status(self, commodity, model_name, model_version, start, end) -> pd.DataFrame:
+        key = [commodity, model_name, model_version, start, end]
+        return self.query(sql.forecast_status(CATALOG), key + key)
+
+    def update_actuals(self, commodity: str, actuals: pd.DataFrame) -> int:
+        if actuals.empty:
+            return 0
+        a = actuals[["forecast_start_date", "day_ahead", "actual_close"]].copy()
+        a["forecast_start_date"] = pd.to_datetime(a["forecast_start_date"]).dt.date
+        wide = a.pivot(index="forecast_start_date", columns="day_ahead", values="actual_close")
+        complete = wide.dropna()
+        complete.columns = [DAY_COLUMNS[int(k) - 1] for k in complete.columns]
+        complete = complete.reset_index()
+        long = pa.Table.from_pandas(a, preserve_index=False)
+        with self.transaction() as con:
+            con.register("batch_actuals", long)
+            con.execute(
+                f"UPDATE {POINTS} AS p SET actual_close = a.actual_close FROM batch_actuals a "
+                f"WHERE p.commodity = ? AND p.forecast_start_date = a.forecast_start_date "
+                f"AND p.day_ahead = a.day_ahead", [commodity])
+            con.unregister("batch_actuals")
+            if len(complete):
+                con.register("batch_path0", pa.Table.from_pandas(complete, preserve_index=False))
+                con.execute(sql.delete_path0(CATALOG, "batch_path0"), [commodity])
+                con.execute(sql.insert_path0(CATALOG, "batch_path0"), [commodity])
+                con.unregister("batch_path0")
+        return len(complete)
+
+    def query(self, text: str, params: list | None = None) -> pd.DataFrame:
+        try:
+            with self.connect() as con:
+                return con.execute(text, params or []).df()
+        except duckdb.CatalogException as exc:
+            raise StorageError(f"{exc} (has the database been set up? run `forecast-assets init`)") from exc

@@ -1,0 +1,76 @@
+"""SQL text shared by the backends: DuckDB and Databricks SQL agree on all of it.
+
+Identifiers come only from storage.schema (constants); every value is a bound
+parameter (`?`), never formatted into the text.
+"""
+
+from __future__ import annotations
+
+from forecast_assets.storage.schema import DAY_COLUMNS, TABLES, qualified
+
+
+def create_table(table: str, catalog: str, using: str = "") -> str:
+    cols = ", ".join(f"{c} {t}" for c, t in TABLES[table][1])
+    return f"CREATE TABLE IF NOT EXISTS {qualified(table, catalog)} ({cols}){using}"
+
+
+def delete_forecast_days(table: str, catalog: str, days_relation: str) -> str:
+    return (
+        f"DELETE FROM {qualified(table, catalog)} WHERE commodity = ? AND model_name = ? AND model_version = ? "
+        f"AND forecast_start_date IN (SELECT d FROM {days_relation})"
+    )
+
+
+def forecast_status(catalog: str) -> str:
+    dist, pts = qualified("distributions", catalog), qualified("point_forecasts", catalog)
+    return f"""
+        WITH d AS (
+            SELECT forecast_start_date,
+                   SUM(CASE WHEN path_id > 0 THEN 1 ELSE 0 END) AS n_paths,
+                   MAX(CASE WHEN path_id = 0 THEN 1 ELSE 0 END) AS has_actuals,
+                   MIN(model_fingerprint) AS fp_min, MAX(model_fingerprint) AS fp_max
+            FROM {dist}
+            WHERE commodity = ? AND model_name = ? AND model_version = ?
+              AND forecast_start_date BETWEEN ? AND ?
+            GROUP BY forecast_start_date
+        ), p AS (
+            SELECT forecast_start_date, COUNT(*) AS n_points, MAX(data_cutoff_date) AS data_cutoff_date,
+                   MIN(CASE WHEN model_success THEN 1 ELSE 0 END) AS all_success,
+                   MIN(model_fingerprint) AS fp_min, MAX(model_fingerprint) AS fp_max
+            FROM {pts}
+            WHERE commodity = ? AND model_name = ? AND model_version = ?
+              AND forecast_start_date BETWEEN ? AND ?
+            GROUP BY forecast_start_date
+        )
+        SELECT p.forecast_start_date, COALESCE(d.n_paths, 0) AS n_paths, COALESCE(d.has_actuals, 0) AS has_actuals,
+               p.n_points, p.all_success, p.data_cutoff_date,
+               CASE WHEN p.fp_min = p.fp_max AND (d.fp_min IS NULL OR (d.fp_min = p.fp_min AND d.fp_max = p.fp_max))
+                    THEN p.fp_min END AS model_fingerprint
+        FROM p LEFT JOIN d ON d.forecast_start_date = p.forecast_start_date
+        ORDER BY p.forecast_start_date
+    """
+
+
+def insert_path0(catalog: str, actuals_relation: str) -> str:
+    """Path-0 rows for every model/version with a successful forecast on a day whose actuals are complete.
+
+    The relation holds one row per forecast_start_date with day_1..day_14 realized closes.
+    """
+    dist = qualified("distributions", catalog)
+    days = ", ".join(f"a.{c}" for c in DAY_COLUMNS)
+    return f"""
+        INSERT INTO {dist} (path_id, forecast_start_date, data_cutoff_date, generation_timestamp, commodity,
+                            model_name, model_version, {", ".join(DAY_COLUMNS)}, is_actuals, has_data_leakage,
+                            training_cutoff_date, model_fingerprint)
+        SELECT 0, d.forecast_start_date, d.data_cutoff_date, d.generation_timestamp, d.commodity, d.model_name,
+               d.model_version, {days}, TRUE, d.has_data_leakage, d.training_cutoff_date, d.model_fingerprint
+        FROM {dist} d JOIN {actuals_relation} a ON a.forecast_start_date = d.forecast_start_date
+        WHERE d.commodity = ? AND d.path_id = 1
+    """
+
+
+def delete_path0(catalog: str, actuals_relation: str) -> str:
+    return (
+        f"DELETE FROM {qualified('distributions', catalog)} WHERE commodity = ? AND path_id = 0 "
+        f"AND forecast_start_date IN (SELECT forecast_start_date FROM {actuals_relation})"
+    )

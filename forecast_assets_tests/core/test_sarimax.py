@@ -1,0 +1,163 @@
+"""SarimaxAutoWeather: JSON params, paths that match statsmodels' forecast, no leakage, determinism."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+from forecast_assets.core.models.base import ModelError
+from forecast_assets.core.models.sarimax import MAX_TRAIN, SarimaxAutoWeather
+
+N_DAYS = 900
+STEPS = 14
+MODEL = SarimaxAutoWeather()
+
+
+def _synthetic(weather: bool, seed: int = 1) -> pd.DataFrame:
+    """ARIMA(1,1,0) log price; with weather, a seasonal temperature moves the price level."""
+    rng = np.random.default_rng(seed)
+    idx = pd.bdate_range("2019-01-01", periods=N_DAYS, name="date")
+    season = np.sin(2 * np.pi * idx.dayofyear.to_numpy() / 365.25)
+    tmax = 20 + 10 * season + 2 * rng.standard_normal(N_DAYS)
+    ret = 0.012 * rng.standard_normal(N_DAYS)
+    for t in range(1, N_DAYS):  # AR(1) returns, so the chosen order has state dynamics
+        ret[t] += 0.35 * ret[t - 1]
+    logp = 4 + np.cumsum(0.002 + ret) + 0.01 * (tmax - 20)
+    df = pd.DataFrame({"close": np.exp(logp), "volume": 1e4}, index=idx)
+    if weather:
+        df["temp_max_c"] = tmax
+        df["temp_min_c"] = tmax - 8 + rng.standard_normal(N_DAYS)
+        df.loc[df.index[rng.choice(N_DAYS, 40, replace=False)], "temp_max_c"] = np.nan  # gaps
+        df["humidity_mean_pct"] = 60.0  # not a candidate regressor
+        df["precipitation_mm"] = np.nan  # present but empty: not used
+    return df
+
+
+@pytest.fixture(scope="module")
+def weather_case():
+    df = _synthetic(True)
+    train, rest = df.iloc[:800], df
+    return MODEL.fit(train), rest
+
+
+@pytest.fixture(scope="module")
+def plain_case():
+    df = _synthetic(False, seed=2)
+    return MODEL.fit(df.iloc[:800]), df
+
+
+def _exog(params, df):
+    cols = params["exog"]
+    if not cols:
+        return None
+    raw = df[cols].ffill().fillna(params["exog_mean"])
+    return ((raw - pd.Series(params["exog_mean"])) / pd.Series(params["exog_std"]))[cols].to_numpy()
+
+
+def _future_exog(params, cutoff_date, steps):
+    if not params["exog"]:
+        return None
+    dates = pd.bdate_range(cutoff_date + pd.Timedelta(days=1), periods=steps)
+    doy = np.array([d.replace(year=2000).dayofyear for d in dates])  # 2000 is a leap year
+    return np.column_stack([np.asarray(params["climatology"][c])[doy - 1] for c in params["exog"]])
+
+
+def _sm(params, df):
+    return SARIMAX(np.log(df["close"].to_numpy()), exog=_exog(params, df), order=params["order"], trend=params["trend"])
+
+
+def _values(params):
+    return np.array(list(params["params"].values()))
+
+
+@pytest.mark.parametrize("case, used", [("weather_case", True), ("plain_case", False)])
+def test_fit_params_are_json_and_valid(case, used, request):
+    params, df = request.getfixturevalue(case)
+    params = json.loads(json.dumps(params))  # plain JSON round trip
+    jsonschema.Draft202012Validator.check_schema(MODEL.params_schema)
+    jsonschema.validate(params, MODEL.params_schema, cls=jsonschema.Draft202012Validator)
+    assert params["weather_used"] is used
+    assert params["exog"] == (["temp_min_c", "temp_max_c"] if used else [])
+    assert params["n_train"] == min(800, MAX_TRAIN)
+    # Rebuilt statsmodels model on the same training rows gives pmdarima's likelihood:
+    # same construction, same parameter order.
+    train = df.iloc[:800].iloc[-MAX_TRAIN:]
+    mod = _sm(params, train)
+    assert list(params["params"]) == mod.param_names
+    assert mod.filter(_values(params)).llf == pytest.approx(params["llf"], rel=1e-9)
+    bad = dict(params, extra=1)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, MODEL.params_schema)
+
+
+def test_too_few_rows():
+    with pytest.raises(ModelError, match="at least 60"):
+        MODEL.fit(_synthetic(True).iloc[:59])
+
+
+@pytest.mark.parametrize("case", ["weather_case", "plain_case"])
+def test_paths_match_statsmodels_forecast(case, request):
+    params, df = request.getfixturevalue(case)
+    history = df.iloc[700:]
+    c = 150  # cutoff position inside history
+    n = 20000
+    fc = _sm(params, history.iloc[: c + 1]).filter(_values(params)).get_forecast(
+        STEPS, exog=_future_exog(params, history.index[c], STEPS)
+    )
+    sm_mean, sm_se = fc.predicted_mean, fc.se_mean
+
+    # Exact moments of the linear map.
+    mean, B = MODEL.moments(params, history, np.array([c]), STEPS)
+    np.testing.assert_allclose(mean[0], sm_mean, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(np.sqrt((B[0] ** 2).sum(axis=0)), sm_se, rtol=1e-6)
+
+    # Monte Carlo moments of the paths.
+    logp = np.log(MODEL.simulate(params, history, np.array([c]), STEPS, n, np.array([12345], dtype=np.uint64))[0])
+    z = (logp.mean(axis=0) - sm_mean) / (sm_se / np.sqrt(n))
+    assert np.abs(z).max() < 4
+    np.testing.assert_allclose(logp.std(axis=0, ddof=1), sm_se, rtol=0.03)
+
+
+def test_no_leakage(weather_case):
+    params, df = weather_case
+    history = df.iloc[700:].copy()
+    cut = np.array([120, 150])
+    seeds = np.array([7, 8], dtype=np.uint64)
+    before = MODEL.simulate(params, history, cut, STEPS, 500, seeds)
+    changed = history.copy()
+    rows = changed.index[151:]
+    changed.loc[rows, "close"] *= 3.0
+    changed.loc[rows, "temp_max_c"] = 45.0
+    changed.loc[rows[::3], "temp_min_c"] = np.nan
+    after = MODEL.simulate(params, changed, cut, STEPS, 500, seeds)
+    assert np.array_equal(before, after)
+    # Control: a change at the cutoff row itself does move the forecast.
+    changed.loc[history.index[150], "close"] *= 1.1
+    assert not np.array_equal(before[1], MODEL.simulate(params, changed, cut, STEPS, 500, seeds)[1])
+
+
+def test_deterministic_and_batch_equals_single(weather_case):
+    params, df = weather_case
+    history = df.iloc[700:]
+    cut = np.array([90, 91, 120, 180])
+    seeds = np.array([11, 12, 13, 14], dtype=np.uint64)
+    batch = MODEL.simulate(params, history, cut, STEPS, 1000, seeds)
+    assert batch.shape == (4, 1000, STEPS) and batch.dtype == np.float64 and (batch > 0).all()
+    assert np.array_equal(batch, MODEL.simulate(params, history, cut, STEPS, 1000, seeds))
+    for i in range(len(cut)):
+        alone = MODEL.simulate(params, history, cut[i : i + 1], STEPS, 1000, seeds[i : i + 1])
+        assert np.array_equal(batch[i], alone[0])
+
+
+@pytest.mark.parametrize("case", ["weather_case", "plain_case"])
+def test_spread_grows_with_step(case, request):
+    params, df = request.getfixturevalue(case)
+    history = df.iloc[700:]
+    paths = MODEL.simulate(params, history, np.array([100, 190]), 20, 4000, np.array([1, 2], dtype=np.uint64))
+    sd = np.log(paths).std(axis=1)
+    assert (np.diff(sd, axis=1) > 0).all()

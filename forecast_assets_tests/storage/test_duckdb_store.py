@@ -1,0 +1,99 @@
+"""The DuckDB backend against a real database file: atomic replace, status, actuals, models."""
+
+from datetime import date, timedelta
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from forecast_assets.core.forecast import forecast, train
+from forecast_assets.core.paths import day_seeds
+from forecast_assets.storage.rows import distribution_rows, point_rows
+from forecast_assets.storage.schema import TABLES, columns, qualified
+
+DIST, POINTS = qualified("distributions"), qualified("point_forecasts")
+
+
+def _batch(coffee_daily, days, n_paths=50, model="naive"):
+    t = train(model, "Coffee", coffee_daily, date(2024, 1, 1))
+    d = np.asarray(days, dtype="datetime64[D]")
+    return forecast(t, coffee_daily, d, n_paths=n_paths, seeds=day_seeds(1, "Coffee", model, "v1.0", d))
+
+
+def _count(store, table, where="TRUE"):
+    return int(store.query(f"SELECT COUNT(*) AS n FROM {table} WHERE {where}")["n"].iloc[0])
+
+
+def test_tables_have_the_contract_columns(store):
+    for name in TABLES:
+        got = store.query("SELECT column_name FROM information_schema.columns WHERE table_catalog = 'commodity' "
+                          "AND table_name = ? ORDER BY ordinal_position", [name])["column_name"].tolist()
+        assert got[: len(columns(name))] == columns(name)
+    assert store.query(f"SELECT COUNT(*) AS n FROM {qualified('unified_data')}")["n"].iloc[0] > 0
+
+
+def test_replace_forecasts_replaces_exactly_the_days(store, coffee_daily):
+    days = [date(2024, 2, 1) + timedelta(days=i) for i in range(10)]
+    b = _batch(coffee_daily, days)
+    store.replace_forecasts("Coffee", "naive", "v1.0", days, distribution_rows(b, "v1.0"), point_rows(b, "v1.0"))
+    n1 = _count(store, DIST)
+    assert n1 == 10 * 50 + int(np.isfinite(b.actuals).all(axis=1).sum())
+    assert _count(store, POINTS) == 140
+    # Again, and for an overlapping range: no duplicates, other versions untouched.
+    store.replace_forecasts("Coffee", "naive", "v2.0", days, distribution_rows(b, "v2.0"), point_rows(b, "v2.0"))
+    b2 = _batch(coffee_daily, days[5:])
+    store.replace_forecasts("Coffee", "naive", "v1.0", days[5:], distribution_rows(b2, "v1.0"), point_rows(b2, "v1.0"))
+    assert _count(store, DIST, "model_version = 'v1.0'") == n1
+    assert _count(store, DIST, "model_version = 'v2.0'") == n1
+    assert _count(store, POINTS, "model_version = 'v1.0'") == 140
+    st = store.forecast_status("Coffee", "naive", "v1.0", days[0], days[-1])
+    assert st["n_paths"].tolist() == [50] * 10 and st["n_points"].tolist() == [14] * 10
+    assert st["model_fingerprint"].notna().all()
+
+
+def test_a_failed_write_leaves_the_old_rows(store, coffee_daily):
+    days = [date(2024, 3, 1) + timedelta(days=i) for i in range(5)]
+    b = _batch(coffee_daily, days)
+    store.replace_forecasts("Coffee", "naive", "v1.0", days, distribution_rows(b, "v1.0"), point_rows(b, "v1.0"))
+    before = _count(store, DIST), _count(store, POINTS)
+    bad_points = point_rows(b, "v1.0").drop_columns(["forecast_mean"]).append_column(
+        "forecast_mean", pa.array(["not a number"] * (5 * 14)))
+    with pytest.raises(duckdb.Error):
+        store.replace_forecasts("Coffee", "naive", "v1.0", days, distribution_rows(b, "v1.0"), bad_points)
+    assert (_count(store, DIST), _count(store, POINTS)) == before
+
+
+def test_actuals_fill_points_and_path_zero_for_every_model(store, coffee_daily):
+    days = [date(2024, 4, 1) + timedelta(days=i) for i in range(3)]
+    for model in ("naive", "xgboost"):
+        b = _batch(coffee_daily[coffee_daily.index < "2024-04-01"], days, model=model)  # actuals unknown then
+        assert np.isnan(b.actuals).all()
+        store.replace_forecasts("Coffee", model, "v1.0", days, distribution_rows(b, "v1.0"), point_rows(b, "v1.0"))
+    assert _count(store, DIST, "path_id = 0") == 0
+    from forecast_assets.pipeline import attach_actuals
+    complete, partial = attach_actuals(store, "Coffee", days)
+    assert complete == 3 and partial == 3
+    assert _count(store, DIST, "path_id = 0 AND is_actuals") == 6
+    assert _count(store, POINTS, "actual_close IS NULL") == 0
+    attach_actuals(store, "Coffee", days)  # idempotent
+    assert _count(store, DIST, "path_id = 0") == 6
+    row = store.query(f"SELECT day_1 FROM {DIST} WHERE path_id = 0 AND forecast_start_date = '2024-04-01' LIMIT 1")
+    assert row["day_1"].iloc[0] == pytest.approx(coffee_daily.loc["2024-04-01", "close"], rel=1e-6)
+
+
+def test_trained_model_rows_roundtrip(store):
+    row = {c: None for c in columns("trained_models")} | {
+        "commodity": "Coffee", "model_name": "naive", "model_version": "v1.0", "window_start": date(2024, 1, 1),
+        "training_cutoff_date": date(2023, 12, 29), "fitted_model_json": "{}"}
+    store.write_trained_model(row)
+    store.write_trained_model(row | {"fitted_model_json": '{"a":1}'})
+    assert _count(store, qualified("trained_models")) == 1
+    assert store.read_trained_model("Coffee", "naive", "v1.0", date(2024, 1, 1))["fitted_model_json"] == '{"a":1}'
+    assert store.read_trained_model("Coffee", "naive", "v1.0", date(2024, 7, 1)) is None
+
+
+def test_unified_version_changes_when_data_lands(store, sample_unified):
+    v1 = store.unified_version()
+    store.replace_unified(sample_unified[sample_unified["date"] < "2025-01-01"])
+    assert store.unified_version() != v1
