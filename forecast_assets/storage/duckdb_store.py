@@ -172,7 +172,7 @@ class DuckDBStore(ForecastStore):
         a = actuals[["forecast_start_date", "day_ahead", "actual_close"]].copy()
         a["forecast_start_date"] = pd.to_datetime(a["forecast_start_date"]).dt.date
         wide = a.pivot(index="forecast_start_date", columns="day_ahead", values="actual_close")
-        complete = wide.dropna()
+        complete = wide.reindex(columns=range(1, len(DAY_COLUMNS) + 1)).dropna()  # every step known
         complete.columns = [DAY_COLUMNS[int(k) - 1] for k in complete.columns]
         complete = complete.reset_index()
         long = pa.Table.from_pandas(a, preserve_index=False)

@@ -1,0 +1,71 @@
+"""Real partition ranges through Dagster, in process and through the `dagster` CLI, checked in the tables."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from forecast_assets.storage.duckdb_store import DuckDBStore
+from forecast_assets.storage.schema import qualified
+
+DIST, POINTS = qualified("distributions"), qualified("point_forecasts")
+RANGE_TAGS = {"dagster/asset_partition_range_start": "Coffee|2024-01-01",
+              "dagster/asset_partition_range_end": "Coffee|2024-01-31"}
+
+
+def _counts(store, model):
+    q = store.query(
+        f"SELECT (SELECT COUNT(*) FROM {DIST} WHERE model_name = ?) AS d, "
+        f"(SELECT COUNT(*) FROM {POINTS} WHERE model_name = ?) AS p, "
+        f"(SELECT COUNT(*) FROM {DIST} WHERE has_data_leakage) + (SELECT COUNT(*) FROM {POINTS} WHERE has_data_leakage) AS leak, "
+        f"(SELECT COUNT(DISTINCT forecast_start_date) FROM {DIST} WHERE model_name = ?) AS days", [model] * 3)
+    return tuple(int(v) for v in q.iloc[0])
+
+
+def test_a_ranged_run_fills_every_day_and_its_checks_pass(assets, resources, store, settings):
+    instance = dg.DagsterInstance.ephemeral()
+    for m in ("naive", "sarimax_auto_weather"):
+        dg.materialize([assets[f"trained_models/{m}"]], instance=instance, resources=resources,
+                       partition_key="Coffee|2024-01-01")
+        result = dg.materialize([assets[f"forecasts/{m}"]], instance=instance, resources=resources, tags=RANGE_TAGS)
+        assert result.success
+        checks = result.get_asset_check_evaluations()
+        assert {c.check_name for c in checks} == {"no_data_leakage", "paths_valid", "no_missing_days"}
+        assert all(c.passed for c in checks)
+        assert _counts(store, m) == (31 * (settings.n_paths + 1), 31 * 14, 0, 31)
+    runs = instance.get_runs()
+    assert len(runs) == 4  # one run per ranged materialization, not one per day
+
+
+def test_a_range_without_its_model_fails_and_writes_nothing(assets, resources, store):
+    result = dg.materialize([assets["forecasts/naive"]], resources=resources, tags=RANGE_TAGS, raise_on_error=False)
+    assert not result.success
+    assert "trained_models/naive partition 'Coffee|2024-01-01'" in str(result.get_step_failure_events()[0].event_specific_data.error)
+    assert _counts(store, "naive") == (0, 0, 0, 0)
+
+
+@pytest.mark.slow
+def test_the_cli_partition_range_of_the_issue(tmp_path, store, settings):
+    """`dagster asset materialize ... --partition-range 'Coffee|2024-01-01...Coffee|2024-06-30'`, twice."""
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "dh"), "FORECAST_DUCKDB_PATH": str(settings.duckdb_path),
+           "FORECAST_ARTIFACT_DIR": str(settings.artifact_dir)}
+    Path(env["DAGSTER_HOME"]).mkdir()
+    exe = [sys.executable, "-m", "dagster", "asset", "materialize", "-m", "forecast_assets.definitions"]
+
+    def run(*args):
+        p = subprocess.run([*exe, *args], env=env, capture_output=True, text=True, timeout=600)
+        assert p.returncode == 0, p.stderr[-3000:]
+        return p.stderr
+
+    run("--select", "trained_models/naive", "--partition", "Coffee|2024-01-01")
+    cmd = ["--select", "forecasts/naive", "--partition-range", "Coffee|2024-01-01...Coffee|2024-06-30"]
+    log = run(*cmd)
+    assert "182/182 days" in log
+    first = _counts(DuckDBStore(settings.duckdb_path), "naive")
+    assert first == (182 * 2001, 182 * 14, 0, 182)
+    log = run(*cmd)
+    assert "182 already complete" in log
+    assert _counts(DuckDBStore(settings.duckdb_path), "naive") == first
