@@ -12,6 +12,10 @@ export FORECAST_DATA_DIR ?= $(CURDIR)/data
 DEMO_COMMODITIES ?= Coffee Sugar
 DEMO_WINDOWS ?= 2025-01-01...2025-07-01
 DEMO_DAYS ?= 2025-01-01...2025-10-31
+W0 = $(word 1,$(subst ..., ,$(DEMO_WINDOWS)))
+W1 = $(word 2,$(subst ..., ,$(DEMO_WINDOWS)))
+D0 = $(word 1,$(subst ..., ,$(DEMO_DAYS)))
+D1 = $(word 2,$(subst ..., ,$(DEMO_DAYS)))
 MODELS := trained_models/naive,trained_models/xgboost,trained_models/sarimax_auto_weather
 FORECASTS := forecasts/naive,forecasts/xgboost,forecasts/sarimax_auto_weather,actuals
 MATERIALIZE := $(BIN)/dagster asset materialize -m forecast_assets.definitions
@@ -31,12 +35,11 @@ demo: setup
 	@start=$$(date +%s); \
 	$(BIN)/forecast-assets load-sample && \
 	for c in $(DEMO_COMMODITIES); do \
-	  w0=$${DEMO_WINDOWS%%...*}; w1=$${DEMO_WINDOWS##*...}; d0=$${DEMO_DAYS%%...*}; d1=$${DEMO_DAYS##*...}; \
-	  echo "== training every model for $$c, windows $$w0 to $$w1"; \
-	  $(MATERIALIZE) --select '$(MODELS)' --partition-range "$$c|$$w0...$$c|$$w1" > $(FORECAST_DATA_DIR)/demo-train-$$c.log 2>&1 \
+	  echo "== training every model for $$c, windows $(W0) to $(W1)"; \
+	  $(MATERIALIZE) --select '$(MODELS)' --partition-range "$$c|$(W0)...$$c|$(W1)" > $(FORECAST_DATA_DIR)/demo-train-$$c.log 2>&1 \
 	    || { tail -30 $(FORECAST_DATA_DIR)/demo-train-$$c.log; exit 1; }; \
-	  echo "== forecasting every day from $$d0 to $$d1 for $$c"; \
-	  $(MATERIALIZE) --select '$(FORECASTS)' --partition-range "$$c|$$d0...$$c|$$d1" > $(FORECAST_DATA_DIR)/demo-forecast-$$c.log 2>&1 \
+	  echo "== forecasting every day from $(D0) to $(D1) for $$c"; \
+	  $(MATERIALIZE) --select '$(FORECASTS)' --partition-range "$$c|$(D0)...$$c|$(D1)" > $(FORECAST_DATA_DIR)/demo-forecast-$$c.log 2>&1 \
 	    || { tail -30 $(FORECAST_DATA_DIR)/demo-forecast-$$c.log; exit 1; }; \
 	done && \
 	$(BIN)/forecast-assets summary && \
