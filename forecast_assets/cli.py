@@ -73,17 +73,17 @@ def cmd_summary(settings: Settings, args) -> int:
     print(store.unified_summary().to_string(index=False), "\n")
     tm = store.query(
         f"SELECT commodity, model_name, model_version, COUNT(*) AS windows, MIN(window_start) AS first_window, "
-        f"MAX(window_start) AS last_window, SUM(CASE WHEN fitted_model_s3_path IS NULL THEN 0 ELSE 1 END) "
-        f"AS in_artifact_files FROM {qualified('trained_models')} GROUP BY ALL ORDER BY ALL")
+        f"MAX(window_start) AS last_window, CAST(SUM(CASE WHEN fitted_model_s3_path IS NULL THEN 0 ELSE 1 END) "
+        f"AS BIGINT) AS in_artifact_files FROM {qualified('trained_models')} GROUP BY ALL ORDER BY ALL")
     print(f"{qualified('trained_models')}:\n{tm.to_string(index=False) if len(tm) else '(empty)'}\n")
     fc = store.query(
         f"SELECT p.commodity, p.model_name, p.model_version, COUNT(DISTINCT p.forecast_start_date) AS days, "
         f"MIN(p.forecast_start_date) AS first_day, MAX(p.forecast_start_date) AS last_day, "
-        f"COUNT(*) AS point_rows, SUM(CASE WHEN p.has_data_leakage THEN 1 ELSE 0 END) AS leakage_rows "
+        f"COUNT(*) AS point_rows, CAST(SUM(CASE WHEN p.has_data_leakage THEN 1 ELSE 0 END) AS BIGINT) AS leakage_rows "
         f"FROM {qualified('point_forecasts')} p GROUP BY ALL ORDER BY ALL")
     dist = store.query(
         f"SELECT commodity, model_name, model_version, COUNT(*) AS distribution_rows, "
-        f"SUM(CASE WHEN is_actuals THEN 1 ELSE 0 END) AS actuals_rows FROM {qualified('distributions')} "
+        f"CAST(SUM(CASE WHEN is_actuals THEN 1 ELSE 0 END) AS BIGINT) AS actuals_rows FROM {qualified('distributions')} "
         f"GROUP BY ALL ORDER BY ALL")
     if len(fc):
         fc = fc.merge(dist, on=["commodity", "model_name", "model_version"], how="left")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import dagster as dg
 
 from forecast_assets.config import Settings
@@ -14,11 +12,6 @@ from forecast_assets.defs.partitions import build_partitions
 from forecast_assets.defs.resources import ForecastResource
 from forecast_assets.defs.schedules import build_jobs, build_schedules
 from forecast_assets.defs.training import trained_model_asset
-
-# Beta/preview APIs used on purpose (multi-partition mapping, single-run backfills, pools);
-# dagster is pinned, so the warnings only add noise to every CLI run.
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
-warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:

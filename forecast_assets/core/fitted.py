@@ -12,7 +12,7 @@ from typing import Any
 
 import jsonschema
 
-from forecast_assets.core.models import REGISTRY, ModelError
+from forecast_assets.core.models import REGISTRY, ModelError, model_class
 
 FORMAT = "forecast-assets/fitted-model"
 FORMAT_VERSION = 1
@@ -73,7 +73,7 @@ def loads(text: str) -> dict:
     except (json.JSONDecodeError, TypeError) as exc:
         raise FittedModelError(f"fitted model is not valid JSON: {exc}") from exc
     _validate(doc, ENVELOPE_SCHEMA, "")
-    _validate(doc["params"], REGISTRY[doc["model_name"]].params_schema, "params")
+    _validate(doc["params"], model_class(doc["model_name"]).params_schema, "params")
     return doc
 
 

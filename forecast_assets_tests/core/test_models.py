@@ -11,7 +11,7 @@ import pytest
 from forecast_assets.core import fitted
 from forecast_assets.core.data import cutoff_positions
 from forecast_assets.core.forecast import TrainedModel, forecast, train
-from forecast_assets.core.models import REGISTRY, get_model
+from forecast_assets.core.models import REGISTRY, get_model, model_class
 from forecast_assets.core.paths import day_seeds
 
 WINDOW = date(2023, 1, 1)
@@ -35,7 +35,7 @@ def _paths(trained, daily, days, n_paths=500):
 
 def test_fitted_model_is_validated_json_that_saw_only_data_before_the_window(trained):
     doc = json.loads(trained.text)
-    jsonschema.validate(doc["params"], REGISTRY[doc["model_name"]].params_schema)
+    jsonschema.validate(doc["params"], model_class(doc["model_name"]).params_schema)
     assert trained.training_cutoff_date < WINDOW
     assert trained.training_cutoff_date == date(2022, 12, 30)  # last trading day of 2022
     assert fitted.loads(trained.text) == doc

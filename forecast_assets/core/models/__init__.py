@@ -1,20 +1,35 @@
-"""The model registry: adding a model is one module and one line here."""
+"""The model registry: adding a model is one module and one line here.
+
+Entries name the class by import path and are imported on first use, so
+loading the code location (UI, schedules, sensors) does not pay for
+xgboost, statsmodels and pmdarima until a model actually runs.
+"""
 
 from __future__ import annotations
 
-from forecast_assets.core.models.base import ForecastModel, ModelError
-from forecast_assets.core.models.naive import NaiveModel
-from forecast_assets.core.models.sarimax import SarimaxAutoWeather
-from forecast_assets.core.models.xgboost_direct import XGBoostModel
+import importlib
+from functools import cache
 
-REGISTRY: dict[str, type] = {m.name: m for m in (NaiveModel, XGBoostModel, SarimaxAutoWeather)}
+from forecast_assets.core.models.base import ForecastModel, ModelError
+
+REGISTRY: dict[str, str] = {
+    "naive": "forecast_assets.core.models.naive:NaiveModel",
+    "xgboost": "forecast_assets.core.models.xgboost_direct:XGBoostModel",
+    "sarimax_auto_weather": "forecast_assets.core.models.sarimax:SarimaxAutoWeather",
+}
+
+
+@cache
+def model_class(name: str) -> type:
+    try:
+        module, cls = REGISTRY[name].split(":")
+    except KeyError:
+        raise ModelError(f"unknown model {name!r}; registered: {', '.join(REGISTRY)}") from None
+    return getattr(importlib.import_module(module), cls)
 
 
 def get_model(name: str) -> ForecastModel:
-    try:
-        return REGISTRY[name]()
-    except KeyError:
-        raise ModelError(f"unknown model {name!r}; registered: {', '.join(REGISTRY)}") from None
+    return model_class(name)()
 
 
-__all__ = ["REGISTRY", "ForecastModel", "ModelError", "get_model"]
+__all__ = ["REGISTRY", "ForecastModel", "ModelError", "get_model", "model_class"]
