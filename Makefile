@@ -17,7 +17,7 @@ W1 = $(word 2,$(subst ..., ,$(DEMO_WINDOWS)))
 D0 = $(word 1,$(subst ..., ,$(DEMO_DAYS)))
 D1 = $(word 2,$(subst ..., ,$(DEMO_DAYS)))
 MODELS := trained_models/naive,trained_models/xgboost,trained_models/sarimax_auto_weather
-FORECASTS := forecasts/naive,forecasts/xgboost,forecasts/sarimax_auto_weather,actuals
+FORECASTS := forecasts/naive,forecasts/xgboost,forecasts/sarimax_auto_weather,actuals,forecast_metadata
 MATERIALIZE := $(BIN)/dagster asset materialize -m forecast_assets.definitions
 
 .PHONY: setup demo test bench ui clean
@@ -42,7 +42,11 @@ demo: setup
 	  $(MATERIALIZE) --select '$(FORECASTS)' --partition-range "$$c|$(D0)...$$c|$(D1)" > $(FORECAST_DATA_DIR)/demo-forecast-$$c.log 2>&1 \
 	    || { tail -30 $(FORECAST_DATA_DIR)/demo-forecast-$$c.log; exit 1; }; \
 	done && \
-	$(BIN)/forecast-assets summary && \
+	echo "== comparing the models" && \
+	$(MATERIALIZE) --select model_performance > $(FORECAST_DATA_DIR)/demo-evaluate.log 2>&1 \
+	  || { tail -30 $(FORECAST_DATA_DIR)/demo-evaluate.log; exit 1; }; \
+	$(BIN)/forecast-assets summary && echo && \
+	$(BIN)/forecast-assets report && \
 	echo "demo done in $$(( $$(date +%s) - start )) s; run logs in $(FORECAST_DATA_DIR)/demo-*.log; UI: make ui"
 
 test: setup

@@ -4,6 +4,7 @@
     forecast-assets load-sample          write the synthetic Coffee and Sugar sample into unified_data
     forecast-assets import PATH          load your own daily history (CSV or Parquet), all or nothing
     forecast-assets summary              what the tables hold
+    forecast-assets report               the model comparison (scores, skill vs naive) and pictures
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
+
+import pandas as pd
 
 from forecast_assets.config import ConfigError, Settings
 from forecast_assets.storage.base import StorageError
@@ -92,6 +95,30 @@ def cmd_summary(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_report(settings: Settings, args) -> int:
+    from forecast_assets import evaluate
+
+    store = _store(settings)
+    if args.score:
+        days = store.query(f"SELECT commodity, MIN(forecast_start_date) AS a, MAX(forecast_start_date) AS b "
+                           f"FROM {qualified('point_forecasts')} GROUP BY commodity")
+        for c, a, b in days.itertuples(index=False):
+            evaluate.score_days(store, c, [d.date() for d in pd.date_range(a, b, freq="D")])
+    start = date.fromisoformat(args.start) if args.start else None
+    end = date.fromisoformat(args.end) if args.end else None
+    perf = evaluate.model_performance(store, start, end)
+    horizons = tuple(int(h) for h in args.horizons.split(","))
+    print(f"model comparison ({args.start or 'first'} .. {args.end or 'last'} scored forecast, weekday starts; "
+          f"skill = 1 - CRPS / CRPS of naive; dm_pvalue: Diebold-Mariano vs naive)\n")
+    print(evaluate.comparison_table(perf, horizons))
+    pictures = evaluate.write_pictures(store, settings.plot_dir, perf)
+    if pictures:
+        print(f"\npictures in {settings.plot_dir.resolve()}:")
+        for p in pictures.values():
+            print(f"  {p.name}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="forecast-assets", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -105,6 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("path")
     p.set_defaults(fn=cmd_import)
     sub.add_parser("summary", help="print what the tables hold").set_defaults(fn=cmd_summary)
+    p = sub.add_parser("report", help="print the model comparison and write the pictures")
+    p.add_argument("--start", help="first forecast day of the period (YYYY-MM-DD)")
+    p.add_argument("--end", help="last forecast day of the period (YYYY-MM-DD)")
+    p.add_argument("--horizons", default="1,7,14", help="horizons to print (default 1,7,14)")
+    p.add_argument("--score", action="store_true", help="(re)score every stored forecast first")
+    p.set_defaults(fn=cmd_report)
     args = parser.parse_args(argv)
     try:
         return args.fn(Settings.from_env(), args)

@@ -6,6 +6,7 @@ import dagster as dg
 
 from forecast_assets.config import Settings
 from forecast_assets.core.models import REGISTRY
+from forecast_assets.defs.evaluation import forecast_metadata_asset, model_performance
 from forecast_assets.defs.forecasting import actuals_asset, forecast_asset
 from forecast_assets.defs.input import new_trading_days, unified_data
 from forecast_assets.defs.partitions import build_partitions
@@ -23,6 +24,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             *(trained_model_asset(m, parts) for m in REGISTRY),
             *(forecast_asset(m, parts) for m in REGISTRY),
             actuals_asset(parts),
+            forecast_metadata_asset(parts),
+            model_performance,
         ],
         asset_checks=[new_trading_days],
         jobs=[train_job, infer_job],

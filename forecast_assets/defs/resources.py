@@ -16,6 +16,7 @@ class ForecastResource(dg.ConfigurableResource):
 
     duckdb_path: str
     artifact_dir: str
+    plot_dir: str
     model_version: str
     n_paths: int
     seed: int
@@ -23,13 +24,13 @@ class ForecastResource(dg.ConfigurableResource):
     @classmethod
     def from_settings(cls, s: Settings) -> "ForecastResource":
         return cls(duckdb_path=str(s.duckdb_path), artifact_dir=str(s.artifact_dir),
-                   model_version=s.model_version, n_paths=s.n_paths, seed=s.seed)
+                   plot_dir=str(s.plot_dir), model_version=s.model_version, n_paths=s.n_paths, seed=s.seed)
 
     @property
     def settings(self) -> Settings:
         base = Settings.from_env()
         return replace(base, duckdb_path=Path(self.duckdb_path), artifact_dir=Path(self.artifact_dir),
-                       model_version=self.model_version, n_paths=self.n_paths, seed=self.seed)
+                       plot_dir=Path(self.plot_dir), model_version=self.model_version, n_paths=self.n_paths, seed=self.seed)
 
     def store(self) -> ForecastStore:
         store = DuckDBStore(self.duckdb_path)

@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -68,6 +69,41 @@ class ForecastStore(ABC):
         """Fill actual_close and the path-0 rows of every model's forecasts for the days in `actuals`
         (columns forecast_start_date, day_ahead, forecast_date, actual_close). Returns days completed."""
 
+    # -- evaluation --------------------------------------------------------
+    @abstractmethod
+    def read_paths(self, commodity: str, model_name: str, model_version: str, start: date, end: date
+                   ) -> tuple[pd.DataFrame, "np.ndarray"]:
+        """Point-forecast rows (one per day and step, ordered) and the simulated paths as an
+        array (n_days, n_paths, 14), for the days in [start, end] that have complete paths."""
+
+    @abstractmethod
+    def replace_scores(self, commodity: str, days: list[date], scores: pa.Table, metadata: pa.Table) -> None:
+        """Replace forecast_scores and forecast_metadata rows of these days (every model and version
+        present in the new rows), in one transaction."""
+
+    @abstractmethod
+    def replace_performance(self, rows: pa.Table) -> None:
+        """Replace model_performance rows for the (commodity, model, version) keys in `rows`."""
+
     @abstractmethod
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """Read-only SQL over the catalog (three-part names), values bound as parameters."""
+
+
+def paths_by_day(raw: dict[str, np.ndarray], points: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Shape fetched path rows (ordered by day, path) into (n_days, n_paths, horizon), keeping only
+    days with the full number of paths and a successful point forecast; shared by the backends."""
+    from forecast_assets.storage.schema import DAY_COLUMNS
+
+    days = np.asarray(raw["forecast_start_date"], dtype="datetime64[D]")
+    if len(days) == 0 or points.empty:
+        return points.iloc[0:0], np.empty((0, 0, len(DAY_COLUMNS)), dtype=np.float32)
+    values = np.stack([np.asarray(raw[c], dtype=np.float32) for c in DAY_COLUMNS], axis=1)
+    uniq, counts = np.unique(days, return_counts=True)  # rows arrive ordered by day
+    n_paths = int(counts.max())
+    pts_days = np.asarray(points["forecast_start_date"].values.astype("datetime64[D]"))
+    whole = (counts == n_paths) & np.isin(uniq, pts_days)
+    keep = uniq[whole]
+    paths = values[np.repeat(whole, counts)].reshape(len(keep), n_paths, len(DAY_COLUMNS))
+    pts = points[np.isin(pts_days, keep)].reset_index(drop=True)
+    return pts, paths

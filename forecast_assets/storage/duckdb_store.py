@@ -20,7 +20,7 @@ from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponenti
 
 from forecast_assets.core.data import FX_RE
 from forecast_assets.storage import sql
-from forecast_assets.storage.base import ForecastStore, StorageError
+from forecast_assets.storage.base import ForecastStore, StorageError, paths_by_day
 from forecast_assets.storage.schema import CATALOG, DAY_COLUMNS, FORECAST, SILVER, TABLES, columns, qualified
 
 UNIFIED = qualified("unified_data")
@@ -189,6 +189,38 @@ class DuckDBStore(ForecastStore):
                 con.execute(sql.insert_path0(CATALOG, "batch_path0"), [commodity])
                 con.unregister("batch_path0")
         return len(complete)
+
+    # -- evaluation --------------------------------------------------------
+    def read_paths(self, commodity, model_name, model_version, start, end):
+        key = [commodity, model_name, model_version, start, end]
+        where = "commodity = ? AND model_name = ? AND model_version = ? AND forecast_start_date BETWEEN ? AND ?"
+        with self.connect() as con:
+            raw = con.execute(f"SELECT forecast_start_date, {', '.join(DAY_COLUMNS)} FROM {DIST} "
+                              f"WHERE {where} AND path_id > 0 ORDER BY forecast_start_date, path_id", key).fetchnumpy()
+            pts = con.execute(f"SELECT forecast_start_date, day_ahead, forecast_date, data_cutoff_date, forecast_mean, "
+                              f"lower_95, upper_95, model_success FROM {POINTS} WHERE {where} AND model_success "
+                              f"ORDER BY forecast_start_date, day_ahead", key).df()
+        return paths_by_day(raw, pts)
+
+    def replace_scores(self, commodity, days, scores, metadata) -> None:
+        day_table = pa.table({"d": pa.array(list(days), type=pa.date32())})
+        with self.transaction() as con:
+            con.register("batch_days", day_table)
+            for name, rows in (("forecast_scores", scores), ("forecast_metadata", metadata)):
+                con.execute(f"DELETE FROM {qualified(name)} WHERE commodity = ? "
+                            f"AND forecast_start_date IN (SELECT d FROM batch_days)", [commodity])
+                con.register("batch_rows", rows)
+                con.execute(f"INSERT INTO {qualified(name)} BY NAME SELECT * FROM batch_rows")
+                con.unregister("batch_rows")
+            con.unregister("batch_days")
+
+    def replace_performance(self, rows: pa.Table) -> None:
+        with self.transaction() as con:
+            con.register("batch_rows", rows)
+            con.execute(f"DELETE FROM {qualified('model_performance')} WHERE (commodity, model_name, model_version) "
+                        f"IN (SELECT DISTINCT commodity, model_name, model_version FROM batch_rows)")
+            con.execute(f"INSERT INTO {qualified('model_performance')} BY NAME SELECT * FROM batch_rows")
+            con.unregister("batch_rows")
 
     def query(self, text: str, params: list | None = None) -> pd.DataFrame:
         try:

@@ -53,13 +53,33 @@ POINT_FORECASTS = [
     ("failure_reason", "STRING"), ("training_cutoff_date", "DATE"), ("model_fingerprint", "STRING"),  # extra
 ]
 
-_METRICS = ["mae", "rmse", "mape", "crps", "coverage_80", "coverage_95", "sharpness_80", "sharpness_95",
-            "directional_accuracy"]
+METADATA_METRICS = ["mae", "rmse", "mape", "crps", "coverage_80", "coverage_95", "sharpness_80", "sharpness_95",
+                    "directional_accuracy"]
+METADATA_HORIZONS = (1, 7, 14)
 FORECAST_METADATA = [
     ("commodity", "STRING"), ("model_name", "STRING"), ("model_version", "STRING"),
     ("forecast_start_date", "DATE"), ("data_cutoff_date", "DATE"),
-    *[(f"{m}_{h}d", "DOUBLE") for m in _METRICS for h in (1, 7, 14)],
+    *[(f"{m}_{h}d", "DOUBLE") for m in METADATA_METRICS for h in METADATA_HORIZONS],
     ("actuals_available", "BOOLEAN"), ("model_success", "BOOLEAN"), ("evaluated_at", "TIMESTAMP"),
+]
+
+# Ours, beyond the contract: the per-step scores behind forecast_metadata (every step, not
+# only 1/7/14, so calibration and CRPS by horizon need no rescoring), and the comparison.
+SCORE_COLUMNS = ["error", "abs_error", "sq_error", "ape", "crps", "in_80", "in_95", "width_80", "width_95",
+                 "interval_score_80", "interval_score_95", "direction_hit", "pit"]
+FORECAST_SCORES = [
+    ("commodity", "STRING"), ("model_name", "STRING"), ("model_version", "STRING"),
+    ("forecast_start_date", "DATE"), ("day_ahead", "INT"), ("forecast_date", "DATE"),
+    ("actual_close", "DOUBLE"), ("close_day0", "DOUBLE"), *[(c, "DOUBLE") for c in SCORE_COLUMNS],
+]
+MODEL_PERFORMANCE = [
+    ("commodity", "STRING"), ("model_name", "STRING"), ("model_version", "STRING"), ("horizon", "INT"),
+    ("period_start", "DATE"), ("period_end", "DATE"), ("n_forecasts", "INT"),
+    ("mae", "DOUBLE"), ("rmse", "DOUBLE"), ("mape", "DOUBLE"), ("crps", "DOUBLE"),
+    ("coverage_80", "DOUBLE"), ("coverage_95", "DOUBLE"), ("sharpness_80", "DOUBLE"), ("sharpness_95", "DOUBLE"),
+    ("interval_score_80", "DOUBLE"), ("interval_score_95", "DOUBLE"), ("directional_accuracy", "DOUBLE"),
+    ("n_common", "INT"), ("crps_skill_vs_naive", "DOUBLE"), ("dm_stat", "DOUBLE"), ("dm_pvalue", "DOUBLE"),
+    ("evaluated_at", "TIMESTAMP"),
 ]
 
 TABLES: dict[str, tuple[str, list[tuple[str, str]]]] = {
@@ -68,6 +88,8 @@ TABLES: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "distributions": (FORECAST, DISTRIBUTIONS),
     "point_forecasts": (FORECAST, POINT_FORECASTS),
     "forecast_metadata": (FORECAST, FORECAST_METADATA),
+    "forecast_scores": (FORECAST, FORECAST_SCORES),
+    "model_performance": (FORECAST, MODEL_PERFORMANCE),
 }
 
 

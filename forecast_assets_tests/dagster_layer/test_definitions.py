@@ -17,7 +17,8 @@ LA = ZoneInfo("America/Los_Angeles")
 def test_the_code_location_loads_with_one_asset_per_model(defs):
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert keys == {"unified_data", "actuals", *(f"{g}/{m}" for g in ("trained_models", "forecasts")
+    assert keys == {"unified_data", "actuals", "forecast_metadata", "model_performance",
+                    *(f"{g}/{m}" for g in ("trained_models", "forecasts")
                                                  for m in ("naive", "xgboost", "sarimax_auto_weather"))}
     for m in ("naive", "xgboost", "sarimax_auto_weather"):
         node = graph.get(dg.AssetKey(["forecasts", m]))

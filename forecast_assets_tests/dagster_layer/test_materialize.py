@@ -40,6 +40,24 @@ def test_a_ranged_run_fills_every_day_and_its_checks_pass(assets, resources, sto
     assert len(runs) == 4  # one run per ranged materialization, not one per day
 
 
+def test_scores_and_the_comparison_through_dagster(assets, resources, store, settings):
+    instance = dg.DagsterInstance.ephemeral()
+    dg.materialize([assets["trained_models/naive"]], instance=instance, resources=resources,
+                   partition_key="Coffee|2024-01-01")
+    result = dg.materialize([assets["forecasts/naive"], assets["actuals"], assets["forecast_metadata"]],
+                            instance=instance, resources=resources, tags=RANGE_TAGS)
+    checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
+    assert checks["no_leakage_in_scored"] and checks["no_missing_scored_days"]
+    assert len(store.query(f"SELECT * FROM {qualified('forecast_metadata')}")) == 31
+    result = dg.materialize([assets["model_performance"]], instance=instance, resources=resources)
+    (check,) = result.get_asset_check_evaluations()
+    assert check.check_name == "calibration_95"
+    mat = result.asset_materializations_for_node("model_performance")[0]
+    assert "crps_skill_vs_naive" in mat.metadata["comparison"].value
+    assert mat.metadata["picture_crps_by_horizon"].value.startswith("![crps_by_horizon.png](data:image/png;base64,")
+    assert (settings.plot_dir / "pit_histograms.png").exists()
+
+
 def test_a_range_without_its_model_fails_and_writes_nothing(assets, resources, store):
     result = dg.materialize([assets["forecasts/naive"]], resources=resources, tags=RANGE_TAGS, raise_on_error=False)
     assert not result.success

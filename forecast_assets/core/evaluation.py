@@ -1,0 +1,70 @@
+"""Model comparison over a period: scores per horizon, CRPS skill against naive, and whether it is significant.
+
+Input is the long table of per-step scores (one row per commodity, model,
+version, forecast_start_date, day_ahead). Only forecasts that start on a
+weekday are compared: a Saturday, Sunday and Monday forecast share one cutoff
+and the same steps, and counting them three times would weigh Mondays thrice.
+
+Significance: Diebold-Mariano on the CRPS differences to naive over the common
+forecast days, with a HAC (Newey-West) variance of lag h-1, since daily
+forecasts h steps ahead overlap, and the Harvey-Leybourne-Newbold small-sample
+correction. The HAC variance comes from statsmodels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+
+BASELINE = "naive"
+KEYS = ["commodity", "model_name", "model_version"]
+
+
+def diebold_mariano(d: np.ndarray, h: int) -> tuple[float, float]:
+    """DM statistic (HLN-corrected) and two-sided p-value for mean(d) = 0; d = loss(model) - loss(baseline)."""
+    d = np.asarray(d, dtype=np.float64)
+    d = d[np.isfinite(d)]
+    n = len(d)
+    if n < 10 or np.allclose(d, d[0]):
+        return float("nan"), float("nan")
+    fit = sm.OLS(d, np.ones(n)).fit(cov_type="HAC", cov_kwds={"maxlags": max(h - 1, 0), "use_correction": False})
+    dm = float(fit.tvalues[0])
+    hln = np.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
+    stat = dm * hln
+    return stat, float(2 * stats.t.sf(abs(stat), df=n - 1))
+
+
+def performance(scores: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
+    """One row per commodity, model, version and horizon over the forecasts in `scores`."""
+    s = scores[pd.to_datetime(scores["forecast_start_date"]).dt.dayofweek < 5]
+    s = s[s["crps"].notna()]
+    if s.empty:
+        return pd.DataFrame()
+    g = s.groupby([*KEYS, "day_ahead"])
+    perf = g.agg(
+        n_forecasts=("crps", "size"), first_day=("forecast_start_date", "min"), last_day=("forecast_start_date", "max"),
+        mae=("abs_error", "mean"), rmse=("sq_error", "mean"), mape=("ape", "mean"), crps=("crps", "mean"),
+        coverage_80=("in_80", "mean"), coverage_95=("in_95", "mean"), sharpness_80=("width_80", "mean"),
+        sharpness_95=("width_95", "mean"), interval_score_80=("interval_score_80", "mean"),
+        interval_score_95=("interval_score_95", "mean"), directional_accuracy=("direction_hit", "mean"),
+    ).reset_index()
+    perf["rmse"] = np.sqrt(perf["rmse"])
+    perf["mape"] *= 100.0
+
+    # Skill and DM against the baseline of the same commodity and version, on common days only.
+    base = s[s["model_name"] == baseline][["commodity", "model_version", "forecast_start_date", "day_ahead", "crps"]]
+    both = s.merge(base, on=["commodity", "model_version", "forecast_start_date", "day_ahead"], suffixes=("", "_base"))
+    rows = []
+    for key, grp in both.groupby([*KEYS, "day_ahead"]):
+        h = int(key[-1])
+        skill = 1.0 - grp["crps"].mean() / grp["crps_base"].mean()
+        stat, p = diebold_mariano((grp.sort_values("forecast_start_date")["crps"]
+                                   - grp.sort_values("forecast_start_date")["crps_base"]).to_numpy(), h)
+        rows.append((*key, len(grp), skill, stat, p))
+    cmp = pd.DataFrame(rows, columns=[*KEYS, "day_ahead", "n_common", "crps_skill_vs_naive", "dm_stat", "dm_pvalue"])
+    perf = perf.merge(cmp, on=[*KEYS, "day_ahead"], how="left")
+    is_base = perf["model_name"] == baseline
+    perf.loc[is_base, ["dm_stat", "dm_pvalue"]] = np.nan
+    return perf.rename(columns={"day_ahead": "horizon"})

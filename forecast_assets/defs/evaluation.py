@@ -1,0 +1,109 @@
+"""forecast_metadata (scores per forecast, commodity x day) and model_performance (the comparison)."""
+
+import base64
+from datetime import date, timedelta
+
+import dagster as dg
+
+from forecast_assets import evaluate
+from forecast_assets.core.models import REGISTRY
+from forecast_assets.defs.partitions import Partitions, split_keys
+from forecast_assets.defs.resources import ForecastResource
+
+CALIBRATION_BAND = (0.85, 0.995)  # 95% coverage outside this over the period: warn
+
+
+def forecast_metadata_asset(parts: Partitions) -> dg.AssetsDefinition:
+    key = dg.AssetKey("forecast_metadata")
+    # Scores change when actuals arrive: rescore recent days whenever an upstream partition updates.
+    # (Not eager(): a model that was never trained must not block scoring the others.)
+    condition = (dg.AutomationCondition.in_latest_time_window(timedelta(days=30))
+                 & dg.AutomationCondition.any_deps_updated().since_last_handled()
+                 & ~dg.AutomationCondition.any_deps_in_progress() & ~dg.AutomationCondition.in_progress())
+
+    @dg.asset(
+        key=key,
+        partitions_def=parts.forecast,
+        deps=["actuals", *(dg.AssetKey(["forecasts", m]) for m in REGISTRY)],
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        automation_condition=condition,
+        check_specs=[dg.AssetCheckSpec("no_leakage_in_scored", asset=key),
+                     dg.AssetCheckSpec("no_missing_scored_days", asset=key)],
+        group_name="evaluation",
+        kinds={"python", "duckdb"},
+        pool="forecast_db",
+        description="Scores of every model's forecast of the day once its prices are known: mae, rmse, mape, crps, "
+                    "coverage and sharpness (80/95), direction from day 0, at 1, 7 and 14 steps. Rows in "
+                    "commodity.forecast.forecast_metadata (per-step scores in forecast_scores).",
+    )
+    def _metadata(context: dg.AssetExecutionContext, forecast: ForecastResource) -> dg.MaterializeResult:
+        store = forecast.store()
+        totals = {"days": 0, "forecasts_scored": 0, "forecasts_complete": 0}
+        leaks = missing = 0
+        for commodity, days in split_keys(context.partition_keys).items():
+            r = evaluate.score_days(store, commodity, days, log=context.log.info)
+            totals = {k: totals[k] + getattr(r, k) for k in totals}
+            leaks += evaluate.leaking_scored(store, commodity, days[0], days[-1])
+            missing += len(evaluate.missing_scored_days(store, commodity, days[0], days[-1]))
+        return dg.MaterializeResult(metadata=totals, check_results=[
+            dg.AssetCheckResult(check_name="no_leakage_in_scored", passed=leaks == 0,
+                                description=f"{leaks} scored forecasts flag data leakage",
+                                metadata={"forecasts_with_leakage": leaks}),
+            dg.AssetCheckResult(check_name="no_missing_scored_days", passed=missing == 0,
+                                description=f"{missing} forecasts with known actuals have no scores",
+                                metadata={"missing": missing}),
+        ])
+
+    return _metadata
+
+
+class PerformanceConfig(dg.Config):
+    start: str = ""  # YYYY-MM-DD; empty: the first scored day
+    end: str = ""  # YYYY-MM-DD; empty: the last scored day
+
+
+def _image_md(path) -> str:
+    data = base64.b64encode(open(path, "rb").read()).decode()
+    return f"![{path.name}](data:image/png;base64,{data})"
+
+
+@dg.asset(
+    key="model_performance",
+    deps=["forecast_metadata"],
+    group_name="evaluation",
+    kinds={"python", "duckdb"},
+    pool="forecast_db",
+    automation_condition=dg.AutomationCondition.on_cron("0 9 * * *", "America/Los_Angeles"),
+    check_specs=[dg.AssetCheckSpec("calibration_95", asset="model_performance")],
+    description="One row per commodity, model, version and horizon over a period: scores, CRPS skill against "
+                "naive and a Diebold-Mariano test of the difference. commodity.forecast.model_performance; "
+                "pictures (fan charts, CRPS by horizon, PIT histograms) in the metadata.",
+)
+def model_performance(context: dg.AssetExecutionContext, config: PerformanceConfig,
+                      forecast: ForecastResource) -> dg.MaterializeResult:
+    store, settings = forecast.store(), forecast.settings
+    perf = evaluate.model_performance(store, date.fromisoformat(config.start) if config.start else None,
+                                      date.fromisoformat(config.end) if config.end else None)
+    pictures = evaluate.write_pictures(store, settings.plot_dir, perf)
+    context.log.info("\n" + evaluate.comparison_table(perf))
+    bad = evaluate.miscalibrated(perf, *CALIBRATION_BAND)
+    md = {f"picture_{k}": dg.MetadataValue.md(_image_md(p)) for k, p in pictures.items()
+          if k in ("crps_by_horizon", "pit_histograms") or k.startswith("fan_")}
+    return dg.MaterializeResult(
+        metadata={
+            "rows": len(perf),
+            "comparison": dg.MetadataValue.md(
+                evaluate.comparison_table(perf).join(["```\n", "\n```"]) if len(perf) else "(nothing scored)"),
+            "pictures_dir": dg.MetadataValue.path(str(settings.plot_dir.resolve())),
+            **md,
+        },
+        check_results=[dg.AssetCheckResult(
+            check_name="calibration_95", passed=bad.empty, severity=dg.AssetCheckSeverity.WARN,
+            description="95% coverage within 85%..99.5% for every commodity, model and version" if bad.empty else
+            "95% coverage outside 85%..99.5%: " + "; ".join(
+                f"{r.commodity} {r.model_name} {r.model_version}: {100 * r.coverage_95:.1f}%" for r in bad.itertuples()),
+            metadata={"miscalibrated": len(bad)},
+        )],
+    )
+
+

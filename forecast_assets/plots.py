@@ -1,0 +1,81 @@
+"""Pictures people would rather look at than read: fan chart, CRPS by horizon, PIT histograms.
+
+Written as PNG files (matplotlib's Agg backend, no display needed); the
+Dagster layer shows them in the UI through materialization metadata.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def _save(fig, path: Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def fan_chart(history: pd.Series, step_dates, paths: np.ndarray, actual: np.ndarray, title: str, path: Path) -> Path:
+    """One forecast's paths as quantile bands over the 14 steps, the history before it, and what happened."""
+    x = pd.to_datetime(np.asarray(step_dates, dtype="datetime64[D]"))
+    q = np.quantile(np.asarray(paths, dtype=np.float64), [0.025, 0.10, 0.25, 0.5, 0.75, 0.90, 0.975], axis=0)
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    ax.plot(history.index, history.values, color="black", lw=1.2, label="close (known at cutoff)")
+    for (lo, hi), alpha, label in (((0, 6), 0.15, "95%"), ((1, 5), 0.25, "80%"), ((2, 4), 0.35, "50%")):
+        ax.fill_between(x, q[lo], q[hi], color="tab:blue", alpha=alpha, lw=0, label=f"{label} interval")
+    ax.plot(x, q[3], color="tab:blue", lw=1.5, label="median path")
+    for p in np.asarray(paths)[:5]:
+        ax.plot(x, p, color="tab:blue", lw=0.5, alpha=0.6)
+    if np.isfinite(actual).any():
+        ax.plot(x, actual, color="tab:red", marker="o", ms=3, lw=1.5, label="realized")
+    ax.set_title(title)
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.autofmt_xdate()
+    return _save(fig, path)
+
+
+def crps_by_horizon(perf: pd.DataFrame, path: Path) -> Path:
+    """Mean CRPS per horizon, one panel per commodity, one line per model and version."""
+    commodities = sorted(perf["commodity"].unique())
+    fig, axes = plt.subplots(1, len(commodities), figsize=(5.5 * len(commodities), 4), squeeze=False)
+    for ax, c in zip(axes[0], commodities):
+        sub = perf[perf["commodity"] == c]
+        for (m, v), g in sub.groupby(["model_name", "model_version"]):
+            g = g.sort_values("horizon")
+            ax.plot(g["horizon"], g["crps"], marker="o", ms=3, label=f"{m} {v}")
+        ax.set_title(f"{c}: CRPS by horizon (lower is better)")
+        ax.set_xlabel("trading days ahead")
+        ax.set_ylabel("CRPS (price units)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def pit_histograms(scores: pd.DataFrame, path: Path, bins: int = 10) -> Path:
+    """PIT histogram per commodity and model: flat when the paths are calibrated."""
+    s = scores[scores["pit"].notna()]
+    keys = sorted(s.groupby(["commodity", "model_name", "model_version"]).groups)
+    commodities = sorted({k[0] for k in keys})
+    models = sorted({(k[1], k[2]) for k in keys})
+    fig, axes = plt.subplots(len(commodities), len(models), figsize=(3.6 * len(models), 2.8 * len(commodities)),
+                             squeeze=False, sharex=True)
+    for i, c in enumerate(commodities):
+        for j, (m, v) in enumerate(models):
+            ax = axes[i][j]
+            pit = s[(s["commodity"] == c) & (s["model_name"] == m) & (s["model_version"] == v)]["pit"]
+            ax.hist(pit, bins=bins, range=(0, 1), density=True, color="tab:blue", alpha=0.7)
+            ax.axhline(1.0, color="black", lw=1, ls="--")
+            ax.set_title(f"{c} {m} {v}", fontsize=9)
+            ax.set_ylim(0, max(2.5, ax.get_ylim()[1]))
+    fig.suptitle("PIT histograms (all steps): flat = calibrated, U = too narrow, hump = too wide", fontsize=10, y=1.02)
+    return _save(fig, path)

@@ -1,0 +1,53 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast_assets.core.evaluation import diebold_mariano, performance
+
+
+def test_dm_finds_a_real_difference_and_not_a_fake_one():
+    rng = np.random.default_rng(3)
+    noise = rng.standard_normal(500)
+    stat, p = diebold_mariano(-0.3 + noise, h=1)
+    assert stat < 0 and p < 0.001
+    _, p = diebold_mariano(rng.standard_normal(500), h=1)
+    assert p > 0.01
+    assert np.isnan(diebold_mariano(np.zeros(50), h=7)[1])
+
+
+def test_dm_variance_accounts_for_overlapping_horizons():
+    # An MA(13) loss differential, as 14-step forecasts made daily produce: ignoring the
+    # autocorrelation (lag 0) overstates significance.
+    rng = np.random.default_rng(4)
+    e = rng.standard_normal(600)
+    d = 0.1 + np.convolve(e, np.ones(14), mode="valid") / 4
+    _, p_hac = diebold_mariano(d, h=14)
+    _, p_naive = diebold_mariano(d, h=1)
+    assert p_hac > p_naive
+
+
+def _scores(model, crps_scale, days, version="v1.0"):
+    rng = np.random.default_rng(abs(hash(model)) % 2**32)
+    n = len(days)
+    return pd.DataFrame({
+        "commodity": "Coffee", "model_name": model, "model_version": version,
+        "forecast_start_date": np.repeat(days, 2), "day_ahead": np.tile([1, 2], n),
+        "abs_error": 1.0, "sq_error": 1.0, "ape": 0.01, "crps": crps_scale * (1 + 0.1 * rng.random(2 * n)),
+        "in_80": 1.0, "in_95": 1.0, "width_80": 1.0, "width_95": 2.0, "interval_score_80": 1.0,
+        "interval_score_95": 2.0, "direction_hit": 1.0,
+    })
+
+
+def test_performance_table_skill_and_weekday_starts():
+    days = pd.date_range("2024-01-01", periods=120, freq="D")
+    s = pd.concat([_scores("naive", 1.0, days), _scores("xgboost", 0.8, days), _scores("xgboost", 1.0, days, "v2.0")])
+    p = performance(s)
+    assert set(p["horizon"]) == {1, 2}
+    weekdays = int((days.dayofweek < 5).sum())
+    assert (p["n_forecasts"] == weekdays).all()  # weekend starts share Monday's cutoff: left out
+    x = p[(p.model_name == "xgboost") & (p.model_version == "v1.0") & (p.horizon == 1)].iloc[0]
+    assert x.crps_skill_vs_naive == pytest.approx(0.2, abs=0.02) and x.dm_pvalue < 0.001
+    # Versions side by side (A/B) from one table; v2.0 has no naive v2.0 to compare with.
+    assert set(p[p.model_name == "xgboost"]["model_version"]) == {"v1.0", "v2.0"}
+    assert p[(p.model_version == "v2.0")]["crps_skill_vs_naive"].isna().all()
+    assert p[p.model_name == "naive"]["dm_pvalue"].isna().all()
