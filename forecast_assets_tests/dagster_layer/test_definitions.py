@@ -87,3 +87,5 @@ def test_new_input_data_triggers_forecasts_of_the_recent_days(defs, assets, reso
     assert "forecasts/xgboost" not in requested  # nor does xgboost
     # Actuals of older days are refreshed: their later steps arrived with the new data.
     assert "Coffee|2025-02-10" in requested["actuals"]
+    # ...and are scored again once their actuals are in.
+    assert "Coffee|2025-02-10" in requested["forecast_metadata"]
