@@ -7,6 +7,8 @@ import dagster as dg
 
 from forecast_assets import evaluate
 from forecast_assets.core.models import REGISTRY
+from forecast_assets.defs.errors import explained_failures
+from forecast_assets.defs.launchers import BACKFILL
 from forecast_assets.defs.partitions import Partitions, split_keys
 from forecast_assets.defs.resources import ForecastResource
 
@@ -32,16 +34,18 @@ def forecast_metadata_asset(parts: Partitions) -> dg.AssetsDefinition:
         group_name="evaluation",
         kinds={"python", "duckdb"},
         pool="forecast_db",
+        required_resource_keys={"forecast", BACKFILL},
         description="Scores of every model's forecast of the day once its prices are known: mae, rmse, mape, crps, "
                     "coverage and sharpness (80/95), direction from day 0, at 1, 7 and 14 steps. Rows in "
                     "commodity.forecast.forecast_metadata (per-step scores in forecast_scores).",
     )
-    def _metadata(context: dg.AssetExecutionContext, forecast: ForecastResource) -> dg.MaterializeResult:
-        store = forecast.store()
+    def _metadata(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        store = context.resources.forecast.store()
         totals = {"days": 0, "forecasts_scored": 0, "forecasts_complete": 0}
         leaks = missing = 0
         for commodity, days in split_keys(context.partition_keys).items():
-            r = evaluate.score_days(store, commodity, days, log=context.log.info)
+            with explained_failures():
+                r = evaluate.score_days(store, commodity, days, log=context.log.info)
             totals = {k: totals[k] + getattr(r, k) for k in totals}
             leaks += evaluate.leaking_scored(store, commodity, days[0], days[-1])
             missing += len(evaluate.missing_scored_days(store, commodity, days[0], days[-1]))

@@ -6,7 +6,9 @@ from datetime import timedelta
 import dagster as dg
 
 from forecast_assets import pipeline, quality
+from forecast_assets.defs.errors import explained_failures
 from forecast_assets.defs.input import UNIFIED_KEY
+from forecast_assets.defs.launchers import BACKFILL
 from forecast_assets.defs.partitions import Partitions, split_keys
 from forecast_assets.defs.resources import ForecastResource
 
@@ -37,20 +39,22 @@ def forecast_asset(model_name: str, parts: Partitions) -> dg.AssetsDefinition:
         group_name="forecasts",
         kinds={"python", "duckdb"},
         pool="forecast_db",
+        required_resource_keys={"forecast", BACKFILL},
         description=f"{model_name}: 2,000 price paths x 14 weekdays and 14 point forecasts per day, from the "
                     f"data before the day and the model of the day's window. Rows in "
                     f"commodity.forecast.distributions and commodity.forecast.point_forecasts.",
     )
-    def _forecast(context: dg.AssetExecutionContext, config: ForecastRunConfig,
-                  forecast: ForecastResource) -> dg.MaterializeResult:
+    def _forecast(context: dg.AssetExecutionContext, config: ForecastRunConfig) -> dg.MaterializeResult:
+        forecast: ForecastResource = context.resources.forecast
         store, settings = forecast.store(), forecast.settings
         totals: dict[str, int] = {"days_asked": 0, "days_written": 0, "days_skipped": 0, "days_failed": 0,
                                   "rows_distributions": 0, "rows_points": 0}
         outcomes: dict[str, list[quality.CheckOutcome]] = {}
         for commodity, days in split_keys(context.partition_keys).items():
             context.log.info(f"{model_name} {commodity}: {len(days)} days from {days[0]} to {days[-1]}")
-            r = pipeline.forecast_days(store, settings, model_name, commodity, days, force=config.force,
-                                       log=context.log.info)
+            with explained_failures():
+                r = pipeline.forecast_days(store, settings, model_name, commodity, days, force=config.force,
+                                           log=context.log.info)
             for k in totals:
                 totals[k] += getattr(r, k)
             for o in quality.forecast_checks(store, settings, model_name, commodity, days):
@@ -78,14 +82,16 @@ def actuals_asset(parts: Partitions) -> dg.AssetsDefinition:
         group_name="forecasts",
         kinds={"python", "duckdb"},
         pool="forecast_db",
+        required_resource_keys={"forecast", BACKFILL},
         description="Realized closes on each forecast day's 14 steps: fills point_forecasts.actual_close and "
                     "the path_id 0 (is_actuals) rows of every model's distributions once all steps are known.",
     )
-    def _actuals(context: dg.AssetExecutionContext, forecast: ForecastResource) -> dg.MaterializeResult:
-        store = forecast.store()
+    def _actuals(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        store = context.resources.forecast.store()
         complete = partial = asked = 0
         for commodity, days in split_keys(context.partition_keys).items():
-            c, p = pipeline.attach_actuals(store, commodity, days, log=context.log.info)
+            with explained_failures():
+                c, p = pipeline.attach_actuals(store, commodity, days, log=context.log.info)
             complete, partial, asked = complete + c, partial + p, asked + len(days)
         return dg.MaterializeResult(metadata={"days_asked": asked, "days_complete": complete,
                                               "days_partly_known": partial})

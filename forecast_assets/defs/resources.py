@@ -12,8 +12,14 @@ from forecast_assets.storage.duckdb_store import DuckDBStore
 
 
 class ForecastResource(dg.ConfigurableResource):
-    """Where tables live and how forecasts are made (defaults from FORECAST_* at load time)."""
+    """Where tables live and how forecasts are made (defaults from FORECAST_* at load time).
 
+    backend "duckdb" is the embedded file; "databricks" is Unity Catalog through
+    Databricks SQL, whose host, warehouse and token come from the environment of
+    the process that runs the step (never from this config).
+    """
+
+    backend: str = "duckdb"
     duckdb_path: str
     artifact_dir: str
     plot_dir: str
@@ -23,7 +29,7 @@ class ForecastResource(dg.ConfigurableResource):
 
     @classmethod
     def from_settings(cls, s: Settings) -> "ForecastResource":
-        return cls(duckdb_path=str(s.duckdb_path), artifact_dir=str(s.artifact_dir),
+        return cls(backend="databricks" if s.env == "databricks" else "duckdb", duckdb_path=str(s.duckdb_path), artifact_dir=str(s.artifact_dir),
                    plot_dir=str(s.plot_dir), model_version=s.model_version, n_paths=s.n_paths, seed=s.seed)
 
     @property
@@ -33,6 +39,13 @@ class ForecastResource(dg.ConfigurableResource):
                        plot_dir=Path(self.plot_dir), model_version=self.model_version, n_paths=self.n_paths, seed=self.seed)
 
     def store(self) -> ForecastStore:
-        store = DuckDBStore(self.duckdb_path)
+        if self.backend == "databricks":
+            from forecast_assets.storage.databricks_sql import DatabricksSQLStore
+
+            store = DatabricksSQLStore.from_env()
+        elif self.backend == "duckdb":
+            store = DuckDBStore(self.duckdb_path)
+        else:
+            raise ValueError(f"unknown storage backend {self.backend!r}: use 'duckdb' or 'databricks'")
         store.ensure_schema()
         return store

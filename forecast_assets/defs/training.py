@@ -4,7 +4,9 @@
 import dagster as dg
 
 from forecast_assets import pipeline
+from forecast_assets.defs.errors import explained_failures
 from forecast_assets.defs.input import UNIFIED_KEY
+from forecast_assets.defs.launchers import TRAINING
 from forecast_assets.defs.partitions import Partitions, split_keys
 from forecast_assets.defs.resources import ForecastResource
 
@@ -18,15 +20,18 @@ def trained_model_asset(model_name: str, parts: Partitions) -> dg.AssetsDefiniti
         group_name="trained_models",
         kinds={"python", "duckdb"},
         pool="forecast_db",
+        required_resource_keys={"forecast", TRAINING},
         description=f"{model_name} fitted on all data before the window's start (1 Jan or 1 Jul); serves the "
                     f"forecast days inside the window. Rows in commodity.forecast.trained_models.",
     )
-    def _train(context: dg.AssetExecutionContext, forecast: ForecastResource) -> dg.MaterializeResult:
+    def _train(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        forecast: ForecastResource = context.resources.forecast
         store, settings = forecast.store(), forecast.settings
         results = []
-        for commodity, windows in split_keys(context.partition_keys).items():
-            results += pipeline.train_windows(store, settings, model_name, commodity, windows,
-                                              created_by=context.run_id, log=context.log.info)
+        with explained_failures():
+            for commodity, windows in split_keys(context.partition_keys).items():
+                results += pipeline.train_windows(store, settings, model_name, commodity, windows,
+                                                  created_by=context.run_id, log=context.log.info)
         return dg.MaterializeResult(metadata={
             "windows_trained": len(results),
             "last_training_cutoff": str(max(r.training_cutoff_date for r in results)),

@@ -74,3 +74,21 @@ def delete_path0(catalog: str, actuals_relation: str) -> str:
         f"DELETE FROM {qualified('distributions', catalog)} WHERE commodity = ? AND path_id = 0 "
         f"AND forecast_start_date IN (SELECT forecast_start_date FROM {actuals_relation})"
     )
+
+
+def path0_rows(catalog: str, actuals_relation: str) -> str:
+    """The rows insert_path0 inserts, as a query named like distributions' columns.
+
+    For backends that replace path-0 rows with one atomic statement
+    (Databricks: INSERT INTO ... REPLACE WHERE ... <this query>) instead of
+    delete_path0 + insert_path0. Same selection and values as insert_path0.
+    """
+    dist = qualified("distributions", catalog)
+    days = ", ".join(f"a.{c} AS {c}" for c in DAY_COLUMNS)
+    return f"""
+        SELECT 0 AS path_id, d.forecast_start_date, d.data_cutoff_date, d.generation_timestamp, d.commodity,
+               d.model_name, d.model_version, {days}, TRUE AS is_actuals, d.has_data_leakage,
+               d.training_cutoff_date, d.model_fingerprint
+        FROM {dist} d JOIN {actuals_relation} a ON a.forecast_start_date = d.forecast_start_date
+        WHERE d.commodity = ? AND d.path_id = 1
+    """

@@ -4,6 +4,7 @@ import dagster as dg
 import pytest
 
 from forecast_assets.definitions import build_definitions
+from forecast_assets.defs.launchers import step_launchers
 from forecast_assets.defs.resources import ForecastResource
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -17,7 +18,7 @@ def defs(settings):
 
 @pytest.fixture
 def resources(settings):
-    return {"forecast": ForecastResource.from_settings(settings)}
+    return {"forecast": ForecastResource.from_settings(settings), **step_launchers(settings)}
 
 
 @pytest.fixture

@@ -1,0 +1,60 @@
+"""Where heavy steps run: in the run's own process (local), or on Databricks through the step launcher.
+
+Under FORECAST_ENV=databricks, training steps go to a new single-node ML runtime
+cluster and forecasting steps to a multi-worker cluster (or an existing one),
+both from the files in deploy/databricks/. Host and token are read from the
+environment by Dagster at run time ({"env": ...} config), so they never sit in
+code, config files, logs or metadata.
+"""
+
+import copy
+import os
+from pathlib import Path
+
+import dagster as dg
+import yaml
+
+from forecast_assets.config import ConfigError, Settings
+
+TRAINING = "training_launcher"
+BACKFILL = "backfill_launcher"
+DEPLOY_DIR = Path(__file__).resolve().parents[2] / "deploy" / "databricks"
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+def launcher_config(name: str, environ=None) -> dict:
+    """The step launcher config of deploy/databricks/<name>.yaml, completed from the environment."""
+    e = os.environ if environ is None else environ
+    path = Path(e.get("FORECAST_DATABRICKS_DEPLOY_DIR") or DEPLOY_DIR) / f"{name}.yaml"
+    try:
+        cfg = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"FORECAST_ENV=databricks needs the launcher config {path}") from None
+    cfg = copy.deepcopy(cfg)
+    for key in ("databricks_host", "databricks_token"):
+        if key in cfg:
+            raise ConfigError(f"{path} must not hold {key}: set DATABRICKS_HOST / DATABRICKS_TOKEN instead")
+    cfg["databricks_host"] = {"env": "DATABRICKS_HOST"}
+    cfg["databricks_token"] = {"env": "DATABRICKS_TOKEN"}
+    cfg.setdefault("secrets_to_env_variables", [])  # the launcher raises TypeError without it (findings.md)
+    cfg["local_dagster_job_package_path"] = str(PACKAGE_DIR.parent)  # zipped and shipped to the cluster
+    cluster_id = e.get("FORECAST_DATABRICKS_CLUSTER_ID")
+    if name == BACKFILL and cluster_id:
+        cfg["run_config"]["cluster"] = {"existing": cluster_id}
+    env_vars = cfg.setdefault("env_variables", {})
+    for var in ("FORECAST_COMMODITIES", "FORECAST_START_DATE", "FORECAST_MODEL_VERSION", "FORECAST_N_PATHS",
+                "FORECAST_SEED", "DATABRICKS_HOST", "DATABRICKS_HTTP_PATH", "FORECAST_DATABRICKS_CATALOG",
+                "FORECAST_DATABRICKS_VOLUME"):
+        if e.get(var):
+            env_vars.setdefault(var, e[var])
+    return cfg
+
+
+def step_launchers(settings: Settings, environ=None) -> dict:
+    if settings.env != "databricks":
+        # No launcher: steps run where the run runs.
+        return {TRAINING: dg.ResourceDefinition.none_resource(), BACKFILL: dg.ResourceDefinition.none_resource()}
+    from dagster_databricks import databricks_pyspark_step_launcher
+
+    return {name: databricks_pyspark_step_launcher.configured(launcher_config(name, environ))
+            for name in (TRAINING, BACKFILL)}

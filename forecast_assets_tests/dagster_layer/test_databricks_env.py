@@ -1,0 +1,87 @@
+"""FORECAST_ENV=databricks at its boundary: definitions load with dummy credentials, heavy steps are
+bound to Databricks step launchers built from deploy/databricks/, secrets stay out of config, and
+known failures carry a cause and a hint. No workspace is reachable from here."""
+
+import dataclasses
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster_databricks.databricks_pyspark_step_launcher import DatabricksPySparkStepLauncher
+
+from forecast_assets.config import Settings
+from forecast_assets.definitions import build_definitions
+from forecast_assets.defs.errors import explained_failures
+from forecast_assets.defs.launchers import BACKFILL, TRAINING, launcher_config
+from forecast_assets.failures import explain
+
+DUMMY = {"FORECAST_ENV": "databricks", "DATABRICKS_HOST": "https://dummy.cloud.databricks.com",
+         "DATABRICKS_TOKEN": "dapi-not-a-real-token", "DATABRICKS_HTTP_PATH": "/sql/1.0/warehouses/dummy"}
+
+
+@pytest.fixture
+def databricks_defs(monkeypatch):
+    for k, v in DUMMY.items():
+        monkeypatch.setenv(k, v)
+    return build_definitions(Settings.from_env())
+
+
+def test_heavy_steps_are_bound_to_the_step_launchers(databricks_defs):
+    graph = databricks_defs.resolve_asset_graph()
+    for m in ("naive", "xgboost", "sarimax_auto_weather"):
+        assert TRAINING in databricks_defs.resolve_assets_def(dg.AssetKey(["trained_models", m])).required_resource_keys
+        assert BACKFILL in databricks_defs.resolve_assets_def(dg.AssetKey(["forecasts", m])).required_resource_keys
+    assert BACKFILL in databricks_defs.resolve_assets_def(dg.AssetKey("forecast_metadata")).required_resource_keys
+    assert graph.get(dg.AssetKey("model_performance"))
+    resources = databricks_defs.get_repository_def().get_top_level_resources()
+    with dg.build_resources({TRAINING: resources[TRAINING], BACKFILL: resources[BACKFILL]}) as r:
+        train, backfill = getattr(r, TRAINING), getattr(r, BACKFILL)
+        assert isinstance(train, DatabricksPySparkStepLauncher) and isinstance(backfill, DatabricksPySparkStepLauncher)
+        new = train.run_config["cluster"]["new"]
+        assert new["size"] == {"num_workers": 0} and "-cpu-ml-" in new["spark_version"]
+        assert {"pypi": {"package": "pmdarima==2.1.1"}} in train.run_config["libraries"]
+        assert backfill.run_config["cluster"]["new"]["size"]["num_workers"] >= 2
+        assert Path(train.local_dagster_job_package_path, "forecast_assets").is_dir()
+        assert train.env_variables["FORECAST_ENV"] == "databricks"
+    assert databricks_defs.resolve_job_def("train_models").executor_def.name == "multiprocess"
+    with dg.build_resources({"forecast": resources["forecast"]}) as r:
+        assert r.forecast.backend == "databricks"
+
+
+def test_local_env_runs_steps_in_process():
+    defs = build_definitions(dataclasses.replace(Settings.from_env({}), env="local"))
+    resources = defs.get_repository_def().get_top_level_resources()
+    with dg.build_resources({TRAINING: resources[TRAINING]}) as r:
+        assert getattr(r, TRAINING) is None
+
+
+def test_an_existing_cluster_for_backfills_and_no_secret_in_any_config(monkeypatch):
+    cfg = launcher_config(BACKFILL, {**DUMMY, "FORECAST_DATABRICKS_CLUSTER_ID": "1121-061338-abcd"})
+    assert cfg["run_config"]["cluster"] == {"existing": "1121-061338-abcd"}
+    assert cfg["databricks_token"] == {"env": "DATABRICKS_TOKEN"} and cfg["databricks_host"] == {"env": "DATABRICKS_HOST"}
+    assert "dapi-not-a-real-token" not in repr(cfg) and "dapi-not-a-real-token" not in repr(launcher_config(TRAINING, DUMMY))
+    for f in Path(__file__).resolve().parents[2].joinpath("deploy").rglob("*"):
+        if f.is_file():
+            text = f.read_text()
+            assert "dapi" not in text and "databricks_token:" not in text, f
+
+
+@pytest.mark.parametrize("error, cause", [
+    (ModuleNotFoundError("No module named 'pmdarima'"), "missing library"),
+    (TypeError("naive_train() got an unexpected keyword argument 'horizon'"), "parameter mismatch"),
+    (RuntimeError("[UNRESOLVED_COLUMN] Column 'training_cutoff_date' cannot be resolved"), "schema drift"),
+    (ConnectionError("Invalid SessionHandle: session expired"), "session timeout"),
+])
+def test_known_failures_carry_cause_and_hint(error, cause):
+    assert explain(error)[0] == cause
+    with pytest.raises(dg.Failure) as info:
+        with explained_failures():
+            raise error
+    assert info.value.metadata["cause"].value == cause and "hint" in info.value.description
+
+
+def test_unknown_failures_pass_through():
+    assert explain(ValueError("something else")) is None
+    with pytest.raises(ValueError):
+        with explained_failures():
+            raise ValueError("something else")
