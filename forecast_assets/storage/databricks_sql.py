@@ -1,0 +1,704 @@
+"""Unity Catalog through databricks-sql-connector: the same tables and semantics as duckdb_store.
+
+Sessions. A SQL warehouse session dies after some idle minutes (the system
+this replaces died on 15-minute session timeouts in the middle of a backfill).
+Here one connection is cached and reused, dropped on any error, and reopened
+before use when it has been idle for MAX_IDLE_S. Every operation (one public
+method call) runs under a tenacity retry: on a session or connection error it
+closes the connection, reconnects and redoes the WHOLE operation. Operations
+are therefore idempotent: every write replaces rows by key, never appends.
+
+Writes. Rows go to a local Parquet file, are uploaded to the staging volume
+(`PUT ... OVERWRITE`, the connector's staging support), and replace the
+table's rows with ONE Delta statement per table:
+
+    INSERT INTO <table> REPLACE WHERE <key predicate>
+    SELECT CAST(s.<col> AS <type>) AS <col>, ... FROM parquet.`<staged file>` AS s
+
+Delta's REPLACE WHERE is atomic (a reader sees the old rows or the new ones,
+never half) and checks that every new row satisfies the predicate. Staged
+files are removed afterwards (REMOVE), best effort. Small writes
+(write_trained_model) use the same statement with parameter values instead of
+a file.
+
+Two tables that change together are not one transaction here, so the order is
+chosen to fail safe: distributions first, point_forecasts LAST. Status queries
+(sql.forecast_status, hence the resume check) list a day only from its
+point_forecasts rows and require both tables to carry the same model
+fingerprint, so a crash between the two statements leaves the day incomplete
+(recomputed on the next run), never counted as done. Likewise
+forecast_scores before forecast_metadata, and actual_close before the path-0
+rows (a day without path 0 has has_actuals = 0 and is attached again).
+
+Every value is a bound parameter (the connector's native `?` markers). The
+only text formatted into SQL is the catalog name and the staging paths, both
+checked against a strict pattern first, and column names from storage.schema.
+The access token never appears in logs, exceptions or repr.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+import weakref
+from datetime import date, datetime
+from typing import Any, Callable, Mapping, Sequence, TypeVar
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from forecast_assets.core.data import FX_RE
+from forecast_assets.storage import sql
+from forecast_assets.storage.base import ForecastStore, StorageError, paths_by_day
+from forecast_assets.storage.schema import CATALOG, DAY_COLUMNS, FORECAST, SILVER, TABLES, columns, qualified
+
+T = TypeVar("T")
+_logger = logging.getLogger(__name__)
+
+_IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_VOLUME_RE = re.compile(r"^/Volumes/[A-Za-z0-9_]+/[A-Za-z0-9_]+/[A-Za-z0-9_]+(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*$")
+_LOCAL_PATH_RE = re.compile(r"^[A-Za-z0-9_./\-]+$")
+_CONTRACT_PREFIX_RE = re.compile(rf"(?<![\w.`]){CATALOG}\.(?=({SILVER}|{FORECAST})\.)")
+# Text of connector errors that mean "the session or connection is gone", or a Delta
+# conflict with a concurrent writer: the whole (idempotent) operation is worth redoing.
+_TRANSIENT_RE = re.compile(
+    r"session|sessionhandle|time[sd]? ?out|\bclosed\b|connection|\b50[234]\b|\b429\b|temporarily|unavailable|"
+    r"reset by peer|broken pipe|concurrent(append|deleteread|deletedelete|transaction)|metadatachanged|"
+    r"protocolchanged|DELTA_CONCURRENT", re.IGNORECASE)
+_MISSING_TABLE_RE = re.compile(r"TABLE_OR_VIEW_NOT_FOUND|SCHEMA_NOT_FOUND|NO_SUCH_CATALOG|does not exist",
+                               re.IGNORECASE)
+
+_SQL_TO_ARROW = {"STRING": pa.string(), "DOUBLE": pa.float64(), "FLOAT": pa.float32(), "INT": pa.int32(),
+                 "DATE": pa.date32(), "BOOLEAN": pa.bool_(),
+                 # Naive timestamps are UTC (rows.py); tagging them so makes the Parquet
+                 # instant exact whatever the session time zone.
+                 "TIMESTAMP": pa.timestamp("us", tz="UTC")}
+
+
+class _Secret:
+    """Holds the token; prints as *** so it never lands in a repr, vars() dump or log line."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str):
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "***"
+
+    __str__ = __repr__
+
+
+def _check_ident(name: str, what: str) -> str:
+    if not isinstance(name, str) or not _IDENT_RE.match(name):
+        raise StorageError(f"{what} {name!r} is not a safe identifier (letters, digits, underscore; "
+                           f"not starting with a digit)")
+    return name
+
+
+def _check_volume(path: str, what: str = "staging volume") -> str:
+    if not isinstance(path, str) or not _VOLUME_RE.match(path.rstrip("/")) or ".." in path:
+        raise StorageError(f"{what} {path!r} is not a safe Unity Catalog volume path "
+                           f"(/Volumes/<catalog>/<schema>/<volume>[/<folder>...], letters, digits, _ . -)")
+    return path.rstrip("/")
+
+
+def _as_date(v: Any) -> date:
+    if isinstance(v, pd.Timestamp):
+        return v.date()
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    if isinstance(v, np.datetime64):
+        return pd.Timestamp(v).date()
+    if isinstance(v, str):
+        return date.fromisoformat(v[:10])
+    raise StorageError(f"not a date: {v!r}")
+
+
+def _param(v: Any) -> Any:
+    """A value the connector can bind: Python scalars, date, datetime or None (NaN/NaT become NULL)."""
+    if v is None or v is pd.NaT:
+        return None
+    if isinstance(v, np.datetime64):
+        return None if np.isnat(v) else pd.Timestamp(v).to_pydatetime()
+    if isinstance(v, pd.Timestamp):
+        return v.to_pydatetime()
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    return v
+
+
+def _days_predicate(column: str, days: Sequence[date]) -> tuple[str, list]:
+    """Exactly these days, as runs of consecutive calendar days: `(c BETWEEN ? AND ? OR c = ?)`.
+
+    A half-year window is one BETWEEN, so the statement stays short whatever the number of days.
+    """
+    ds = sorted(set(days))
+    if not ds:
+        return "FALSE", []
+    runs: list[list[date]] = [[ds[0], ds[0]]]
+    for d in ds[1:]:
+        if (d - runs[-1][1]).days == 1:
+            runs[-1][1] = d
+        else:
+            runs.append([d, d])
+    parts, params = [], []
+    for a, b in runs:
+        if a == b:
+            parts.append(f"{column} = ?")
+            params.append(a)
+        else:
+            parts.append(f"{column} BETWEEN ? AND ?")
+            params += [a, b]
+    return "(" + " OR ".join(parts) + ")", params
+
+
+def _error_text(exc: BaseException) -> str:
+    # databricks.sql.exc.Error.__str__ returns .message, which may be None (str() then raises).
+    try:
+        text = str(exc)
+    except Exception:
+        text = repr(getattr(exc, "message", None))
+    return text or type(exc).__name__
+
+
+def _http_code(exc: BaseException) -> int | None:
+    ctx = getattr(exc, "context", None)
+    if isinstance(ctx, Mapping):
+        try:
+            return int(ctx.get("http-code")) if ctx.get("http-code") is not None else None
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A session/connection error (or a Delta write conflict): reconnect and redo the operation."""
+    try:
+        from databricks.sql import exc as dbx
+    except ImportError:  # pragma: no cover - the connector is a dependency of this backend
+        dbx = None
+    if _http_code(exc) in (400, 401, 403, 404):
+        return False  # bad request or credentials: retrying will not help
+    if dbx is not None:
+        if isinstance(exc, (dbx.ProgrammingError, dbx.NotSupportedError, dbx.DataError, dbx.IntegrityError)):
+            return False
+        if isinstance(exc, (dbx.RequestError, dbx.OperationalError, dbx.InterfaceError)):
+            return True
+        if isinstance(exc, dbx.Error):
+            return bool(_TRANSIENT_RE.search(_error_text(exc)))
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return True
+    return False
+
+
+def _default_connect():
+    from databricks import sql as dbsql  # lazy: only this backend needs the connector
+
+    return dbsql.connect
+
+
+class DatabricksSQLStore(ForecastStore):
+    MAX_IDLE_S = 600.0  # reopen a cached connection idle this long (warehouse sessions expire after ~15 min)
+    STAGED_PREFIX = "forecast-assets"
+
+    def __init__(self, server_hostname: str, http_path: str, access_token: str, *, catalog: str = CATALOG,
+                 staging_volume: str = f"/Volumes/{CATALOG}/{FORECAST}/staging",
+                 connect: Callable[..., Any] | None = None, max_attempts: int = 5,
+                 log: Callable[[str], None] | None = None):
+        if not server_hostname or not http_path:
+            raise StorageError("Databricks SQL needs a server hostname and an HTTP path")
+        if not access_token:
+            raise StorageError("Databricks SQL needs an access token")
+        if int(max_attempts) < 1:
+            raise StorageError(f"max_attempts must be >= 1, got {max_attempts}")
+        self.server_hostname = server_hostname
+        self.http_path = http_path
+        self._token = _Secret(access_token)
+        self.catalog = _check_ident(catalog, "catalog")
+        self.staging_volume = _check_volume(staging_volume)
+        self.max_attempts = int(max_attempts)
+        self._connect_fn = connect
+        self._log_fn = log
+        self.retry_wait = wait_exponential_jitter(initial=1.0, max=30.0)  # tests set tenacity.wait_none()
+        self._lock = threading.RLock()
+        self._conn: Any = None
+        self._last_used = 0.0
+        self._staging_dir: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs) -> "DatabricksSQLStore":
+        """DATABRICKS_HOST, DATABRICKS_HTTP_PATH, DATABRICKS_TOKEN (required); FORECAST_DATABRICKS_CATALOG
+        (default commodity) and FORECAST_DATABRICKS_VOLUME (default /Volumes/<catalog>/forecast/staging)."""
+        e = os.environ if environ is None else environ
+        values = {}
+        for var in ("DATABRICKS_HOST", "DATABRICKS_HTTP_PATH", "DATABRICKS_TOKEN"):
+            v = (e.get(var) or "").strip()
+            if not v:
+                raise StorageError(f"{var} is not set: the Databricks SQL backend (FORECAST_ENV=databricks) needs "
+                                   f"DATABRICKS_HOST, DATABRICKS_HTTP_PATH and DATABRICKS_TOKEN")
+            values[var] = v
+        host = re.sub(r"^https?://", "", values["DATABRICKS_HOST"]).rstrip("/")
+        catalog = (e.get("FORECAST_DATABRICKS_CATALOG") or "").strip() or CATALOG
+        _check_ident(catalog, "FORECAST_DATABRICKS_CATALOG")
+        volume = (e.get("FORECAST_DATABRICKS_VOLUME") or "").strip() or f"/Volumes/{catalog}/{FORECAST}/staging"
+        _check_volume(volume, "FORECAST_DATABRICKS_VOLUME")
+        return cls(host, values["DATABRICKS_HTTP_PATH"], values["DATABRICKS_TOKEN"], catalog=catalog,
+                   staging_volume=volume, **kwargs)
+
+    def __repr__(self) -> str:
+        return (f"DatabricksSQLStore(server_hostname={self.server_hostname!r}, http_path={self.http_path!r}, "
+                f"catalog={self.catalog!r}, staging_volume={self.staging_volume!r})")
+
+    def __getstate__(self):
+        raise TypeError("DatabricksSQLStore is not picklable (it holds a credential and a live connection); "
+                        "build it in the process with DatabricksSQLStore.from_env()")
+
+    # -- plumbing ----------------------------------------------------------
+    def _scrub(self, text: str) -> str:
+        tok = self._token.value
+        if tok and tok in text:
+            text = text.replace(tok, "***")
+        return re.sub(r"(?i)(bearer\s+|token[=:]\s*)[A-Za-z0-9._\-]{8,}", r"\1***", text)
+
+    def _log(self, line: str) -> None:
+        line = self._scrub(line)
+        if self._log_fn is not None:
+            self._log_fn(line)
+        else:
+            _logger.info(line)
+
+    def _t(self, table: str) -> str:
+        return qualified(table, self.catalog)
+
+    def _local_staging(self) -> str:
+        if self._staging_dir is None:
+            d = tempfile.mkdtemp(prefix="forecast-staging-")
+            if not _LOCAL_PATH_RE.match(d):
+                shutil.rmtree(d, ignore_errors=True)
+                raise StorageError(f"local staging folder {d!r} has characters unsafe in a PUT statement; "
+                                   f"set TMPDIR to a plain path")
+            self._staging_dir = d
+            weakref.finalize(self, shutil.rmtree, d, True)
+        return self._staging_dir
+
+    def _open(self):
+        connect = self._connect_fn or _default_connect()
+        return connect(server_hostname=self.server_hostname, http_path=self.http_path,
+                       access_token=self._token.value, staging_allowed_local_path=self._local_staging(),
+                       user_agent_entry="forecast-assets")
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # the session may already be gone; nothing to do about it
+                pass
+
+    def _connection(self):
+        if self._conn is not None and time.monotonic() - self._last_used > self.MAX_IDLE_S:
+            self._drop()  # idle too long: the server has likely expired the session already
+        if self._conn is None:
+            self._conn = self._open()
+        return self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+    def _attempt(self, fn: Callable[[Any], T]) -> T:
+        with self._lock:
+            try:
+                conn = self._connection()
+                cur = conn.cursor()
+                try:
+                    out = fn(cur)
+                finally:
+                    try:
+                        cur.close()
+                    except Exception:
+                        pass
+            except BaseException:
+                self._drop()  # never reuse a connection that saw an error
+                raise
+            self._last_used = time.monotonic()
+            return out
+
+    def _run(self, what: str, fn: Callable[[Any], T]) -> T:
+        """Run fn(cursor) as one operation; on a session/connection error reconnect and redo all of it."""
+
+        def before_sleep(state) -> None:
+            exc = state.outcome.exception()
+            wait = state.next_action.sleep if state.next_action else 0.0
+            self._log(f"databricks: {what}: attempt {state.attempt_number}/{self.max_attempts} failed "
+                      f"({type(exc).__name__}: {_error_text(exc)}); reconnecting and redoing the whole "
+                      f"operation in {wait:.1f}s")
+
+        retrying = Retrying(stop=stop_after_attempt(self.max_attempts), wait=self.retry_wait,
+                            retry=retry_if_exception(is_transient), before_sleep=before_sleep, reraise=True)
+        try:
+            return retrying(self._attempt, fn)
+        except StorageError:
+            raise
+        except Exception as exc:
+            n = retrying.statistics.get("attempt_number", 1)
+            text = _error_text(exc)
+            msg = f"Databricks SQL: {what} failed"
+            msg += f" after {n} attempts" if is_transient(exc) else ""
+            msg += f": {type(exc).__name__}: {text}"
+            if _MISSING_TABLE_RE.search(text):
+                msg += " (has the schema been set up? run ensure_schema / `forecast-assets init`)"
+            safe = self._scrub(msg)
+            if safe != msg or self._scrub(repr(exc)) != repr(exc):
+                raise StorageError(safe) from None  # the cause carries the secret: do not chain it
+            raise StorageError(safe) from exc
+
+    @staticmethod
+    def _exec(cur, text: str, params: Sequence | None = None):
+        cur.execute(text, [_param(p) for p in params] if params else None)
+        return cur
+
+    def _select(self, cur, text: str, params: Sequence | None = None) -> pa.Table:
+        return self._exec(cur, text, params).fetchall_arrow()
+
+    @staticmethod
+    def _to_pandas(table: pa.Table) -> pd.DataFrame:
+        df = table.to_pandas(date_as_object=False, coerce_temporal_nanoseconds=True)
+        for c in df.columns:  # naive UTC timestamps, like the DuckDB backend
+            if isinstance(df[c].dtype, pd.DatetimeTZDtype):
+                df[c] = df[c].dt.tz_convert("UTC").dt.tz_localize(None)
+        return df
+
+    # -- statements --------------------------------------------------------
+    def _replace_statement(self, table: str, predicate: str, source: str | None,
+                           source_columns: Sequence[str], target: Sequence[tuple[str, str]]) -> str:
+        """INSERT INTO t REPLACE WHERE <predicate> SELECT <every target column, cast> FROM <source> AS s.
+
+        Columns absent from the source are NULL (like INSERT ... BY NAME); no source means no rows
+        (the statement then only deletes). The predicate ends at the first newline.
+        """
+        have = set(source_columns)
+        cols = ", ".join(f"CAST({'s.' + c if c in have and source else 'NULL'} AS {t}) AS {c}" for c, t in target)
+        frm = f"{source} AS s" if source else "(SELECT 1 AS one) AS s WHERE FALSE"
+        return f"INSERT INTO {self._t(table)} REPLACE WHERE {predicate}\nSELECT {cols} FROM {frm}"
+
+    def _conform(self, table: str, rows: pa.Table, target: Sequence[tuple[str, str]]) -> pa.Table:
+        """Rows cast to the table's column types (so Parquet holds exactly what the table takes)."""
+        types = dict(target)
+        unknown = [c for c in rows.column_names if c not in types]
+        if unknown:
+            raise StorageError(f"{table}: rows have columns the table does not: {', '.join(unknown)}")
+        out = []
+        for name in rows.column_names:
+            col, want = rows.column(name), _SQL_TO_ARROW.get(types[name].upper())
+            if want is not None and col.type != want:
+                try:
+                    col = pc.cast(col, want, safe=not pa.types.is_timestamp(want))
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+                    raise StorageError(f"{table}.{name}: values do not fit {types[name]}: {exc}") from exc
+            out.append(col)
+        return pa.table(out, names=rows.column_names)
+
+    @staticmethod
+    def _check_keys(table: str, rows: pa.Table, equal: Mapping[str, Any], days: Sequence[date] | None) -> None:
+        """Every row must lie inside the replaced key (Delta rejects a REPLACE WHERE otherwise; say why first)."""
+        if rows.num_rows == 0:
+            return
+        for col, value in equal.items():
+            if col not in rows.column_names:
+                raise StorageError(f"{table}: rows lack the key column {col}")
+            c = rows.column(col)
+            if c.null_count or not pc.all(pc.equal(c, pa.scalar(value, c.type))).as_py():
+                raise StorageError(f"{table}: every row must have {col} = {value!r}")
+        if days is not None:
+            c = pc.cast(rows.column("forecast_start_date"), pa.date32())
+            inside = pc.is_in(c, value_set=pa.array(sorted(set(days)), pa.date32()))
+            if c.null_count or not pc.all(inside).as_py():
+                raise StorageError(f"{table}: rows have a forecast_start_date outside the days being replaced")
+
+    def _bulk_replace(self, what: str, writes: list[tuple[str, pa.Table | None, list[tuple[str, str]], str, list,
+                                                          str | None, list]],
+                      before: Callable[[Any], None] | None = None) -> dict[str, int]:
+        """Stage each table's rows and replace them, in the given order, as one retried operation.
+
+        writes: (table, rows or None, target columns, predicate, predicate params,
+                 query over the staged rows or None, query params). With a query, the staged
+                 file is the relation `{staged}` inside it; without, the rows themselves are inserted.
+        """
+        t0 = time.perf_counter()
+        op = f"{self.STAGED_PREFIX}-{datetime.utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
+        local_dir = tempfile.mkdtemp(dir=self._local_staging())
+        staged: list[tuple[str, str]] = []
+        statements: list[tuple[str, list]] = []
+        counts: dict[str, int] = {}
+        try:
+            for i, (table, rows, target, pred, pred_params, query, query_params) in enumerate(writes):
+                relation, names = None, []
+                if rows is not None and rows.num_rows:
+                    local = os.path.join(local_dir, f"{i}-{table}.parquet")
+                    pq.write_table(rows, local)
+                    remote = f"{self.staging_volume}/{op}-{i}-{table}.parquet"
+                    staged.append((local, remote))
+                    relation, names = f"parquet.`{remote}`", rows.column_names
+                if query is not None:
+                    if relation is None:  # nothing staged: the query reads an empty relation
+                        relation = "(SELECT * FROM (SELECT 1 AS one) WHERE FALSE)"
+                    source = "(" + query.replace("{staged}", relation) + ")"
+                    names = [c for c, _ in target]
+                    text = self._replace_statement(table, pred, source, names, target)
+                    statements.append((text, list(pred_params) + list(query_params)))
+                else:
+                    text = self._replace_statement(table, pred, relation, names, target)
+                    statements.append((text, list(pred_params)))
+                counts[table] = counts.get(table, 0) + (rows.num_rows if rows is not None and query is None else 0)
+
+            def run(cur):
+                if before is not None:
+                    before(cur)
+                for local, remote in staged:  # all uploads first: the replacements then follow back to back
+                    self._exec(cur, f"PUT '{local}' INTO '{remote}' OVERWRITE")
+                for text, params in statements:
+                    self._exec(cur, text, params)
+
+            self._run(what, run)
+        finally:
+            shutil.rmtree(local_dir, ignore_errors=True)
+        if staged:
+            self._remove_staged([r for _, r in staged], what)
+        rows_text = ", ".join(f"{t} {n} rows" for t, n in counts.items())
+        self._log(f"databricks: {what}: {rows_text}, {time.perf_counter() - t0:.1f}s")
+        return counts
+
+    def _remove_staged(self, remotes: list[str], what: str) -> None:
+        try:
+            self._attempt(lambda cur: [self._exec(cur, f"REMOVE '{r}'") for r in remotes])
+        except Exception as exc:
+            self._log(f"databricks: {what}: could not remove staged files {remotes} "
+                      f"({type(exc).__name__}: {_error_text(exc)}); they are safe to delete")
+
+    # -- schema ------------------------------------------------------------
+    def ensure_schema(self) -> None:
+        def run(cur):
+            for schema in (SILVER, FORECAST):
+                self._exec(cur, f"CREATE SCHEMA IF NOT EXISTS {self.catalog}.{schema}")
+            for table in TABLES:
+                self._exec(cur, sql.create_table(table, self.catalog, " USING DELTA"))
+
+        self._run("ensure_schema", run)
+        _, cat, schema, volume, *_ = self.staging_volume.split("/")
+        try:  # the staging volume; may exist already and we may lack CREATE VOLUME: then say so and go on
+            self._run("create staging volume",
+                      lambda cur: self._exec(cur, f"CREATE VOLUME IF NOT EXISTS {cat}.{schema}.{volume}"))
+        except StorageError as exc:
+            self._log(f"databricks: could not create the staging volume {cat}.{schema}.{volume} ({exc}); "
+                      f"bulk writes need it to exist and be writable")
+
+    # -- input -------------------------------------------------------------
+    def read_unified(self, commodity, start=None, end=None) -> pd.DataFrame:
+        where, params = ["commodity = ?"], [commodity]
+        if start is not None:
+            where.append("date >= ?")
+            params.append(_as_date(start))
+        if end is not None:
+            where.append("date <= ?")
+            params.append(_as_date(end))
+        text = f"SELECT * FROM {self._t('unified_data')} WHERE {' AND '.join(where)} ORDER BY date, region"
+        df = self._to_pandas(self._run(f"read_unified {commodity}", lambda cur: self._select(cur, text, params)))
+        df["date"] = pd.to_datetime(df["date"])
+        return df
+
+    def unified_version(self) -> str:
+        # Integer sums (exact, whatever order the warehouse adds in), so the fingerprint only moves with the data.
+        text = (f"SELECT commodity, COUNT(*) AS n, MIN(date) AS first_date, MAX(date) AS last_date, "
+                f"SUM(CAST(ROUND(close * 10000) AS BIGINT)) AS close_sum, SUM(is_trading_day) AS trading_days "
+                f"FROM {self._t('unified_data')} GROUP BY commodity ORDER BY commodity")
+        rows = self._run("unified_version", lambda cur: self._select(cur, text)).to_pylist()
+        return hashlib.sha256(repr([tuple(r.values()) for r in rows]).encode()).hexdigest()[:16]
+
+    def unified_summary(self) -> pd.DataFrame:
+        return self.query(
+            f"SELECT commodity, COUNT(*) AS n_rows, COUNT(DISTINCT region) AS n_regions, MIN(date) AS first_date, "
+            f"MAX(date) AS last_date, MAX(CASE WHEN is_trading_day = 1 THEN date END) AS last_trading_day "
+            f"FROM {qualified('unified_data')} GROUP BY commodity ORDER BY commodity")
+
+    def replace_unified(self, df: pd.DataFrame) -> int:
+        fx = [c for c in df.columns if FX_RE.match(c)]
+        missing = [c for c in columns("unified_data") if c not in df.columns]
+        if missing:
+            raise StorageError(f"unified_data rows lack columns: {', '.join(missing)}")
+        wanted = columns("unified_data") + fx
+        base = dict(TABLES["unified_data"][1]) | {c: "DOUBLE" for c in fx}
+        rows = self._conform("unified_data", pa.Table.from_pandas(df[wanted], preserve_index=False), list(base.items()))
+        commodities = sorted(df["commodity"].dropna().unique().tolist())
+        if not commodities:
+            return 0
+        unified = self._t("unified_data")
+        # The target columns are the live table's (FX columns come and go with the data), known only
+        # inside the operation: stage first, then read the columns, add missing FX, replace.
+        t0 = time.perf_counter()
+        op = f"{self.STAGED_PREFIX}-{datetime.utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
+        local_dir = tempfile.mkdtemp(dir=self._local_staging())
+        local, remote = os.path.join(local_dir, "unified_data.parquet"), f"{self.staging_volume}/{op}-unified_data.parquet"
+        pred = "commodity IN (" + ", ".join("?" * len(commodities)) + ")"
+        try:
+            pq.write_table(rows, local)
+
+            def run(cur):
+                live = self._select(cur, f"SELECT * FROM {unified} LIMIT 0").column_names
+                add = [c for c in fx if c not in live]
+                if add:  # FX_RE-checked identifiers only
+                    self._exec(cur, f"ALTER TABLE {unified} ADD COLUMNS ({', '.join(f'{c} DOUBLE' for c in add)})")
+                target = [(c, base.get(c, "DOUBLE" if FX_RE.match(c) else "STRING")) for c in list(live) + add]
+                self._exec(cur, f"PUT '{local}' INTO '{remote}' OVERWRITE")
+                self._exec(cur, self._replace_statement("unified_data", pred, f"parquet.`{remote}`",
+                                                        rows.column_names, target), commodities)
+
+            self._run(f"replace_unified {', '.join(commodities)}", run)
+        finally:
+            shutil.rmtree(local_dir, ignore_errors=True)
+        self._remove_staged([remote], "replace_unified")
+        self._log(f"databricks: replace_unified {', '.join(commodities)}: unified_data {rows.num_rows} rows, "
+                  f"{time.perf_counter() - t0:.1f}s")
+        return rows.num_rows
+
+    # -- trained models ----------------------------------------------------
+    def write_trained_model(self, row: dict[str, Any]) -> None:
+        target = TABLES["trained_models"][1]
+        key = [row["commodity"], row["model_name"], row["model_version"], _as_date(row["window_start"])]
+        pred = "commodity = ? AND model_name = ? AND model_version = ? AND window_start = ?"
+        values = ", ".join(f"CAST(? AS {t}) AS {c}" for c, t in target)
+        text = f"INSERT INTO {self._t('trained_models')} REPLACE WHERE {pred}\nSELECT {values}"
+        params = key + [row.get(c) for c, _ in target]
+        self._run(f"write_trained_model {'/'.join(map(str, key))}", lambda cur: self._exec(cur, text, params))
+
+    def read_trained_model(self, commodity, model_name, model_version, window_start) -> dict | None:
+        df = self.query(
+            f"SELECT * FROM {qualified('trained_models')} WHERE commodity = ? AND model_name = ? "
+            f"AND model_version = ? AND window_start = ?",
+            [commodity, model_name, model_version, _as_date(window_start)])
+        return None if df.empty else df.iloc[0].to_dict()
+
+    # -- forecasts ---------------------------------------------------------
+    def replace_forecasts(self, commodity, model_name, model_version, days, distributions, points) -> None:
+        days = sorted({_as_date(d) for d in days})
+        key = {"commodity": commodity, "model_name": model_name, "model_version": model_version}
+        writes = []
+        pred_days, day_params = _days_predicate("forecast_start_date", days)
+        pred = f"commodity = ? AND model_name = ? AND model_version = ? AND {pred_days}"
+        # distributions first, point_forecasts LAST: status reads completeness from point_forecasts.
+        for table, rows in (("distributions", distributions), ("point_forecasts", points)):
+            target = TABLES[table][1]
+            rows = self._conform(table, rows, target)
+            self._check_keys(table, rows, key, days)
+            writes.append((table, rows, target, pred, [commodity, model_name, model_version] + day_params, None, []))
+        if not days and not any(w[1].num_rows for w in writes):
+            return
+        self._bulk_replace(f"replace_forecasts {commodity}/{model_name}/{model_version} {len(days)} days", writes)
+
+    def forecast_status(self, commodity, model_name, model_version, start, end) -> pd.DataFrame:
+        key = [commodity, model_name, model_version, _as_date(start), _as_date(end)]
+        return self.query(sql.forecast_status(CATALOG), key + key)
+
+    def update_actuals(self, commodity: str, actuals: pd.DataFrame) -> int:
+        if actuals.empty:
+            return 0
+        a = actuals[["forecast_start_date", "day_ahead", "actual_close"]].copy()
+        a["forecast_start_date"] = pd.to_datetime(a["forecast_start_date"]).dt.date
+        a["day_ahead"] = a["day_ahead"].astype("int32")
+        a = a.drop_duplicates(["forecast_start_date", "day_ahead"], keep="last")
+        wide = a.pivot(index="forecast_start_date", columns="day_ahead", values="actual_close")
+        complete = wide.reindex(columns=range(1, len(DAY_COLUMNS) + 1)).dropna()  # every step known
+        complete.columns = [DAY_COLUMNS[int(k) - 1] for k in complete.columns]
+        complete = complete.reset_index()
+        long = pa.Table.from_pandas(a, preserve_index=False)
+
+        points_t = TABLES["point_forecasts"][1]
+        days = sorted(set(a["forecast_start_date"]))
+        pred_days, day_params = _days_predicate("forecast_start_date", days)
+        p_days, _ = _days_predicate("p.forecast_start_date", days)
+        fill = ", ".join(
+            "CASE WHEN a.day_ahead IS NOT NULL THEN a.actual_close ELSE p.actual_close END AS actual_close"
+            if c == "actual_close" else f"p.{c}" for c, _ in points_t)
+        # Rewrite these days' point rows (every model of the commodity) with actual_close filled in:
+        # one atomic REPLACE WHERE reading the table's current rows, instead of UPDATE ... FROM.
+        points_query = (f"SELECT {fill} FROM {self._t('point_forecasts')} p LEFT JOIN {{staged}} a "
+                        f"ON a.forecast_start_date = p.forecast_start_date AND a.day_ahead = p.day_ahead "
+                        f"WHERE p.commodity = ? AND {p_days}")
+        writes = [("point_forecasts", long, points_t, f"commodity = ? AND {pred_days}", [commodity] + day_params,
+                   points_query, [commodity] + day_params)]
+        if len(complete):
+            cdays = sorted(complete["forecast_start_date"])
+            c_pred, c_params = _days_predicate("forecast_start_date", cdays)
+            wide_t = pa.Table.from_pandas(complete, preserve_index=False)
+            wide_t = wide_t.set_column(0, "forecast_start_date", pc.cast(wide_t.column(0), pa.date32()))
+            writes.append(("distributions", wide_t, TABLES["distributions"][1],
+                           f"commodity = ? AND path_id = 0 AND {c_pred}", [commodity] + c_params,
+                           sql.path0_rows(self.catalog, "{staged}"), [commodity]))
+        self._bulk_replace(f"update_actuals {commodity} {len(days)} days", writes)
+        return len(complete)
+
+    # -- evaluation --------------------------------------------------------
+    def read_paths(self, commodity, model_name, model_version, start, end):
+        key = [commodity, model_name, model_version, _as_date(start), _as_date(end)]
+        where = "commodity = ? AND model_name = ? AND model_version = ? AND forecast_start_date BETWEEN ? AND ?"
+        paths_sql = (f"SELECT forecast_start_date, {', '.join(DAY_COLUMNS)} FROM {self._t('distributions')} "
+                     f"WHERE {where} AND path_id > 0 ORDER BY forecast_start_date, path_id")
+        points_sql = (f"SELECT forecast_start_date, day_ahead, forecast_date, data_cutoff_date, forecast_mean, "
+                      f"lower_95, upper_95, model_success FROM {self._t('point_forecasts')} WHERE {where} "
+                      f"AND model_success ORDER BY forecast_start_date, day_ahead")
+
+        def run(cur):
+            return self._select(cur, paths_sql, key), self._select(cur, points_sql, key)
+
+        raw_t, pts_t = self._run(f"read_paths {commodity}/{model_name}/{model_version}", run)
+        raw = {c: raw_t.column(c).to_numpy() for c in raw_t.column_names}
+        return paths_by_day(raw, self._to_pandas(pts_t))
+
+    def replace_scores(self, commodity, days, scores, metadata) -> None:
+        days = sorted({_as_date(d) for d in days})
+        pred_days, day_params = _days_predicate("forecast_start_date", days)
+        writes = []
+        # forecast_scores first, forecast_metadata (the "scored" marker) last.
+        for table, rows in (("forecast_scores", scores), ("forecast_metadata", metadata)):
+            target = TABLES[table][1]
+            rows = self._conform(table, rows, target)
+            self._check_keys(table, rows, {"commodity": commodity}, days)
+            writes.append((table, rows, target, f"commodity = ? AND {pred_days}", [commodity] + day_params, None, []))
+        if not days and not any(w[1].num_rows for w in writes):
+            return
+        self._bulk_replace(f"replace_scores {commodity} {len(days)} days", writes)
+
+    def replace_performance(self, rows: pa.Table) -> None:
+        target = TABLES["model_performance"][1]
+        rows = self._conform("model_performance", rows, target)
+        if rows.num_rows == 0:
+            return
+        keys = sorted({tuple(r.values()) for r in rows.select(["commodity", "model_name", "model_version"]).to_pylist()},
+                      key=repr)
+        pred = "(" + " OR ".join(["(commodity = ? AND model_name = ? AND model_version = ?)"] * len(keys)) + ")"
+        params = [v for k in keys for v in k]
+        self._bulk_replace(f"replace_performance {len(keys)} models",
+                           [("model_performance", rows, target, pred, params, None, [])])
+
+    def query(self, text: str, params: list | None = None) -> pd.DataFrame:
+        """Read-only SQL; contract three-part names (commodity.silver/forecast.x) go to this store's catalog."""
+        if self.catalog != CATALOG:
+            text = _CONTRACT_PREFIX_RE.sub(f"{self.catalog}.", text)
+        return self._to_pandas(self._run("query", lambda cur: self._select(cur, text, params)))
