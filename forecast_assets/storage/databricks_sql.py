@@ -49,7 +49,8 @@ import threading
 import time
 import uuid
 import weakref
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 import numpy as np
@@ -99,6 +100,35 @@ class _Secret:
         return "***"
 
     __str__ = __repr__
+
+
+@dataclass
+class _Write:
+    """One table's replacement: rows staged as Parquet, then INSERT INTO table REPLACE WHERE predicate.
+
+    Without a query the staged rows are inserted; with one, the query's rows are (the staged file
+    is the relation `{staged}` inside it) and query_params follow the predicate's params.
+    """
+
+    table: str
+    rows: pa.Table
+    target: list[tuple[str, str]]
+    predicate: str
+    params: list
+    query: str | None = None
+    query_params: list = field(default_factory=list)
+
+
+def _sql_type(t: pa.DataType) -> str:
+    """The SQL type of a column read back as Arrow (for live columns storage.schema does not know)."""
+    for name, at in _SQL_TO_ARROW.items():
+        if t == at or (name == "TIMESTAMP" and pa.types.is_timestamp(t)):
+            return name
+    if pa.types.is_int64(t):
+        return "BIGINT"
+    if pa.types.is_decimal(t):
+        return f"DECIMAL({t.precision},{t.scale})"
+    return "STRING"
 
 
 def _check_ident(name: str, what: str) -> str:
@@ -433,41 +463,31 @@ class DatabricksSQLStore(ForecastStore):
             if c.null_count or not pc.all(inside).as_py():
                 raise StorageError(f"{table}: rows have a forecast_start_date outside the days being replaced")
 
-    def _bulk_replace(self, what: str, writes: list[tuple[str, pa.Table | None, list[tuple[str, str]], str, list,
-                                                          str | None, list]],
-                      before: Callable[[Any], None] | None = None) -> dict[str, int]:
-        """Stage each table's rows and replace them, in the given order, as one retried operation.
-
-        writes: (table, rows or None, target columns, predicate, predicate params,
-                 query over the staged rows or None, query params). With a query, the staged
-                 file is the relation `{staged}` inside it; without, the rows themselves are inserted.
-        """
+    def _bulk_replace(self, what: str, writes: list[_Write], before: Callable[[Any], None] | None = None) -> None:
+        """Stage each write's rows and replace the table rows, in the given order, as one retried operation."""
         t0 = time.perf_counter()
-        op = f"{self.STAGED_PREFIX}-{datetime.utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
+        op = f"{self.STAGED_PREFIX}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
         local_dir = tempfile.mkdtemp(dir=self._local_staging())
         staged: list[tuple[str, str]] = []
         statements: list[tuple[str, list]] = []
-        counts: dict[str, int] = {}
         try:
-            for i, (table, rows, target, pred, pred_params, query, query_params) in enumerate(writes):
+            for i, w in enumerate(writes):
                 relation, names = None, []
-                if rows is not None and rows.num_rows:
-                    local = os.path.join(local_dir, f"{i}-{table}.parquet")
-                    pq.write_table(rows, local)
-                    remote = f"{self.staging_volume}/{op}-{i}-{table}.parquet"
+                if w.rows.num_rows:
+                    local = os.path.join(local_dir, f"{i}-{w.table}.parquet")
+                    pq.write_table(w.rows, local)
+                    remote = f"{self.staging_volume}/{op}-{i}-{w.table}.parquet"
                     staged.append((local, remote))
-                    relation, names = f"parquet.`{remote}`", rows.column_names
-                if query is not None:
-                    if relation is None:  # nothing staged: the query reads an empty relation
-                        relation = "(SELECT * FROM (SELECT 1 AS one) WHERE FALSE)"
-                    source = "(" + query.replace("{staged}", relation) + ")"
-                    names = [c for c, _ in target]
-                    text = self._replace_statement(table, pred, source, names, target)
-                    statements.append((text, list(pred_params) + list(query_params)))
+                    relation, names = f"parquet.`{remote}`", w.rows.column_names
+                if w.query is not None:
+                    if relation is None:
+                        raise StorageError(f"{what}: internal error: a query write needs staged rows")
+                    source = "(" + w.query.replace("{staged}", relation) + ")"
+                    text = self._replace_statement(w.table, w.predicate, source, [c for c, _ in w.target], w.target)
+                    statements.append((text, list(w.params) + list(w.query_params)))
                 else:
-                    text = self._replace_statement(table, pred, relation, names, target)
-                    statements.append((text, list(pred_params)))
-                counts[table] = counts.get(table, 0) + (rows.num_rows if rows is not None and query is None else 0)
+                    statements.append((self._replace_statement(w.table, w.predicate, relation, names, w.target),
+                                       list(w.params)))
 
             def run(cur):
                 if before is not None:
@@ -482,9 +502,8 @@ class DatabricksSQLStore(ForecastStore):
             shutil.rmtree(local_dir, ignore_errors=True)
         if staged:
             self._remove_staged([r for _, r in staged], what)
-        rows_text = ", ".join(f"{t} {n} rows" for t, n in counts.items())
+        rows_text = ", ".join(f"{w.table} {w.rows.num_rows} rows" for w in writes)
         self._log(f"databricks: {what}: {rows_text}, {time.perf_counter() - t0:.1f}s")
-        return counts
 
     def _remove_staged(self, remotes: list[str], what: str) -> None:
         try:
@@ -536,7 +555,7 @@ class DatabricksSQLStore(ForecastStore):
         return self.query(
             f"SELECT commodity, COUNT(*) AS n_rows, COUNT(DISTINCT region) AS n_regions, MIN(date) AS first_date, "
             f"MAX(date) AS last_date, MAX(CASE WHEN is_trading_day = 1 THEN date END) AS last_trading_day "
-            f"FROM {qualified('unified_data')} GROUP BY commodity ORDER BY commodity")
+            f"FROM {self._t('unified_data')} GROUP BY commodity ORDER BY commodity")
 
     def replace_unified(self, df: pd.DataFrame) -> int:
         fx = [c for c in df.columns if FX_RE.match(c)]
@@ -553,7 +572,7 @@ class DatabricksSQLStore(ForecastStore):
         # The target columns are the live table's (FX columns come and go with the data), known only
         # inside the operation: stage first, then read the columns, add missing FX, replace.
         t0 = time.perf_counter()
-        op = f"{self.STAGED_PREFIX}-{datetime.utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
+        op = f"{self.STAGED_PREFIX}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
         local_dir = tempfile.mkdtemp(dir=self._local_staging())
         local, remote = os.path.join(local_dir, "unified_data.parquet"), f"{self.staging_volume}/{op}-unified_data.parquet"
         pred = "commodity IN (" + ", ".join("?" * len(commodities)) + ")"
@@ -561,11 +580,12 @@ class DatabricksSQLStore(ForecastStore):
             pq.write_table(rows, local)
 
             def run(cur):
-                live = self._select(cur, f"SELECT * FROM {unified} LIMIT 0").column_names
-                add = [c for c in fx if c not in live]
+                live = self._select(cur, f"SELECT * FROM {unified} LIMIT 0").schema
+                add = [c for c in fx if c not in live.names]
                 if add:  # FX_RE-checked identifiers only
                     self._exec(cur, f"ALTER TABLE {unified} ADD COLUMNS ({', '.join(f'{c} DOUBLE' for c in add)})")
-                target = [(c, base.get(c, "DOUBLE" if FX_RE.match(c) else "STRING")) for c in list(live) + add]
+                target = [(c, base.get(c) or _sql_type(live.field(c).type)) for c in live.names] + \
+                         [(c, "DOUBLE") for c in add]
                 self._exec(cur, f"PUT '{local}' INTO '{remote}' OVERWRITE")
                 self._exec(cur, self._replace_statement("unified_data", pred, f"parquet.`{remote}`",
                                                         rows.column_names, target), commodities)
@@ -590,7 +610,7 @@ class DatabricksSQLStore(ForecastStore):
 
     def read_trained_model(self, commodity, model_name, model_version, window_start) -> dict | None:
         df = self.query(
-            f"SELECT * FROM {qualified('trained_models')} WHERE commodity = ? AND model_name = ? "
+            f"SELECT * FROM {self._t('trained_models')} WHERE commodity = ? AND model_name = ? "
             f"AND model_version = ? AND window_start = ?",
             [commodity, model_name, model_version, _as_date(window_start)])
         return None if df.empty else df.iloc[0].to_dict()
@@ -607,14 +627,16 @@ class DatabricksSQLStore(ForecastStore):
             target = TABLES[table][1]
             rows = self._conform(table, rows, target)
             self._check_keys(table, rows, key, days)
-            writes.append((table, rows, target, pred, [commodity, model_name, model_version] + day_params, None, []))
-        if not days and not any(w[1].num_rows for w in writes):
+            writes.append(_Write(table, rows, target, pred, [commodity, model_name, model_version] + day_params))
+        if not days and not any(w.rows.num_rows for w in writes):
             return
         self._bulk_replace(f"replace_forecasts {commodity}/{model_name}/{model_version} {len(days)} days", writes)
 
     def forecast_status(self, commodity, model_name, model_version, start, end) -> pd.DataFrame:
         key = [commodity, model_name, model_version, _as_date(start), _as_date(end)]
-        return self.query(sql.forecast_status(CATALOG), key + key)
+        text = sql.forecast_status(self.catalog)
+        return self._to_pandas(self._run(f"forecast_status {commodity}/{model_name}/{model_version}",
+                                         lambda cur: self._select(cur, text, key + key)))
 
     def update_actuals(self, commodity: str, actuals: pd.DataFrame) -> int:
         if actuals.empty:
@@ -641,16 +663,16 @@ class DatabricksSQLStore(ForecastStore):
         points_query = (f"SELECT {fill} FROM {self._t('point_forecasts')} p LEFT JOIN {{staged}} a "
                         f"ON a.forecast_start_date = p.forecast_start_date AND a.day_ahead = p.day_ahead "
                         f"WHERE p.commodity = ? AND {p_days}")
-        writes = [("point_forecasts", long, points_t, f"commodity = ? AND {pred_days}", [commodity] + day_params,
-                   points_query, [commodity] + day_params)]
+        writes = [_Write("point_forecasts", long, points_t, f"commodity = ? AND {pred_days}", [commodity] + day_params,
+                         points_query, [commodity] + day_params)]
         if len(complete):
             cdays = sorted(complete["forecast_start_date"])
             c_pred, c_params = _days_predicate("forecast_start_date", cdays)
             wide_t = pa.Table.from_pandas(complete, preserve_index=False)
             wide_t = wide_t.set_column(0, "forecast_start_date", pc.cast(wide_t.column(0), pa.date32()))
-            writes.append(("distributions", wide_t, TABLES["distributions"][1],
-                           f"commodity = ? AND path_id = 0 AND {c_pred}", [commodity] + c_params,
-                           sql.path0_rows(self.catalog, "{staged}"), [commodity]))
+            writes.append(_Write("distributions", wide_t, TABLES["distributions"][1],
+                                 f"commodity = ? AND path_id = 0 AND {c_pred}", [commodity] + c_params,
+                                 sql.path0_rows(self.catalog, "{staged}"), [commodity]))
         self._bulk_replace(f"update_actuals {commodity} {len(days)} days", writes)
         return len(complete)
 
@@ -680,8 +702,8 @@ class DatabricksSQLStore(ForecastStore):
             target = TABLES[table][1]
             rows = self._conform(table, rows, target)
             self._check_keys(table, rows, {"commodity": commodity}, days)
-            writes.append((table, rows, target, f"commodity = ? AND {pred_days}", [commodity] + day_params, None, []))
-        if not days and not any(w[1].num_rows for w in writes):
+            writes.append(_Write(table, rows, target, f"commodity = ? AND {pred_days}", [commodity] + day_params))
+        if not days and not any(w.rows.num_rows for w in writes):
             return
         self._bulk_replace(f"replace_scores {commodity} {len(days)} days", writes)
 
@@ -695,7 +717,7 @@ class DatabricksSQLStore(ForecastStore):
         pred = "(" + " OR ".join(["(commodity = ? AND model_name = ? AND model_version = ?)"] * len(keys)) + ")"
         params = [v for k in keys for v in k]
         self._bulk_replace(f"replace_performance {len(keys)} models",
-                           [("model_performance", rows, target, pred, params, None, [])])
+                           [_Write("model_performance", rows, target, pred, params)])
 
     def query(self, text: str, params: list | None = None) -> pd.DataFrame:
         """Read-only SQL; contract three-part names (commodity.silver/forecast.x) go to this store's catalog."""

@@ -85,3 +85,15 @@ def test_unknown_failures_pass_through():
     with pytest.raises(ValueError):
         with explained_failures():
             raise ValueError("something else")
+
+
+@pytest.mark.parametrize("path", ["dagster.yaml", "deploy/dagster.yaml"])
+def test_instance_configs_are_valid(path, tmp_path):
+    from dagster._core.instance.config import dagster_instance_config
+
+    root = Path(__file__).resolve().parents[2]
+    (tmp_path / "dagster.yaml").write_text((root / path).read_text())
+    cfg, _ = dagster_instance_config(str(tmp_path))
+    assert cfg["concurrency"]["runs"]["max_concurrent_runs"] >= 1
+    if path.startswith("deploy"):
+        assert "postgres" in cfg["storage"] and cfg["run_coordinator"]["class"] == "QueuedRunCoordinator"
