@@ -74,6 +74,9 @@ class Settings:
     n_paths: int = 2000
     horizon: int = 14
     seed: int = 20180101
+    # Spark for large backfills: "" off, "local" (local[*]) or a master URL; always on under databricks.
+    spark: str = ""
+    spark_min_days: int = 60  # a run with at least this many days per commodity goes through Spark
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -97,6 +100,8 @@ class Settings:
             n_paths=_int(e.get("FORECAST_N_PATHS"), 2000, "FORECAST_N_PATHS", 10, 100_000),
             horizon=14,
             seed=_int(e.get("FORECAST_SEED"), 20180101, "FORECAST_SEED", 0, 2**31 - 1),
+            spark=(e.get("FORECAST_SPARK") or "").strip(),
+            spark_min_days=_int(e.get("FORECAST_SPARK_MIN_DAYS"), 60, "FORECAST_SPARK_MIN_DAYS", 1, 100_000),
         )
 
 

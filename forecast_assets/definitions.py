@@ -9,7 +9,7 @@ from forecast_assets.core.models import REGISTRY
 from forecast_assets.defs.evaluation import forecast_metadata_asset, model_performance
 from forecast_assets.defs.forecasting import actuals_asset, forecast_asset
 from forecast_assets.defs.input import new_trading_days, unified_data
-from forecast_assets.defs.launchers import step_launchers
+from forecast_assets.defs.launchers import spark_resource, step_launchers
 from forecast_assets.defs.partitions import build_partitions
 from forecast_assets.defs.resources import ForecastResource
 from forecast_assets.defs.schedules import build_jobs, build_schedules
@@ -34,7 +34,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         sensors=[dg.AutomationConditionSensorDefinition(
             "forecast_automation", target=dg.AssetSelection.all(include_sources=True),
             default_status=dg.DefaultSensorStatus.RUNNING)],
-        resources={"forecast": ForecastResource.from_settings(settings), **step_launchers(settings)},
+        resources={"forecast": ForecastResource.from_settings(settings), **step_launchers(settings),
+                   **spark_resource(settings)},
         # Locally one process per run: steps share the embedded DuckDB file instead of fighting over
         # its lock. On Databricks each heavy step is its own cluster job: run them side by side.
         executor=dg.multiprocess_executor if settings.env == "databricks" else dg.in_process_executor,

@@ -117,7 +117,7 @@ class ForecastResult:
     seconds: float
 
 
-def _complete_days(store, settings, model_name, commodity, days, fingerprint, daily) -> set[date]:
+def complete_days(store, settings, model_name, commodity, days, fingerprint, daily) -> set[date]:
     """Days stored complete, from the same trained model and from the input available now.
 
     A day forecast before its last input day arrived (a late feed) is not
@@ -155,7 +155,7 @@ def forecast_days(store: ForecastStore, settings: Settings, model_name: str, com
         unified = store.read_unified(commodity, start=w - timedelta(days=lookback_days(model_name)),
                                      end=wdays[-1] + timedelta(days=40))
         daily = daily_series(unified, commodity)
-        todo = wdays if force else sorted(set(wdays) - _complete_days(
+        todo = wdays if force else sorted(set(wdays) - complete_days(
             store, settings, model_name, commodity, wdays, trained.fingerprint,
             daily[daily.index < pd.Timestamp(wdays[-1])]))
         res.days_skipped += len(wdays) - len(todo)

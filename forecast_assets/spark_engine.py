@@ -21,6 +21,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
 from forecast_assets import pipeline
@@ -66,19 +67,31 @@ def _parquet_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-def task_rows(store: ForecastStore, settings: Settings, tasks: list[Task]) -> pd.DataFrame:
-    """What each group needs, read on the driver: model JSON and the window's input history."""
-    rows = []
+def task_rows(store: ForecastStore, settings: Settings, tasks: list[Task], force: bool = False
+              ) -> tuple[list[Task], pd.DataFrame]:
+    """What each group needs, read on the driver: model JSON and the window's input history.
+
+    Days already complete from the same trained model and input are dropped, as in the
+    local engine (unless force); tasks left with no day are dropped.
+    """
+    rows, kept = [], []
     for t in tasks:
         trained = pipeline.load_trained(store, settings, t.model_name, t.commodity, t.window_start)
         unified = store.read_unified(t.commodity, start=t.window_start - timedelta(days=pipeline.lookback_days(t.model_name)),
                                      end=t.days[-1] + timedelta(days=40))
+        daily = daily_series(unified, t.commodity)
+        days = t.days if force else sorted(set(t.days) - pipeline.complete_days(
+            store, settings, t.model_name, t.commodity, t.days, trained.fingerprint,
+            daily[daily.index < pd.Timestamp(t.days[-1])]))
+        if not days:
+            continue
+        kept.append(Task(t.commodity, t.model_name, t.window_start, days))
         rows.append({
             "commodity": t.commodity, "model_name": t.model_name, "window_start": t.window_start.isoformat(),
-            "days": json.dumps([d.isoformat() for d in t.days]), "model_json": trained.text,
-            "history": _parquet_bytes(daily_series(unified, t.commodity)),
+            "days": json.dumps([d.isoformat() for d in days]), "model_json": trained.text,
+            "history": _parquet_bytes(daily),
         })
-    return pd.DataFrame(rows)
+    return kept, pd.DataFrame(rows)
 
 
 def _run_group(pdf: pd.DataFrame, kind: str, n_paths: int, seed: int, version: str, horizon: int) -> pd.DataFrame:
@@ -100,10 +113,11 @@ def _run_group(pdf: pd.DataFrame, kind: str, n_paths: int, seed: int, version: s
 
 
 def forecast_frames(spark, store: ForecastStore, settings: Settings, model_names: list[str],
-                    days_by_commodity: dict[str, list[date]], partitions: int | None = None):
+                    days_by_commodity: dict[str, list[date]], partitions: int | None = None, force: bool = True):
     """Spark DataFrames of distribution and point-forecast rows for every task, computed on the executors."""
-    tasks = plan(settings, model_names, days_by_commodity)
-    pdf = task_rows(store, settings, tasks)
+    tasks, pdf = task_rows(store, settings, plan(settings, model_names, days_by_commodity), force)
+    if not tasks:
+        return [], {}
     sdf = spark.createDataFrame(pdf).repartition(partitions or max(len(tasks), 1), "commodity", "model_name",
                                                  "window_start")
     args = (settings.n_paths, settings.seed, settings.model_version, settings.horizon)
@@ -147,3 +161,39 @@ def write_parquet(frames: dict, root: str) -> dict[str, str]:
         df.write.mode("overwrite").partitionBy("commodity", "model_name").parquet(path)
         out[kind] = path
     return out
+
+
+def backfill(spark, store: ForecastStore, settings: Settings, model_names: list[str],
+             days_by_commodity: dict[str, list[date]], *, force: bool = False, delta_catalog: str | None = None,
+             log=lambda _: None) -> int:
+    """Forecast on Spark and write: to Delta through Spark (Databricks), or through the store.
+
+    Returns the number of forecast days written.
+    """
+    import time
+
+    t0 = time.perf_counter()
+    tasks, frames = forecast_frames(spark, store, settings, model_names, days_by_commodity, force=force)
+    n_days = sum(len(t.days) for t in tasks)
+    if not tasks:
+        log("spark backfill: every day asked is already complete")
+        return 0
+    if delta_catalog:
+        write_delta(frames, delta_catalog, tasks, settings.model_version)
+    else:
+        # Collected once per table, then written task by task (one transaction per window).
+        got = {kind: df.toArrow() for kind, df in frames.items()}
+        for t in tasks:
+            parts = {}
+            for kind, table in got.items():
+                keep = pa.compute.and_(pa.compute.equal(table["commodity"], t.commodity),
+                                       pa.compute.equal(table["model_name"], t.model_name))
+                keep = pa.compute.and_(keep, pa.compute.is_in(table["forecast_start_date"],
+                                                              value_set=pa.array(t.days, type=pa.date32())))
+                parts[kind] = table.filter(keep)
+            store.replace_forecasts(t.commodity, t.model_name, settings.model_version, t.days,
+                                    parts["distributions"], parts["point_forecasts"])
+    el = time.perf_counter() - t0
+    log(f"spark backfill: {n_days} forecast days in {len(tasks)} groups (commodity x model x window), "
+        f"{el:.1f}s, {n_days / max(el, 1e-9):.0f} days/s")
+    return n_days

@@ -55,3 +55,37 @@ def test_replace_where_predicates_only_take_safe_names(spark):
     task = spark_engine.Task("Coffee'; DROP TABLE x; --", "naive", date(2024, 1, 1), [date(2024, 1, 2)])
     with pytest.raises(Exception, match="not allowed"):
         spark_engine.write_delta({}, "commodity", [task], "v1.0")
+
+
+def test_a_large_range_goes_through_spark_when_dagster_runs_it(spark, store, settings):
+    import dagster as dg
+    from dagster_pyspark import PySparkResource
+
+    from forecast_assets.definitions import build_definitions
+    from forecast_assets.defs.launchers import step_launchers
+    from forecast_assets.defs.resources import ForecastResource
+
+    s = dataclasses.replace(settings, spark="local", spark_min_days=20, n_paths=200)
+    defs = build_definitions(s)
+    resources = {"forecast": ForecastResource.from_settings(s), **step_launchers(s),
+                 "pyspark": PySparkResource(spark_config={"spark.master": "local[2]", "spark.ui.enabled": "false"})}
+    assets = {a.key.to_user_string(): a for a in defs.assets if isinstance(a, dg.AssetsDefinition) and len(a.keys) == 1}
+    instance = dg.DagsterInstance.ephemeral()
+    dg.materialize([assets["trained_models/naive"]], instance=instance, resources=resources,
+                   partition_key="Coffee|2024-01-01")
+    tags = {"dagster/asset_partition_range_start": "Coffee|2024-01-01",
+            "dagster/asset_partition_range_end": "Coffee|2024-01-31"}
+    result = dg.materialize([assets["forecasts/naive"]], instance=instance, resources=resources, tags=tags)
+    assert all(c.passed for c in result.get_asset_check_evaluations())
+    logs = [e.message for e in instance.all_logs(result.run_id) if e.message]
+    assert any("spark backfill: 31 forecast days" in m for m in logs)
+    q = f"SELECT forecast_start_date, path_id, {', '.join(DAY_COLUMNS)} FROM {qualified('distributions')} ORDER BY 1, 2"
+    by_spark = store.query(q)
+    assert len(by_spark) == 31 * 201
+    pipeline.forecast_days(store, s, "naive", "Coffee", [date(2024, 1, 1) + timedelta(days=i) for i in range(31)],
+                           force=True)  # the local engine replaces them
+    pd.testing.assert_frame_equal(store.query(q), by_spark)
+    # A rerun skips what is complete, on Spark too.
+    result = dg.materialize([assets["forecasts/naive"]], instance=instance, resources=resources, tags=tags)
+    logs = [e.message for e in instance.all_logs(result.run_id) if e.message]
+    assert any("already complete" in m for m in logs)

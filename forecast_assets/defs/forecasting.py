@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import dagster as dg
 
-from forecast_assets import pipeline, quality
+from forecast_assets import pipeline, quality, spark_engine
 from forecast_assets.defs.errors import explained_failures
 from forecast_assets.defs.input import UNIFIED_KEY
-from forecast_assets.defs.launchers import BACKFILL
+from forecast_assets.defs.launchers import BACKFILL, SPARK
 from forecast_assets.defs.partitions import Partitions, split_keys
 from forecast_assets.defs.resources import ForecastResource
 
@@ -17,6 +17,13 @@ CHECK_NAMES = ("no_data_leakage", "paths_valid", "no_missing_days")
 
 class ForecastRunConfig(dg.Config):
     force: bool = False  # recompute days even when complete rows from the same trained model exist
+
+
+def settings_catalog(settings) -> str | None:
+    """Under databricks, Spark writes the Delta tables of this catalog directly; locally rows go through the store."""
+    import os
+
+    return (os.environ.get("FORECAST_DATABRICKS_CATALOG") or "commodity") if settings.env == "databricks" else None
 
 
 def _recent(days: int) -> dg.AutomationCondition:
@@ -39,7 +46,7 @@ def forecast_asset(model_name: str, parts: Partitions) -> dg.AssetsDefinition:
         group_name="forecasts",
         kinds={"python", "duckdb"},
         pool="forecast_db",
-        required_resource_keys={"forecast", BACKFILL},
+        required_resource_keys={"forecast", BACKFILL, SPARK},
         description=f"{model_name}: 2,000 price paths x 14 weekdays and 14 point forecasts per day, from the "
                     f"data before the day and the model of the day's window. Rows in "
                     f"commodity.forecast.distributions and commodity.forecast.point_forecasts.",
@@ -52,11 +59,21 @@ def forecast_asset(model_name: str, parts: Partitions) -> dg.AssetsDefinition:
         outcomes: dict[str, list[quality.CheckOutcome]] = {}
         for commodity, days in split_keys(context.partition_keys).items():
             context.log.info(f"{model_name} {commodity}: {len(days)} days from {days[0]} to {days[-1]}")
+            spark = getattr(context.resources, SPARK)
             with explained_failures():
-                r = pipeline.forecast_days(store, settings, model_name, commodity, days, force=config.force,
-                                           log=context.log.info)
-            for k in totals:
-                totals[k] += getattr(r, k)
+                if spark is not None and len(days) >= settings.spark_min_days:
+                    # Large backfill: fan out over Spark; on Databricks rows go to Delta through Spark.
+                    n = spark_engine.backfill(spark.spark_session, store, settings, [model_name], {commodity: days},
+                                              force=config.force, log=context.log.info,
+                                              delta_catalog=settings_catalog(settings))
+                    totals["days_asked"] += len(days)
+                    totals["days_written"] += n
+                    totals["days_skipped"] += len(days) - n
+                else:
+                    r = pipeline.forecast_days(store, settings, model_name, commodity, days, force=config.force,
+                                               log=context.log.info)
+                    for k in totals:
+                        totals[k] += getattr(r, k)
             for o in quality.forecast_checks(store, settings, model_name, commodity, days):
                 outcomes.setdefault(o.name, []).append(o)
         checks = [

@@ -18,6 +18,7 @@ from forecast_assets.config import ConfigError, Settings
 
 TRAINING = "training_launcher"
 BACKFILL = "backfill_launcher"
+SPARK = "pyspark"
 DEPLOY_DIR = Path(__file__).resolve().parents[2] / "deploy" / "databricks"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
@@ -58,3 +59,20 @@ def step_launchers(settings: Settings, environ=None) -> dict:
 
     return {name: databricks_pyspark_step_launcher.configured(launcher_config(name, environ))
             for name in (TRAINING, BACKFILL)}
+
+
+def spark_resource(settings: Settings) -> dict:
+    """The PySpark session large backfills fan out on: the cluster's own under databricks,
+    a local one with FORECAST_SPARK=local (or a master URL), none otherwise."""
+    if settings.env != "databricks" and not settings.spark:
+        return {SPARK: dg.ResourceDefinition.none_resource()}
+    import sys
+
+    from dagster_pyspark import PySparkResource
+
+    conf = {"spark.sql.session.timeZone": "UTC"}
+    if settings.env != "databricks":
+        master = "local[*]" if settings.spark == "local" else settings.spark
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need this interpreter's packages
+        conf |= {"spark.master": master, "spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "8"}
+    return {SPARK: PySparkResource(spark_config=conf)}

@@ -26,17 +26,20 @@ class ForecastResource(dg.ConfigurableResource):
     model_version: str
     n_paths: int
     seed: int
+    spark_min_days: int = 60
 
     @classmethod
     def from_settings(cls, s: Settings) -> "ForecastResource":
         return cls(backend="databricks" if s.env == "databricks" else "duckdb", duckdb_path=str(s.duckdb_path), artifact_dir=str(s.artifact_dir),
-                   plot_dir=str(s.plot_dir), model_version=s.model_version, n_paths=s.n_paths, seed=s.seed)
+                   plot_dir=str(s.plot_dir), model_version=s.model_version, n_paths=s.n_paths, seed=s.seed,
+                   spark_min_days=s.spark_min_days)
 
     @property
     def settings(self) -> Settings:
         base = Settings.from_env()
         return replace(base, duckdb_path=Path(self.duckdb_path), artifact_dir=Path(self.artifact_dir),
-                       plot_dir=Path(self.plot_dir), model_version=self.model_version, n_paths=self.n_paths, seed=self.seed)
+                       plot_dir=Path(self.plot_dir), model_version=self.model_version, n_paths=self.n_paths, seed=self.seed,
+                       spark_min_days=self.spark_min_days)
 
     def store(self) -> ForecastStore:
         if self.backend == "databricks":

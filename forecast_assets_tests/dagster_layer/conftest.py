@@ -4,7 +4,7 @@ import dagster as dg
 import pytest
 
 from forecast_assets.definitions import build_definitions
-from forecast_assets.defs.launchers import step_launchers
+from forecast_assets.defs.launchers import spark_resource, step_launchers
 from forecast_assets.defs.resources import ForecastResource
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -18,7 +18,8 @@ def defs(settings):
 
 @pytest.fixture
 def resources(settings):
-    return {"forecast": ForecastResource.from_settings(settings), **step_launchers(settings)}
+    return {"forecast": ForecastResource.from_settings(settings), **step_launchers(settings),
+            **spark_resource(settings)}
 
 
 @pytest.fixture
