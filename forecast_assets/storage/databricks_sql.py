@@ -296,10 +296,6 @@ class DatabricksSQLStore(ForecastStore):
         return (f"DatabricksSQLStore(server_hostname={self.server_hostname!r}, http_path={self.http_path!r}, "
                 f"catalog={self.catalog!r}, staging_volume={self.staging_volume!r})")
 
-    def __getstate__(self):
-        raise TypeError("DatabricksSQLStore is not picklable (it holds a credential and a live connection); "
-                        "build it in the process with DatabricksSQLStore.from_env()")
-
     # -- plumbing ----------------------------------------------------------
     def _scrub(self, text: str) -> str:
         tok = self._token.value
@@ -395,10 +391,11 @@ class DatabricksSQLStore(ForecastStore):
             msg += f": {type(exc).__name__}: {text}"
             if _MISSING_TABLE_RE.search(text):
                 msg += " (has the schema been set up? run ensure_schema / `forecast-assets init`)"
-            safe = self._scrub(msg)
-            if safe != msg or self._scrub(repr(exc)) != repr(exc):
-                raise StorageError(safe) from None  # the cause carries the secret: do not chain it
-            raise StorageError(safe) from exc
+            err = StorageError(self._scrub(msg))
+            err.transient = is_transient(exc)  # the warehouse was unreachable, rather than refusing
+            if str(err) != msg or self._scrub(repr(exc)) != repr(exc):
+                raise err from None  # the cause carries the secret: do not chain it
+            raise err from exc
 
     @staticmethod
     def _exec(cur, text: str, params: Sequence | None = None):
@@ -463,7 +460,7 @@ class DatabricksSQLStore(ForecastStore):
             if c.null_count or not pc.all(inside).as_py():
                 raise StorageError(f"{table}: rows have a forecast_start_date outside the days being replaced")
 
-    def _bulk_replace(self, what: str, writes: list[_Write], before: Callable[[Any], None] | None = None) -> None:
+    def _bulk_replace(self, what: str, writes: list[_Write]) -> None:
         """Stage each write's rows and replace the table rows, in the given order, as one retried operation."""
         t0 = time.perf_counter()
         op = f"{self.STAGED_PREFIX}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
@@ -490,20 +487,28 @@ class DatabricksSQLStore(ForecastStore):
                                        list(w.params)))
 
             def run(cur):
-                if before is not None:
-                    before(cur)
                 for local, remote in staged:  # all uploads first: the replacements then follow back to back
                     self._exec(cur, f"PUT '{local}' INTO '{remote}' OVERWRITE")
                 for text, params in statements:
                     self._exec(cur, text, params)
 
-            self._run(what, run)
+            self._run_staged(what, run, [r for _, r in staged])
         finally:
             shutil.rmtree(local_dir, ignore_errors=True)
-        if staged:
-            self._remove_staged([r for _, r in staged], what)
         rows_text = ", ".join(f"{w.table} {w.rows.num_rows} rows" for w in writes)
         self._log(f"databricks: {what}: {rows_text}, {time.perf_counter() - t0:.1f}s")
+
+    def _run_staged(self, what: str, fn: Callable[[Any], None], remotes: list[str]) -> None:
+        """Run an operation that uploads `remotes`, then remove them, best effort. After a failure they
+        are removed only if the warehouse answered (a refusal), not when it was unreachable."""
+        try:
+            self._run(what, fn)
+        except StorageError as exc:
+            if remotes and not getattr(exc, "transient", False):
+                self._remove_staged(remotes, what)
+            raise
+        if remotes:
+            self._remove_staged(remotes, what)
 
     def _remove_staged(self, remotes: list[str], what: str) -> None:
         try:
@@ -521,7 +526,7 @@ class DatabricksSQLStore(ForecastStore):
                 self._exec(cur, sql.create_table(table, self.catalog, " USING DELTA"))
 
         self._run("ensure_schema", run)
-        _, cat, schema, volume, *_ = self.staging_volume.split("/")
+        _, _, cat, schema, volume, *_ = self.staging_volume.split("/")
         try:  # the staging volume; may exist already and we may lack CREATE VOLUME: then say so and go on
             self._run("create staging volume",
                       lambda cur: self._exec(cur, f"CREATE VOLUME IF NOT EXISTS {cat}.{schema}.{volume}"))
@@ -590,10 +595,9 @@ class DatabricksSQLStore(ForecastStore):
                 self._exec(cur, self._replace_statement("unified_data", pred, f"parquet.`{remote}`",
                                                         rows.column_names, target), commodities)
 
-            self._run(f"replace_unified {', '.join(commodities)}", run)
+            self._run_staged(f"replace_unified {', '.join(commodities)}", run, [remote])
         finally:
             shutil.rmtree(local_dir, ignore_errors=True)
-        self._remove_staged([remote], "replace_unified")
         self._log(f"databricks: replace_unified {', '.join(commodities)}: unified_data {rows.num_rows} rows, "
                   f"{time.perf_counter() - t0:.1f}s")
         return rows.num_rows
