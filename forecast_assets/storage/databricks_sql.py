@@ -579,7 +579,8 @@ class DatabricksSQLStore(ForecastStore):
         t0 = time.perf_counter()
         op = f"{self.STAGED_PREFIX}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
         local_dir = tempfile.mkdtemp(dir=self._local_staging())
-        local, remote = os.path.join(local_dir, "unified_data.parquet"), f"{self.staging_volume}/{op}-unified_data.parquet"
+        local = os.path.join(local_dir, "unified_data.parquet")
+        remote = f"{self.staging_volume}/{op}-unified_data.parquet"
         pred = "commodity IN (" + ", ".join("?" * len(commodities)) + ")"
         try:
             pq.write_table(rows, local)
@@ -716,8 +717,8 @@ class DatabricksSQLStore(ForecastStore):
         rows = self._conform("model_performance", rows, target)
         if rows.num_rows == 0:
             return
-        keys = sorted({tuple(r.values()) for r in rows.select(["commodity", "model_name", "model_version"]).to_pylist()},
-                      key=repr)
+        key_rows = rows.select(["commodity", "model_name", "model_version"]).to_pylist()
+        keys = sorted({tuple(r.values()) for r in key_rows}, key=repr)
         pred = "(" + " OR ".join(["(commodity = ? AND model_name = ? AND model_version = ?)"] * len(keys)) + ")"
         params = [v for k in keys for v in k]
         self._bulk_replace(f"replace_performance {len(keys)} models",

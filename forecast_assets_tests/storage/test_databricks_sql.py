@@ -1,0 +1,589 @@
+"""The Databricks SQL backend, with the SQL it sends run by a real local Spark.
+
+How the warehouse is stood in for (FakeWarehouse below):
+
+- Real: every SELECT, CREATE SCHEMA/TABLE, ALTER TABLE and the SELECT part of every
+  `INSERT INTO t REPLACE WHERE <predicate>\\nSELECT ...` is parsed, analysed and executed by
+  Spark SQL (pyspark 4, `spark.sql(text, args=<positional params>)`), against tables that
+  ensure_schema created, reading the staged Parquet files with `parquet.\\`path\\``. The REPLACE
+  predicate text is evaluated by Spark too (see the emulation). Parameters are also passed
+  through the connector's own binding code (dbsql_parameter_from_primitive + as_tspark_param)
+  and the `?` markers are counted, so a value the real connector cannot bind fails here.
+- Rewritten, documented: the three-part names `commodity.silver.x` / `commodity.forecast.x`
+  become `spark_catalog.silver.x` / `spark_catalog.forecast.x` (Spark's built-in session catalog;
+  a second catalog named `commodity` would need a catalog plugin jar), `USING DELTA` becomes
+  `USING PARQUET` (no Delta jars here), and `/Volumes/...` paths map to a folder under tmp.
+- Emulated, because Spark without Delta cannot run them:
+  * `PUT '<local>' INTO '/Volumes/...' OVERWRITE`: copies the file (refused, like the connector,
+    when the local file is outside staging_allowed_local_path); `REMOVE`: deletes it;
+    `CREATE VOLUME IF NOT EXISTS`: makes the folder.
+  * `INSERT INTO t REPLACE WHERE p\\nSELECT q`: Spark runs
+    `SELECT q.*, NOT COALESCE((p), FALSE) FROM (q)` (materialized to Arrow), and any row outside p
+    is refused as Delta's replaceWhere check does; then Spark reads the kept rows
+    `SELECT * FROM t WHERE NOT COALESCE((p), FALSE)` and t is overwritten with kept + new rows.
+    One statement is applied whole or not at all (the injected failures happen before or after
+    a statement), as Delta's REPLACE WHERE is atomic.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+import time
+import traceback
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+pytest.importorskip("databricks.sql")
+from databricks.sql import exc as dbx  # noqa: E402
+from tenacity import wait_none  # noqa: E402
+
+from forecast_assets.core.forecast import forecast, train  # noqa: E402
+from forecast_assets.core.paths import day_seeds  # noqa: E402
+from forecast_assets.storage.base import StorageError  # noqa: E402
+from forecast_assets.storage.databricks_sql import DatabricksSQLStore  # noqa: E402
+from forecast_assets.storage.rows import distribution_rows, point_rows  # noqa: E402
+from forecast_assets.storage.schema import TABLES, columns, qualified  # noqa: E402
+
+TOKEN = "dapi0123456789abcdef0123456789abcdef"
+HOST, HTTP_PATH = "adb-1234567890123456.7.azuredatabricks.net", "/sql/1.0/warehouses/abcdef0123456789"
+DIST, POINTS = qualified("distributions"), qualified("point_forecasts")
+N_PATHS = 20
+
+# -- the stand-in warehouse ----------------------------------------------------
+
+_REPLACE_RE = re.compile(r"^INSERT INTO (\S+) REPLACE WHERE (.*?)\n(SELECT .*)$", re.DOTALL)
+_PUT_RE = re.compile(r"^PUT '([^']+)' INTO '([^']+)' OVERWRITE$")
+_REMOVE_RE = re.compile(r"^REMOVE '([^']+)'$")
+_VOLUME_RE = re.compile(r"^CREATE VOLUME IF NOT EXISTS (\w+)\.(\w+)\.(\w+)$")
+
+
+def session_dropped(n: int) -> Exception:
+    # What the connector raises when the warehouse has expired the session (INVALID_HANDLE_STATUS).
+    return dbx.DatabaseError(f"Invalid SessionHandle: session 01ef-{n} has expired or was closed "
+                             f"(request sent with Authorization: Bearer {TOKEN})")
+
+
+def gateway_timeout(n: int) -> Exception:
+    return dbx.RequestError(f"Error during request to server: 504 Gateway Timeout (statement {n})",
+                            {"http-code": 504, "method": "ExecuteStatement"})
+
+
+class FakeCursor:
+    def __init__(self, conn):
+        self.conn, self._result = conn, None
+
+    def execute(self, text, parameters=None):
+        self._result = self.conn.warehouse.execute(self.conn, text, parameters)
+        return self
+
+    def fetchall_arrow(self) -> pa.Table:
+        r = self._result
+        return r if isinstance(r, pa.Table) else r.toArrow()
+
+    def close(self):
+        self._result = None
+
+
+class FakeConnection:
+    def __init__(self, warehouse, staging_allowed_local_path):
+        self.warehouse, self.allowed, self.dead, self.closed = warehouse, staging_allowed_local_path, False, False
+
+    def cursor(self):
+        if self.closed:
+            raise dbx.InterfaceError("Cannot create cursor from closed connection")
+        return FakeCursor(self)
+
+    def close(self):
+        self.closed = True
+
+
+class FakeWarehouse:
+    def __init__(self, spark, root: Path, fail_at: dict[int, tuple[str, callable]] | None = None):
+        self.spark, self.root = spark, root
+        self.fail_at = dict(fail_at or {})
+        self.n = 0
+        self.texts: list[str] = []
+        self.connects = 0
+
+    def connect(self, *, server_hostname, http_path, access_token, staging_allowed_local_path=None, **kwargs):
+        assert (server_hostname, http_path, access_token) == (HOST, HTTP_PATH, TOKEN)
+        self.connects += 1
+        return FakeConnection(self, staging_allowed_local_path)
+
+    def local(self, volume_path: str) -> Path:
+        assert volume_path.startswith("/Volumes/")
+        return self.root / volume_path.lstrip("/")
+
+    def execute(self, conn, text: str, params):
+        if conn.dead or conn.closed:
+            raise dbx.DatabaseError("Invalid SessionHandle: the session is closed")
+        self.n += 1
+        self.texts.append(text)
+        when, err = self.fail_at.get(self.n, (None, None))
+        if when == "before":
+            conn.dead = True
+            raise err(self.n)
+        out = self._run(conn, text, list(params or []))
+        if when == "after":  # the statement ran, then the session died before the client heard back
+            conn.dead = True
+            raise err(self.n)
+        return out
+
+    # -- statement handling --
+    def _check_params(self, text, params):
+        from databricks.sql.parameters.native import dbsql_parameter_from_primitive
+
+        assert text.count("?") == len(params), (text, params)
+        for p in params:  # the real connector's binding: raises NotSupportedError on e.g. numpy scalars
+            dbsql_parameter_from_primitive(p).as_tspark_param(named=False)
+
+    def _spark_text(self, text: str) -> str:
+        text = re.sub(r"\bcommodity\.(silver|forecast)\b", r"spark_catalog.\1", text)
+        text = text.replace(" USING DELTA", " USING PARQUET")
+        return text.replace("parquet.`/Volumes/", f"parquet.`{self.root}/Volumes/")
+
+    def _sql(self, text, params):
+        return self.spark.sql(text, args=params or None)
+
+    def _run(self, conn, text: str, params: list):
+        self._check_params(text, params)
+        if m := _PUT_RE.match(text):
+            local = os.path.abspath(m.group(1))
+            assert conn.allowed and os.path.commonpath([local, os.path.abspath(conn.allowed)]) == \
+                os.path.abspath(conn.allowed), "PUT outside staging_allowed_local_path"
+            dest = self.local(m.group(2))
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(local, dest)
+            return pa.table({})
+        if m := _REMOVE_RE.match(text):
+            self.local(m.group(1)).unlink()
+            return pa.table({})
+        if m := _VOLUME_RE.match(text):
+            (self.root / "Volumes" / m.group(1) / m.group(2) / m.group(3)).mkdir(parents=True, exist_ok=True)
+            return pa.table({})
+        text = self._spark_text(text)
+        if m := _REPLACE_RE.match(text):
+            return self._replace_where(*m.groups(), params)
+        assert not text.lstrip().upper().startswith(("DELETE", "MERGE", "UPDATE")), "needs Delta: " + text
+        return self._sql(text, params)
+
+    def _replace_where(self, table, pred, query, params):
+        assert "SELECT" not in pred.upper(), "Delta's REPLACE WHERE takes no subquery in the predicate"
+        target = self.spark.table(table)
+        # The new rows, and whether each satisfies the predicate (Delta's replaceWhere constraint
+        # check), in one Spark job; materialized, as the query may read the table being replaced.
+        new = self._sql(f"SELECT q.*, NOT COALESCE(({pred}), FALSE) AS replace_where_outside "
+                        f"FROM ({query}) AS q", params).toArrow()
+        outside = new.column("replace_where_outside").to_pylist()
+        if any(outside):
+            raise dbx.ServerOperationError(f"[DELTA_REPLACE_WHERE_MISMATCH] {sum(outside)} written rows do not "
+                                           f"satisfy the replaceWhere predicate {pred}")
+        new = new.drop_columns(["replace_where_outside"])
+        assert new.num_columns == len(target.columns), "INSERT column count differs from the table"
+        new = new.rename_columns(target.columns)
+        keep = self._sql(f"SELECT * FROM {table} WHERE NOT COALESCE(({pred}), FALSE)",
+                         params[:pred.count("?")]).toArrow()
+        rows = pa.concat_tables([keep, new.cast(keep.schema)])
+        df = self.spark.createDataFrame(rows, schema=target.schema) if rows.num_rows else \
+            self.spark.createDataFrame([], target.schema)
+        df.write.insertInto(table, overwrite=True)
+        return pa.table({})
+
+
+# -- fixtures --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory):
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("no Java for Spark")
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    from pyspark.sql import SparkSession
+
+    wh = tmp_path_factory.mktemp("spark-warehouse")
+    s = (SparkSession.builder.master("local[1]").appName("test_databricks_sql")
+         .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+         .config("spark.sql.shuffle.partitions", "2").config("spark.default.parallelism", "1")
+         .config("spark.sql.warehouse.dir", str(wh)).config("spark.sql.session.timeZone", "UTC")
+         .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+         # tiny data, many short statements: quick JVM warm-up (C1 only), no adaptive re-planning
+         .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+         .config("spark.sql.adaptive.enabled", "false")
+         .getOrCreate())
+    s.sparkContext.setLogLevel("ERROR")
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def warehouse(spark, tmp_path):
+    for schema in ("silver", "forecast"):
+        spark.sql(f"DROP SCHEMA IF EXISTS spark_catalog.{schema} CASCADE")
+    return FakeWarehouse(spark, tmp_path / "volumes")
+
+
+def make_store(warehouse, lines=None, **kw) -> DatabricksSQLStore:
+    store = DatabricksSQLStore(HOST, HTTP_PATH, TOKEN, connect=warehouse.connect,
+                               log=(lines.append if lines is not None else None), **kw)
+    store.retry_wait = wait_none()
+    return store
+
+
+@pytest.fixture
+def lines():
+    return []
+
+
+@pytest.fixture
+def store(warehouse, lines):
+    s = make_store(warehouse, lines)
+    s.ensure_schema()
+    return s
+
+
+def _batch(coffee_daily, days, n_paths=N_PATHS, model="naive"):
+    t = train(model, "Coffee", coffee_daily, date(2024, 1, 1))
+    d = np.asarray(days, dtype="datetime64[D]")
+    return forecast(t, coffee_daily, d, n_paths=n_paths, seeds=day_seeds(1, "Coffee", model, "v1.0", d))
+
+
+def _write(store, b, days, version="v1.0", model="naive"):
+    store.replace_forecasts("Coffee", model, version, days, distribution_rows(b, version), point_rows(b, version))
+
+
+def _rows(spark, table):
+    """The whole table as pandas (read by Spark directly, not through the store): tiny here."""
+    return spark.table(table.replace("commodity.", "spark_catalog.", 1)).toArrow().to_pandas()
+
+
+DIST_KEY = ["commodity", "model_name", "model_version", "forecast_start_date", "path_id"]
+POINTS_KEY = ["commodity", "model_name", "model_version", "forecast_start_date", "day_ahead"]
+
+
+def _no_duplicates(spark):
+    d, p = _rows(spark, DIST), _rows(spark, POINTS)
+    assert not d.duplicated(DIST_KEY).any() and not p.duplicated(POINTS_KEY).any()
+    return d, p
+
+
+# -- 1. real Spark SQL on real tables ---------------------------------------------
+
+
+def test_ensure_schema_creates_the_contract_columns(store, warehouse, spark):
+    store.ensure_schema()  # idempotent
+    creates = [t for t in warehouse.texts if t.startswith("CREATE TABLE")]
+    assert creates and all(t.endswith(" USING DELTA") for t in creates)
+    for name in TABLES:
+        assert store.query(f"SELECT * FROM {qualified(name)} LIMIT 0").columns.tolist() == columns(name)
+    types = {f.name: f.dataType.simpleString() for f in spark.table("spark_catalog.forecast.distributions").schema}
+    assert types["day_1"] == "float" and types["forecast_start_date"] == "date" and types["path_id"] == "int"
+    assert types["generation_timestamp"] == "timestamp" and types["is_actuals"] == "boolean"
+    assert (warehouse.root / "Volumes/commodity/forecast/staging").is_dir()
+
+
+def test_replace_forecasts_replaces_exactly_the_days(store, warehouse, spark, coffee_daily, lines):
+    days = [date(2024, 2, 1) + timedelta(days=i) for i in range(10)]
+    b = _batch(coffee_daily, days)
+    _write(store, b, days)
+    d, p = _no_duplicates(spark)
+    n1 = len(d)
+    assert n1 == 10 * N_PATHS + int(np.isfinite(b.actuals).all(axis=1).sum()) and len(p) == 140
+    # Another version, and an overlapping range: no duplicates, other versions untouched.
+    _write(store, b, days, "v2.0")
+    b2 = _batch(coffee_daily, days[5:])
+    _write(store, b2, days[5:])
+    d, p = _no_duplicates(spark)
+    assert d["model_version"].value_counts().to_dict() == {"v1.0": n1, "v2.0": n1}
+    assert p["model_version"].value_counts().to_dict() == {"v1.0": 140, "v2.0": 140}
+
+    st = store.forecast_status("Coffee", "naive", "v1.0", days[0], days[-1])
+    assert st["n_paths"].tolist() == [N_PATHS] * 10 and st["n_points"].tolist() == [14] * 10
+    assert st["all_success"].tolist() == [1] * 10
+    assert (st["model_fingerprint"] == b.model_fingerprint).all()
+    assert [d.date() for d in st["forecast_start_date"]] == days
+
+    # One REPLACE WHERE per table per write, distributions before point_forecasts; staged files removed.
+    replaces = [t.split("\n")[0] for t in warehouse.texts if " REPLACE WHERE " in t]
+    assert len(replaces) == 6 and all(DIST in r for r in replaces[0::2]) and all(POINTS in r for r in replaces[1::2])
+    assert "forecast_start_date BETWEEN ? AND ?" in replaces[0]
+    assert not [p for p in (warehouse.root / "Volumes").rglob("*.parquet")]
+    assert sum("REMOVE '/Volumes/" in t for t in warehouse.texts) == 6
+    assert len([line for line in lines if "replace_forecasts" in line and "rows" in line]) == 3
+
+    # Non-contiguous days: exactly those days are replaced, the days between them are kept.
+    odd = [days[1], days[3], days[4]]
+    b3 = _batch(coffee_daily, odd)
+    _write(store, b3, odd, "v2.0")
+    d, p = _no_duplicates(spark)
+    assert (d["model_version"] == "v2.0").sum() == n1 and (p["model_version"] == "v2.0").sum() == 140
+
+
+def test_unified_models_paths_actuals_and_scores(store, warehouse, spark, coffee_daily, sample_unified):
+    # unified_data round trip (a small slice: Spark is slow per row, not per statement)
+    sl = sample_unified[(sample_unified["commodity"] == "Coffee") & (sample_unified["date"] >= "2023-10-01")
+                        & (sample_unified["date"] < "2024-06-01")]
+    v0 = store.unified_version()
+    assert store.replace_unified(sl) == len(sl)
+    assert store.replace_unified(sl) == len(sl)  # replace, not append
+    v1 = store.unified_version()
+    assert v1 != v0
+    back = store.read_unified("Coffee", date(2024, 1, 1), date(2024, 1, 31))
+    want = sl[(sl["date"] >= "2024-01-01") & (sl["date"] <= "2024-01-31")]
+    assert len(back) == len(want) and back["date"].min() == want["date"].min()
+    assert np.allclose(np.sort(back["close"].to_numpy()), np.sort(want["close"].to_numpy()))
+    fx = [c for c in sl.columns if c.endswith("_usd")]
+    assert fx and set(fx) <= set(back.columns)  # FX columns were added to the table
+    summary = store.unified_summary()
+    assert summary["n_rows"].tolist() == [len(sl)] and summary["n_regions"].tolist() == [sl["region"].nunique()]
+
+    # trained_models: write twice, one row, the last one
+    row = {c: None for c in columns("trained_models")} | {
+        "commodity": "Coffee", "model_name": "naive", "model_version": "v1.0", "window_start": date(2024, 1, 1),
+        "training_cutoff_date": date(2023, 12, 29), "fitted_model_json": "{}", "year": np.int64(2023),
+        "month": 12, "created_at": np.datetime64("2024-01-02T03:04:05")}
+    store.write_trained_model(row)
+    store.write_trained_model(row | {"fitted_model_json": '{"a":1}'})
+    assert len(_rows(spark, qualified("trained_models"))) == 1
+    got = store.read_trained_model("Coffee", "naive", "v1.0", date(2024, 1, 1))
+    assert got["fitted_model_json"] == '{"a":1}' and got["year"] == 2023
+    assert str(got["created_at"]) == "2024-01-02 03:04:05"
+    assert store.read_trained_model("Coffee", "naive", "v1.0", date(2024, 7, 1)) is None
+
+    # forecasts made before the actuals were known, then actuals attached (path 0 + actual_close)
+    days = [date(2024, 4, 1) + timedelta(days=i) for i in range(3)]
+    b = _batch(coffee_daily[coffee_daily.index < "2024-04-01"], days)
+    assert np.isnan(b.actuals).all()
+    _write(store, b, days)
+    pts, paths = store.read_paths("Coffee", "naive", "v1.0", days[0], days[-1])
+    assert paths.shape == (3, N_PATHS, 14) and len(pts) == 42
+    assert np.allclose(paths, b.prices, rtol=1e-6)
+    from forecast_assets.pipeline import attach_actuals
+
+    complete, partial = attach_actuals(store, "Coffee", days)
+    assert (complete, partial) == (3, 3)
+    attach_actuals(store, "Coffee", days)  # idempotent
+    d, p = _no_duplicates(spark)
+    assert ((d["path_id"] == 0) & d["is_actuals"]).sum() == 3 and len(d) == 3 * N_PATHS + 3
+    assert p["actual_close"].notna().all() and len(p) == 42
+    day1 = store.query(f"SELECT day_1 FROM {DIST} WHERE path_id = 0 AND forecast_start_date = ?", [days[0]])
+    assert day1["day_1"].iloc[0] == pytest.approx(coffee_daily.loc["2024-04-01", "close"], rel=1e-6)
+    st = store.forecast_status("Coffee", "naive", "v1.0", days[0], days[-1])
+    assert st["has_actuals"].tolist() == [1, 1, 1] and st["n_paths"].tolist() == [N_PATHS] * 3
+
+    # scores and the comparison (replace_scores, replace_performance), through evaluate
+    from forecast_assets.evaluate import model_performance, score_days
+
+    res = score_days(store, "Coffee", days)
+    perf = model_performance(store)
+    assert res.forecasts_scored == 3 and res.forecasts_complete == 3
+    assert len(_rows(spark, qualified("forecast_metadata"))) == 3
+    assert len(_rows(spark, qualified("forecast_scores"))) == 3 * 14
+    assert len(_rows(spark, qualified("model_performance"))) == len(perf) > 0
+
+
+def test_a_failed_write_leaves_the_day_incomplete(warehouse, spark, coffee_daily, lines):
+    store = make_store(warehouse, lines)
+    store.ensure_schema()
+    days = [date(2024, 3, 1) + timedelta(days=i) for i in range(5)]
+    b = _batch(coffee_daily, days)
+    _write(store, b, days)
+    before = [len(t) for t in _no_duplicates(spark)]
+    # rows that do not fit the table are refused before anything is sent
+    bad = point_rows(b, "v1.0").drop_columns(["forecast_mean"]).append_column(
+        "forecast_mean", pa.array(["not a number"] * (5 * 14)))
+    with pytest.raises(StorageError, match="forecast_mean"):
+        store.replace_forecasts("Coffee", "naive", "v1.0", days, distribution_rows(b, "v1.0"), bad)
+    # rows outside the replaced key are refused too (Delta would reject them)
+    with pytest.raises(StorageError, match="outside"):
+        store.replace_forecasts("Coffee", "naive", "v1.0", days[:2], distribution_rows(b, "v1.0"),
+                                point_rows(b, "v1.0"))
+    assert [len(t) for t in _no_duplicates(spark)] == before
+
+    # The process dies between the two tables (no retry left): distributions of new days are
+    # written, their point_forecasts are not, so status does not list those days as done.
+    new_days = [date(2024, 3, 11) + timedelta(days=i) for i in range(3)]
+    nb = _batch(coffee_daily, new_days)
+    one_shot = make_store(warehouse, lines, max_attempts=1)
+    start = warehouse.n
+    # statements: PUT, PUT, REPLACE distributions, REPLACE point_forecasts
+    warehouse.fail_at = {start + 4: ("before", session_dropped)}
+    with pytest.raises(StorageError, match="after 1 attempts"):
+        _write(one_shot, nb, new_days)
+    d = _rows(spark, DIST)
+    assert (d["forecast_start_date"] >= date(2024, 3, 11)).sum() == 3 * N_PATHS + \
+        int(np.isfinite(nb.actuals).all(axis=1).sum())
+    st = store.forecast_status("Coffee", "naive", "v1.0", new_days[0], new_days[-1])
+    assert st.empty  # not counted as done: the pipeline recomputes these days
+
+
+# -- 2. session drops mid-backfill ------------------------------------------------------
+
+
+def test_session_drops_mid_backfill_are_retried_without_duplicates(warehouse, spark, coffee_daily, lines):
+    store = make_store(warehouse, lines)
+    store.ensure_schema()
+    windows = [[date(2024, 1, 8) + timedelta(days=7 * w + i) for i in range(5)] for w in range(3)]
+    batches = [_batch(coffee_daily, days) for days in windows]
+    # Each write: PUT, PUT, REPLACE distributions, REPLACE point_forecasts, then REMOVE, REMOVE.
+    # 3rd statement of the backfill: the session is gone before it runs; the 7th ran, then the session died.
+    start = warehouse.n
+    warehouse.fail_at = {start + 3: ("before", session_dropped), start + 7: ("after", gateway_timeout)}
+    connects = warehouse.connects
+    for days, b in zip(windows, batches):
+        _write(store, b, days)
+    assert warehouse.connects - connects == 2  # a fresh session after each drop
+    d, _ = _no_duplicates(spark)
+    for days, b in zip(windows, batches):
+        st = store.forecast_status("Coffee", "naive", "v1.0", days[0], days[-1])
+        assert st["n_paths"].tolist() == [N_PATHS] * 5 and st["n_points"].tolist() == [14] * 5
+        inside = (d["forecast_start_date"] >= days[0]) & (d["forecast_start_date"] <= days[-1])
+        assert inside.sum() == 5 * N_PATHS + int(np.isfinite(b.actuals).all(axis=1).sum())
+    retries = [line for line in lines if "attempt" in line]
+    assert len(retries) == 2, lines
+    assert "attempt 1/5" in retries[0] and "DatabaseError" in retries[0] and "504" in retries[1]
+    assert all(TOKEN not in line for line in lines)
+
+
+# -- 3. secrets (no Spark) ----------------------------------------------------------------
+
+
+class _Broken:
+    """A warehouse whose every statement fails with a session error that (badly) quotes the token."""
+
+    def __init__(self):
+        self.connects = 0
+
+    def connect(self, **kwargs):
+        self.connects += 1
+        outer = self
+
+        class Conn:
+            def cursor(self):
+                class Cur:
+                    def execute(self, text, parameters=None):
+                        raise session_dropped(outer.connects)
+
+                    def close(self):
+                        pass
+
+                return Cur()
+
+            def close(self):
+                pass
+
+        return Conn()
+
+
+def test_the_token_never_leaks():
+    lines, broken = [], _Broken()
+    store = DatabricksSQLStore(HOST, HTTP_PATH, TOKEN, connect=broken.connect, log=lines.append, max_attempts=3)
+    store.retry_wait = wait_none()
+    assert TOKEN not in repr(store) and TOKEN not in str(vars(store))
+    with pytest.raises(StorageError) as ei:
+        store.query("SELECT 1")
+    err = ei.value
+    assert broken.connects == 3 and "after 3 attempts" in str(err) and "session" in str(err).lower()
+    text = "".join(traceback.format_exception(err)) + repr(err) + str(err)
+    assert TOKEN not in text
+    assert len(lines) == 2 and all(TOKEN not in line for line in lines)
+
+
+def test_non_transient_errors_are_not_retried():
+    calls = []
+
+    class Conn:
+        def cursor(self):
+            class Cur:
+                def execute(self, text, parameters=None):
+                    calls.append(text)
+                    raise dbx.ServerOperationError("[TABLE_OR_VIEW_NOT_FOUND] The table or view "
+                                                   "`commodity`.`forecast`.`distributions` cannot be found.")
+
+                def close(self):
+                    pass
+
+            return Cur()
+
+        def close(self):
+            pass
+
+    store = DatabricksSQLStore(HOST, HTTP_PATH, TOKEN, connect=lambda **kw: Conn(), log=lambda _: None)
+    store.retry_wait = wait_none()
+    with pytest.raises(StorageError, match="ensure_schema"):
+        store.forecast_status("Coffee", "naive", "v1.0", date(2024, 1, 1), date(2024, 1, 2))
+    assert len(calls) == 1
+
+
+def test_other_catalog_and_idle_reconnect():
+    sent, opened = [], []
+
+    class Conn:
+        def cursor(self):
+            class Cur:
+                def execute(self, text, parameters=None):
+                    sent.append(text)
+
+                def fetchall_arrow(self):
+                    return pa.table({"n": [1]})
+
+                def close(self):
+                    pass
+
+            return Cur()
+
+        def close(self):
+            pass
+
+    def connect(**kw):
+        opened.append(kw)
+        return Conn()
+
+    store = DatabricksSQLStore(HOST, HTTP_PATH, TOKEN, catalog="commodity_dev",
+                               staging_volume="/Volumes/commodity_dev/forecast/staging", connect=connect)
+    store.query(f"SELECT COUNT(*) AS n FROM {DIST}")
+    store.forecast_status("Coffee", "naive", "v1.0", date(2024, 1, 1), date(2024, 1, 2))
+    assert "commodity_dev.forecast.distributions" in sent[0] and "commodity.forecast" not in sent[0]
+    assert "commodity_dev.forecast.point_forecasts" in sent[1]
+    assert len(opened) == 1 and opened[0]["staging_allowed_local_path"]  # one cached session
+    store._last_used = time.monotonic() - store.MAX_IDLE_S - 1  # idle past the warehouse's session timeout
+    store.query("SELECT 1 AS n")
+    assert len(opened) == 2
+
+
+# -- 4. configuration ------------------------------------------------------------------------
+
+ENV = {"DATABRICKS_HOST": f"https://{HOST}/", "DATABRICKS_HTTP_PATH": HTTP_PATH, "DATABRICKS_TOKEN": TOKEN}
+
+
+@pytest.mark.parametrize("var", ["DATABRICKS_HOST", "DATABRICKS_HTTP_PATH", "DATABRICKS_TOKEN"])
+def test_from_env_names_the_missing_variable(var):
+    env = {k: v for k, v in ENV.items() if k != var}
+    with pytest.raises(StorageError, match=var) as ei:
+        DatabricksSQLStore.from_env(env)
+    assert TOKEN not in str(ei.value)
+
+
+def test_from_env_defaults_and_unsafe_names():
+    s = DatabricksSQLStore.from_env(ENV)
+    assert (s.server_hostname, s.catalog) == (HOST, "commodity")
+    assert s.staging_volume == "/Volumes/commodity/forecast/staging"
+    s = DatabricksSQLStore.from_env(ENV | {"FORECAST_DATABRICKS_CATALOG": "fc_dev"})
+    assert s.staging_volume == "/Volumes/fc_dev/forecast/staging"
+    for bad in ("commodity; DROP TABLE x", "a.b", "x`y", "1abc", "comm odity"):
+        with pytest.raises(StorageError, match="FORECAST_DATABRICKS_CATALOG"):
+            DatabricksSQLStore.from_env(ENV | {"FORECAST_DATABRICKS_CATALOG": bad})
+        with pytest.raises(StorageError, match="catalog"):
+            DatabricksSQLStore(HOST, HTTP_PATH, TOKEN, catalog=bad)
+    for bad in ("/tmp/x", "/Volumes/a/b", "/Volumes/a/b/c/../../d", "/Volumes/a/b/c' OR '1", "/Volumes/a/b/c/x y"):
+        with pytest.raises(StorageError, match="volume"):
+            DatabricksSQLStore(HOST, HTTP_PATH, TOKEN, staging_volume=bad)
