@@ -549,18 +549,12 @@ class DatabricksSQLStore(ForecastStore):
         return df
 
     def unified_version(self) -> str:
-        # Integer sums (exact, whatever order the warehouse adds in), so the fingerprint only moves with the data.
-        text = (f"SELECT commodity, COUNT(*) AS n, MIN(date) AS first_date, MAX(date) AS last_date, "
-                f"SUM(CAST(ROUND(close * 10000) AS BIGINT)) AS close_sum, SUM(is_trading_day) AS trading_days "
-                f"FROM {self._t('unified_data')} GROUP BY commodity ORDER BY commodity")
+        text = sql.unified_version(self._t("unified_data"))
         rows = self._run("unified_version", lambda cur: self._select(cur, text)).to_pylist()
         return hashlib.sha256(repr([tuple(r.values()) for r in rows]).encode()).hexdigest()[:16]
 
     def unified_summary(self) -> pd.DataFrame:
-        return self.query(
-            f"SELECT commodity, COUNT(*) AS n_rows, COUNT(DISTINCT region) AS n_regions, MIN(date) AS first_date, "
-            f"MAX(date) AS last_date, MAX(CASE WHEN is_trading_day = 1 THEN date END) AS last_trading_day "
-            f"FROM {self._t('unified_data')} GROUP BY commodity ORDER BY commodity")
+        return self.query(sql.unified_summary(self._t("unified_data")))
 
     def replace_unified(self, df: pd.DataFrame) -> int:
         fx = [c for c in df.columns if FX_RE.match(c)]

@@ -98,16 +98,11 @@ class DuckDBStore(ForecastStore):
 
     def unified_version(self) -> str:
         with self.connect() as con:
-            rows = con.execute(
-                f"SELECT commodity, COUNT(*), MIN(date), MAX(date), SUM(close), SUM(is_trading_day) "
-                f"FROM {UNIFIED} GROUP BY commodity ORDER BY commodity").fetchall()
+            rows = con.execute(sql.unified_version(UNIFIED)).fetchall()
         return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
 
     def unified_summary(self) -> pd.DataFrame:
-        return self.query(
-            f"SELECT commodity, COUNT(*) AS n_rows, COUNT(DISTINCT region) AS n_regions, MIN(date) AS first_date, "
-            f"MAX(date) AS last_date, MAX(CASE WHEN is_trading_day = 1 THEN date END) AS last_trading_day "
-            f"FROM {UNIFIED} GROUP BY commodity ORDER BY commodity")
+        return self.query(sql.unified_summary(UNIFIED))
 
     def replace_unified(self, df: pd.DataFrame) -> int:
         fx = [c for c in df.columns if FX_RE.match(c)]

@@ -92,3 +92,19 @@ def path0_rows(catalog: str, actuals_relation: str) -> str:
         FROM {dist} d JOIN {actuals_relation} a ON a.forecast_start_date = d.forecast_start_date
         WHERE d.commodity = ? AND d.path_id = 1
     """
+
+
+def unified_summary(table: str) -> str:
+    return (f"SELECT commodity, COUNT(*) AS n_rows, COUNT(DISTINCT region) AS n_regions, MIN(date) AS first_date, "
+            f"MAX(date) AS last_date, MAX(CASE WHEN is_trading_day = 1 THEN date END) AS last_trading_day "
+            f"FROM {table} GROUP BY commodity ORDER BY commodity")
+
+
+def unified_version(table: str) -> str:
+    """Per-commodity aggregates whose fingerprint is unified_data's data version.
+
+    Integer sums (exact whatever order an engine adds in), so the version moves only with the data.
+    """
+    return (f"SELECT commodity, COUNT(*) AS n, MIN(date) AS first_date, MAX(date) AS last_date, "
+            f"SUM(CAST(ROUND(close * 10000) AS BIGINT)) AS close_sum, SUM(is_trading_day) AS trading_days "
+            f"FROM {table} GROUP BY commodity ORDER BY commodity")
