@@ -328,7 +328,10 @@ class DatabricksSQLStore(ForecastStore):
         connect = self._connect_fn or _default_connect()
         return connect(server_hostname=self.server_hostname, http_path=self.http_path,
                        access_token=self._token.value, staging_allowed_local_path=self._local_staging(),
-                       user_agent_entry="forecast-assets")
+                       user_agent_entry="forecast-assets",
+                       # The connector's own HTTP retries last up to 900 s by default: bound them so a
+                       # dead session fails fast into our reconnect-and-redo retry instead of hanging.
+                       _retry_stop_after_attempts_count=4, _retry_stop_after_attempts_duration=120.0)
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None

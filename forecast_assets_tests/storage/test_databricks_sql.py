@@ -555,6 +555,7 @@ def test_other_catalog_and_idle_reconnect():
     assert "commodity_dev.forecast.distributions" in sent[0] and "commodity.forecast" not in sent[0]
     assert "commodity_dev.forecast.point_forecasts" in sent[1]
     assert len(opened) == 1 and opened[0]["staging_allowed_local_path"]  # one cached session
+    assert opened[0]["_retry_stop_after_attempts_duration"] <= 300  # the connector may not hang for 15 min
     store._last_used = time.monotonic() - store.MAX_IDLE_S - 1  # idle past the warehouse's session timeout
     store.query("SELECT 1 AS n")
     assert len(opened) == 2
