@@ -1,0 +1,341 @@
+"""A local stand-in for the slice of the Databricks REST API the dagster-databricks step launcher uses.
+
+Served on 127.0.0.1 (ephemeral port) by a daemon-threaded http.server. DBFS is a temp folder;
+`jobs/runs/submit` runs the submitted spark_python_task for real as a local subprocess, with
+/dbfs/... and dbfs:/... paths mapped into that folder and `dbutils` / `sc` (globals the
+Databricks runtime defines) provided by a tiny runner. Every request is recorded.
+
+Simplifications: one task per run, no clusters (libraries and cluster spec are only recorded),
+no spark (`sc` is None), secrets come from a dict given to the stand-in, no auth beyond
+checking the bearer token, no pagination, no permissions/clusters APIs.
+"""
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+TASK_TIMEOUT_SEC = 120
+FAILED_MESSAGE = "Task dagster-task failed with message: Workload failed, see run output for details."
+
+RUNNER = '''\
+import builtins, json, os, runpy, sys
+
+class _Secrets:
+    def __init__(self, values):
+        self._values = values
+    def get(self, scope, key):
+        try:
+            return self._values[f"{scope}/{key}"]
+        except KeyError:
+            raise RuntimeError(f"Secret does not exist with scope: {scope} and key: {key}") from None
+
+class _DbUtils:
+    def __init__(self, values):
+        self.secrets = _Secrets(values)
+
+builtins.dbutils = _DbUtils(json.loads(os.environ.pop("STANDIN_SECRETS", "{}")))
+builtins.sc = None  # no Spark context: storage setup (s3/adls2) is not supported here
+main = sys.argv[1]
+sys.argv = [main] + sys.argv[2:]
+runpy.run_path(main, run_name="__main__")
+'''
+
+
+class ApiError(Exception):
+    def __init__(self, status, error_code, message):
+        super().__init__(message)
+        self.status, self.error_code, self.message = status, error_code, message
+
+
+@dataclass
+class Run:
+    run_id: int
+    spec: dict
+    life_cycle_state: str = "PENDING"
+    result_state: str | None = None
+    state_message: str = ""
+    error: str | None = None
+    error_trace: str | None = None
+    logs: str = ""
+    gets: int = 0
+    proc: subprocess.Popen | None = None
+    cancelled: bool = False
+    states_served: list = field(default_factory=list)
+
+
+class DatabricksStandIn:
+    def __init__(self, root, token, secrets=None, python=sys.executable, extra_env=None):
+        self.root = Path(root)
+        self.dbfs_root = self.root / "dbfs"
+        self.dbfs_root.mkdir(parents=True, exist_ok=True)
+        self.token = token
+        self.secrets = dict(secrets or {})
+        self.python = python
+        self.extra_env = dict(extra_env or {})
+        self.requests: list[tuple[str, str]] = []
+        self.bodies: list[tuple[str, str, dict]] = []
+        self.runs: dict[int, Run] = {}
+        self._handles: dict[int, Path] = {}
+        self._next = 1000
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        (self.root / "runner.py").write_text(RUNNER)
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+    def start(self):
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _handle(self, method):
+                url = urlparse(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                try:
+                    body = json.loads(raw) if raw else {}
+                except ValueError:
+                    body = {}
+                standin._record(method, url.path, {**query, **body})
+                try:
+                    if self.headers.get("Authorization") != f"Bearer {standin.token}":
+                        raise ApiError(401, "UNAUTHENTICATED", "Invalid access token.")
+                    status, payload = 200, standin.dispatch(method, url.path, query, body)
+                except ApiError as e:
+                    status, payload = e.status, {"error_code": e.error_code, "message": e.message}
+                except Exception as e:  # a bug in the stand-in: surface it to the client
+                    status, payload = 500, {"error_code": "INTERNAL_ERROR",
+                                            "message": f"stand-in: {e!r}\n{traceback.format_exc()}"}
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                self._handle("GET")
+
+            def do_POST(self):
+                self._handle("POST")
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, name="databricks-standin", daemon=True).start()
+        return self
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def stop(self):
+        for run in list(self.runs.values()):
+            if run.proc and run.proc.poll() is None:
+                run.proc.kill()
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # ---- helpers ---------------------------------------------------------------------------------
+    def _record(self, method, path, params):
+        with self._lock:
+            self.requests.append((method, path))
+            self.bodies.append((method, path, params))
+
+    def calls(self):
+        """(method, endpoint) with the API version stripped, e.g. ("POST", "jobs/runs/submit")."""
+        return [(m, p.split("/", 3)[-1] if p.startswith("/api/") else p) for m, p in self.requests]
+
+    def local(self, path: str) -> Path:
+        """dbfs:/x, dbfs:///x, /dbfs/x, /x -> <root>/dbfs/x"""
+        for prefix in ("dbfs:", "/dbfs/"):
+            if path.startswith(prefix):
+                path = path[len(prefix):]
+        rel = Path(os.path.normpath("/" + path.lstrip("/"))).relative_to("/")
+        return self.dbfs_root / rel
+
+    def _file(self, path):
+        p = self.local(path)
+        if not p.exists():
+            raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"No file or directory exists on path {path}.")
+        return p
+
+    # ---- API -------------------------------------------------------------------------------------
+    def dispatch(self, method, path, query, body):
+        if not path.startswith("/api/2."):
+            raise ApiError(404, "ENDPOINT_NOT_FOUND", f"No API found for '{method} {path}'")
+        endpoint = path.split("/", 3)[-1]
+        handler = getattr(self, "_" + endpoint.replace("/", "_").replace("-", "_"), None)
+        if handler is None:
+            raise ApiError(501, "NOT_IMPLEMENTED", f"stand-in does not implement {method} {path}")
+        return handler(query if method == "GET" else body)
+
+    # DBFS
+    def _dbfs_mkdirs(self, b):
+        self.local(b["path"]).mkdir(parents=True, exist_ok=True)
+        return {}
+
+    def _dbfs_create(self, b):
+        p = self.local(b["path"])
+        if p.exists() and not b.get("overwrite"):
+            raise ApiError(400, "RESOURCE_ALREADY_EXISTS", f"A file or directory already exists at {b['path']}.")
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"")
+        with self._lock:
+            self._next += 1
+            self._handles[self._next] = p
+            return {"handle": self._next}
+
+    def _dbfs_add_block(self, b):
+        p = self._handles.get(int(b["handle"]))
+        if p is None:
+            raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"handle {b['handle']} not found")
+        with p.open("ab") as f:
+            f.write(base64.b64decode(b.get("data", "")))
+        return {}
+
+    def _dbfs_close(self, b):
+        if self._handles.pop(int(b["handle"]), None) is None:
+            raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"handle {b['handle']} not found")
+        return {}
+
+    def _dbfs_put(self, b):
+        p = self.local(b["path"])
+        if p.exists() and not b.get("overwrite"):
+            raise ApiError(400, "RESOURCE_ALREADY_EXISTS", f"A file or directory already exists at {b['path']}.")
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(base64.b64decode(b.get("contents", "")))
+        return {}
+
+    def _dbfs_get_status(self, q):
+        p = self._file(q["path"])
+        return {"path": q["path"], "is_dir": p.is_dir(), "file_size": 0 if p.is_dir() else p.stat().st_size,
+                "modification_time": int(p.stat().st_mtime * 1000)}
+
+    def _dbfs_list(self, q):
+        p = self._file(q["path"])
+        base = q["path"].rstrip("/")
+        return {"files": [{"path": f"{base}/{c.name}", "is_dir": c.is_dir(),
+                           "file_size": 0 if c.is_dir() else c.stat().st_size} for c in sorted(p.iterdir())]}
+
+    def _dbfs_read(self, q):
+        p = self._file(q["path"])
+        if p.is_dir():
+            raise ApiError(400, "INVALID_PARAMETER_VALUE", f"{q['path']} is a directory")
+        offset, length = int(q.get("offset", 0)), int(q.get("length", 1024 ** 2))
+        with p.open("rb") as f:
+            f.seek(offset)
+            chunk = f.read(length)
+        return {"bytes_read": len(chunk), "data": base64.b64encode(chunk).decode()}
+
+    def _dbfs_delete(self, b):
+        p = self.local(b["path"])
+        if p.is_dir():
+            import shutil
+            shutil.rmtree(p) if b.get("recursive") else p.rmdir()
+        elif p.exists():
+            p.unlink()
+        return {}
+
+    # Jobs
+    def _jobs_runs_submit(self, b):
+        tasks = b.get("tasks") or []
+        if len(tasks) != 1 or "spark_python_task" not in tasks[0]:
+            raise ApiError(400, "INVALID_PARAMETER_VALUE", "stand-in runs exactly one spark_python_task")
+        with self._lock:
+            self._next += 1
+            run = self.runs[self._next] = Run(self._next, b)
+        threading.Thread(target=self._execute, args=(run,), daemon=True).start()
+        return {"run_id": run.run_id}
+
+    def _execute(self, run: Run):
+        # Stay PENDING ("cluster starting") until the launcher has seen it once (at most 5 s).
+        deadline = time.time() + 5
+        while run.gets == 0 and time.time() < deadline and not run.cancelled:
+            time.sleep(0.05)
+        if run.cancelled:
+            return
+        task = run.spec["tasks"][0]["spark_python_task"]
+        main = self.local(task["python_file"])
+        args = [str(self.local(a)) if a.startswith(("/dbfs/", "dbfs:")) else a for a in task.get("parameters", [])]
+        keep = ("PATH", "HOME", "LANG", "LC_ALL", "JAVA_HOME", "TMPDIR")
+        env = {k: v for k, v in os.environ.items() if k in keep}
+        env.update(self.extra_env)
+        env["STANDIN_SECRETS"] = json.dumps(self.secrets)
+        log_path = self.root / f"run-{run.run_id}.log"
+        run.life_cycle_state = "RUNNING"
+        try:
+            with log_path.open("wb") as log:
+                run.proc = subprocess.Popen([self.python, str(self.root / "runner.py"), str(main), *args],
+                                            cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT)
+                rc = run.proc.wait(timeout=TASK_TIMEOUT_SEC)
+        except subprocess.TimeoutExpired:
+            run.proc.kill()
+            rc = None
+        run.logs = log_path.read_text(errors="replace")
+        if run.cancelled:
+            run.result_state, run.state_message = "CANCELED", "Run cancelled."
+        elif rc == 0:
+            run.result_state = "SUCCESS"
+        else:
+            lines = [ln for ln in run.logs.strip().splitlines() if ln.strip()]
+            run.result_state, run.state_message = ("TIMEDOUT", "Run timed out.") if rc is None else ("FAILED", FAILED_MESSAGE)
+            run.error = lines[-1] if lines else f"exit code {rc}"
+            run.error_trace = run.logs
+        run.life_cycle_state = "TERMINATED"
+
+    def _run(self, q):
+        run = self.runs.get(int(q.get("run_id", -1)))
+        if run is None:
+            raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Run {q.get('run_id')} does not exist.")
+        return run
+
+    def _run_json(self, run: Run):
+        state = {"life_cycle_state": run.life_cycle_state, "state_message": run.state_message}
+        if run.result_state:
+            state["result_state"] = run.result_state
+        task = run.spec["tasks"][0]
+        return {"run_id": run.run_id, "job_id": 1, "number_in_job": run.run_id, "run_name": run.spec.get("run_name"),
+                "run_type": "SUBMIT_RUN", "state": state, "run_page_url": f"{self.url}/#job/1/run/{run.run_id}",
+                "tasks": [{"run_id": run.run_id + 1, "task_key": task.get("task_key"), "state": state,
+                           "spark_python_task": task["spark_python_task"]}]}
+
+    def _jobs_runs_get(self, q):
+        run = self._run(q)
+        state = run.life_cycle_state  # read once: the answer and the record agree
+        body = self._run_json(run)
+        body["state"]["life_cycle_state"] = state
+        run.states_served.append(state)
+        run.gets += 1
+        return body
+
+    def _jobs_runs_get_output(self, q):
+        run = self._run(q)
+        out = {"metadata": self._run_json(run), "logs": run.logs[-5000:]}
+        if run.error:
+            out |= {"error": run.error, "error_trace": run.error_trace}
+        return out
+
+    def _jobs_runs_cancel(self, b):
+        run = self._run(b)
+        run.cancelled = True
+        if run.proc and run.proc.poll() is None:
+            run.proc.kill()
+        return {}
