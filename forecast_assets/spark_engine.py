@@ -15,6 +15,7 @@ import functools
 import io
 import json
 import re
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -170,8 +171,6 @@ def backfill(spark, store: ForecastStore, settings: Settings, model_names: list[
 
     Returns the number of forecast days written.
     """
-    import time
-
     t0 = time.perf_counter()
     tasks, frames = forecast_frames(spark, store, settings, model_names, days_by_commodity, force=force)
     n_days = sum(len(t.days) for t in tasks)

@@ -1,6 +1,6 @@
 """forecasts/<model> (commodity x day, reading its window's trained model) and actuals."""
 
-
+import os
 from datetime import timedelta
 
 import dagster as dg
@@ -21,8 +21,6 @@ class ForecastRunConfig(dg.Config):
 
 def settings_catalog(settings) -> str | None:
     """Under databricks, Spark writes the Delta tables of this catalog directly; locally rows go through the store."""
-    import os
-
     return (os.environ.get("FORECAST_DATABRICKS_CATALOG") or "commodity") if settings.env == "databricks" else None
 
 

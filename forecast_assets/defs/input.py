@@ -5,7 +5,6 @@ new data land. A freshness policy and a check flag it when no new trading day
 has arrived for several days.
 """
 
-
 from datetime import date, timedelta
 
 import dagster as dg

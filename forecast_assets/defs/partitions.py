@@ -3,7 +3,6 @@
 Multi-partition keys order dimensions alphabetically: 'Coffee|2024-01-01'.
 """
 
-
 from dataclasses import dataclass
 from datetime import date
 

@@ -1,6 +1,5 @@
 """The one resource assets use: settings plus the storage backend they choose."""
 
-
 from dataclasses import replace
 from pathlib import Path
 

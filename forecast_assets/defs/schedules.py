@@ -1,6 +1,5 @@
 """Semiannual training (1 Jan, 1 Jul) and daily inference (08:00), America/Los_Angeles."""
 
-
 import dagster as dg
 
 from forecast_assets.core.calendar import window_start

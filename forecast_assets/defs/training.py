@@ -1,6 +1,5 @@
 """trained_models/<model>: one asset per registered model, partitioned by commodity x semiannual window."""
 
-
 import dagster as dg
 
 from forecast_assets import pipeline
