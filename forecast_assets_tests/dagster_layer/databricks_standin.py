@@ -192,11 +192,16 @@ class DatabricksStandIn:
         self.local(b["path"]).mkdir(parents=True, exist_ok=True)
         return {}
 
-    def _dbfs_create(self, b):
+    def _new_file(self, b) -> Path:
+        """The local file behind a DBFS create/put, refusing to overwrite unless asked (as DBFS does)."""
         p = self.local(b["path"])
         if p.exists() and not b.get("overwrite"):
             raise ApiError(400, "RESOURCE_ALREADY_EXISTS", f"A file or directory already exists at {b['path']}.")
         p.parent.mkdir(parents=True, exist_ok=True)
+        return p
+
+    def _dbfs_create(self, b):
+        p = self._new_file(b)
         p.write_bytes(b"")
         with self._lock:
             self._next += 1
@@ -217,11 +222,7 @@ class DatabricksStandIn:
         return {}
 
     def _dbfs_put(self, b):
-        p = self.local(b["path"])
-        if p.exists() and not b.get("overwrite"):
-            raise ApiError(400, "RESOURCE_ALREADY_EXISTS", f"A file or directory already exists at {b['path']}.")
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(base64.b64decode(b.get("contents", "")))
+        self._new_file(b).write_bytes(base64.b64decode(b.get("contents", "")))
         return {}
 
     def _dbfs_get_status(self, q):
