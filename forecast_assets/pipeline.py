@@ -14,6 +14,7 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from forecast_assets import artifacts
 from forecast_assets.config import Settings
@@ -89,12 +90,10 @@ def train_windows(store: ForecastStore, settings: Settings, model_name: str, com
     return out
 
 
-def load_trained(store: ForecastStore, settings: Settings, model_name: str, commodity: str,
-                 window: date) -> TrainedModel:
-    row = store.read_trained_model(commodity, model_name, settings.model_version, window)
+def _trained_from_row(row: dict | None, model_name: str, commodity: str, window: date, version: str) -> TrainedModel:
     if row is None:
         raise PipelineError(
-            f"no trained {model_name} model {settings.model_version} for {commodity} window {window}: "
+            f"no trained {model_name} model {version} for {commodity} window {window}: "
             f"materialize trained_models/{model_name} partition '{commodity}|{window}' first")
     text = row.get("fitted_model_json")
     if not isinstance(text, str):
@@ -103,6 +102,18 @@ def load_trained(store: ForecastStore, settings: Settings, model_name: str, comm
     if trained.training_cutoff_date >= window:
         raise PipelineError(f"trained model for window {window} saw data up to {trained.training_cutoff_date}")
     return trained
+
+
+def load_trained(store: ForecastStore, settings: Settings, model_name: str, commodity: str,
+                 window: date) -> TrainedModel:
+    row = store.read_trained_model(commodity, model_name, settings.model_version, window)
+    return _trained_from_row(row, model_name, commodity, window, settings.model_version)
+
+
+def load_trained_windows(store: ForecastStore, settings: Settings, model_name: str, commodity: str,
+                         windows: list[date]) -> dict[date, TrainedModel]:
+    rows = store.read_trained_models(commodity, model_name, settings.model_version, windows)
+    return {w: _trained_from_row(rows.get(w), model_name, commodity, w, settings.model_version) for w in windows}
 
 
 # -- forecasting -------------------------------------------------------------
@@ -117,20 +128,20 @@ class ForecastResult:
     seconds: float
 
 
-def complete_days(store, settings, model_name, commodity, days, fingerprint, daily) -> set[date]:
-    """Days stored complete, from the same trained model and from the input available now.
+def complete_days(status: pd.DataFrame, settings: Settings, days: list[date], fingerprint: str,
+                  daily: pd.DataFrame) -> set[date]:
+    """Days stored complete (per `status`, sql.forecast_status), from the same trained model and input.
 
     A day forecast before its last input day arrived (a late feed) is not
     complete: its cutoff is older than the one the data allows now.
     """
-    st = store.forecast_status(commodity, model_name, settings.model_version, min(days), max(days))
-    if st.empty:
+    if status.empty:
         return set()
     pos = cutoff_positions(daily.index, days)
     trading = daily.index.values.astype("datetime64[D]")
     expected = {d: (trading[p] if p >= 0 else None) for d, p in zip(days, pos)}
-    good = st[(st["n_paths"] == settings.n_paths) & (st["n_points"] == settings.horizon)
-              & (st["all_success"] == 1) & (st["model_fingerprint"] == fingerprint)]
+    good = status[(status["n_paths"] == settings.n_paths) & (status["n_points"] == settings.horizon)
+                  & (status["all_success"] == 1) & (status["model_fingerprint"] == fingerprint)]
     out = set()
     for d, cut in zip(good["forecast_start_date"], good["data_cutoff_date"]):
         d = pd.Timestamp(d).date()
@@ -139,40 +150,70 @@ def complete_days(store, settings, model_name, commodity, days, fingerprint, dai
     return out
 
 
+# Rows per write transaction: big enough for DuckDB's bulk path (~1M rows/s and up),
+# small enough that a killed run loses little; a write always holds whole windows.
+WRITE_ROWS = 1_500_000
+
+
 def forecast_days(store: ForecastStore, settings: Settings, model_name: str, commodity: str, days: list[date],
-                  *, force: bool = False, log: Log = _noop) -> ForecastResult:
-    """Forecast every day in `days`, one window at a time; skip days already complete from the same model."""
+                  *, force: bool = False, log: Log = _noop, write_rows: int = WRITE_ROWS) -> ForecastResult:
+    """Forecast every day in `days`, window by window; skip days already complete from the same model.
+
+    One read of the input, the models and the stored status for the whole
+    range, then one write per ~write_rows rows (whole windows, one transaction each).
+    """
     t0 = time.perf_counter()
     days = sorted(set(days))
     by_window: dict[date, list[date]] = {}
     for d in days:
         by_window.setdefault(calendar.window_start(d), []).append(d)
+    windows = list(by_window)
+    models = load_trained_windows(store, settings, model_name, commodity, windows)
+    lookback = timedelta(days=lookback_days(model_name))
+    unified = store.read_unified(commodity, start=windows[0] - lookback, end=days[-1] + timedelta(days=40))
+    daily_all = daily_series(unified, commodity)
+    status = pd.DataFrame() if force else store.forecast_status(
+        commodity, model_name, settings.model_version, days[0], days[-1])
     res = ForecastResult(len(days), 0, 0, 0, 0, 0, 0.0)
+    pending: list[tuple[list[date], pa.Table, pa.Table]] = []
     done = 0
+
+    def flush():
+        if not pending:
+            return
+        todo = [d for p in pending for d in p[0]]
+        store.replace_forecasts(commodity, model_name, settings.model_version, todo,
+                                pa.concat_tables([p[1] for p in pending]), pa.concat_tables([p[2] for p in pending]))
+        pending.clear()
+        el = time.perf_counter() - t0
+        log(f"{model_name} {commodity}: {done}/{len(days)} days, written to {todo[-1]}, {el:.1f}s, "
+            f"{done / max(el, 1e-9):.0f} days/s")
+
     for w, wdays in by_window.items():
-        trained = load_trained(store, settings, model_name, commodity, w)
+        trained = models[w]
         # History anchored at the window's start, so a day's numbers never depend on how days were batched.
-        unified = store.read_unified(commodity, start=w - timedelta(days=lookback_days(model_name)),
-                                     end=wdays[-1] + timedelta(days=40))
-        daily = daily_series(unified, commodity)
+        idx = daily_all.index
+        daily = daily_all[(idx >= pd.Timestamp(w - lookback)) & (idx <= pd.Timestamp(wdays[-1] + timedelta(days=40)))]
         todo = wdays if force else sorted(set(wdays) - complete_days(
-            store, settings, model_name, commodity, wdays, trained.fingerprint,
-            daily[daily.index < pd.Timestamp(wdays[-1])]))
+            status, settings, wdays, trained.fingerprint, daily[daily.index < pd.Timestamp(wdays[-1])]))
         res.days_skipped += len(wdays) - len(todo)
         done += len(wdays) - len(todo)
-        if todo:
-            seeds = day_seeds(settings.seed, commodity, model_name, settings.model_version, todo)
-            batch = forecast(trained, daily, todo, n_paths=settings.n_paths, seeds=seeds, horizon=settings.horizon)
-            dist, pts = distribution_rows(batch, settings.model_version), point_rows(batch, settings.model_version)
-            store.replace_forecasts(commodity, model_name, settings.model_version, todo, dist, pts)
-            res.days_written += int(batch.ok.sum())
-            res.days_failed += int((~batch.ok).sum())
-            res.rows_distributions += dist.num_rows
-            res.rows_points += pts.num_rows
-            done += len(todo)
-        el = time.perf_counter() - t0
-        log(f"{model_name} {commodity}: {done}/{len(days)} days (window {w}: {len(todo)} computed, "
-            f"{len(wdays) - len(todo)} already complete), {el:.1f}s, {done / max(el, 1e-9):.0f} days/s")
+        if not todo:
+            continue
+        seeds = day_seeds(settings.seed, commodity, model_name, settings.model_version, todo)
+        batch = forecast(trained, daily, todo, n_paths=settings.n_paths, seeds=seeds, horizon=settings.horizon)
+        dist, pts = distribution_rows(batch, settings.model_version), point_rows(batch, settings.model_version)
+        pending.append((todo, dist, pts))
+        res.days_written += int(batch.ok.sum())
+        res.days_failed += int((~batch.ok).sum())
+        res.rows_distributions += dist.num_rows
+        res.rows_points += pts.num_rows
+        done += len(todo)
+        if sum(p[1].num_rows for p in pending) >= write_rows:
+            flush()
+    flush()
+    if res.days_skipped:
+        log(f"{model_name} {commodity}: {res.days_skipped} of {len(days)} days already complete from the same model")
     res.seconds = time.perf_counter() - t0
     return res
 

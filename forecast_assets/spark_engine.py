@@ -81,9 +81,9 @@ def task_rows(store: ForecastStore, settings: Settings, tasks: list[Task], force
         unified = store.read_unified(t.commodity, start=t.window_start - timedelta(days=pipeline.lookback_days(t.model_name)),
                                      end=t.days[-1] + timedelta(days=40))
         daily = daily_series(unified, t.commodity)
+        status = store.forecast_status(t.commodity, t.model_name, settings.model_version, t.days[0], t.days[-1])
         days = t.days if force else sorted(set(t.days) - pipeline.complete_days(
-            store, settings, t.model_name, t.commodity, t.days, trained.fingerprint,
-            daily[daily.index < pd.Timestamp(t.days[-1])]))
+            status, settings, t.days, trained.fingerprint, daily[daily.index < pd.Timestamp(t.days[-1])]))
         if not days:
             continue
         kept.append(Task(t.commodity, t.model_name, t.window_start, days))

@@ -54,16 +54,33 @@ def take_steps(paths: np.ndarray, gaps: np.ndarray, horizon: int) -> np.ndarray:
     return np.take_along_axis(paths, idx[:, None, :], axis=2)
 
 
+def _quantiles(a: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
+    """numpy's default ('linear') quantiles along the last axis, by partial sort in place.
+
+    np.quantile copies to float64 and partitions along a strided axis: ~5x slower here.
+    """
+    n = a.shape[-1]
+    pos = [q * (n - 1) for q in qs]
+    lo = [int(np.floor(p)) for p in pos]
+    kth = sorted({k for i in lo for k in (i, min(i + 1, n - 1))})
+    a.partition(kth, axis=-1)
+    out = []
+    for p, i in zip(pos, lo):
+        v0 = a[..., i].astype(np.float64)
+        v1 = a[..., min(i + 1, n - 1)].astype(np.float64)
+        out.append(v0 + (v1 - v0) * (p - i))
+    return out
+
+
 def summarize(paths: np.ndarray) -> dict[str, np.ndarray]:
     """Point forecasts from paths (n_days, n_paths, horizon): mean, std, 2.5% and 97.5% quantiles.
 
     Taken from the paths themselves, so the points and the distribution can never disagree.
     """
-    p = np.asarray(paths, dtype=np.float64)
-    q = np.quantile(p, [0.025, 0.975], axis=1)
-    return {
-        "forecast_mean": p.mean(axis=1),
-        "forecast_std": p.std(axis=1, ddof=1),
-        "lower_95": q[0],
-        "upper_95": q[1],
-    }
+    a = np.ascontiguousarray(np.swapaxes(paths, 1, 2))  # (n_days, horizon, n_paths): one row per day-step
+    mean = a.mean(axis=-1, dtype=np.float64)
+    std = a.std(axis=-1, ddof=1, dtype=np.float64)
+    lower, upper = _quantiles(a, (0.025, 0.975))
+    bad = ~np.isfinite(mean)  # failed days are NaN rows; partition would sort their NaNs last
+    lower[bad] = upper[bad] = np.nan
+    return {"forecast_mean": mean, "forecast_std": std, "lower_95": lower, "upper_95": upper}

@@ -52,6 +52,12 @@ class ForecastStore(ABC):
                            window_start: date) -> dict[str, Any] | None:
         """The trained_models row serving the window that starts on window_start, or None."""
 
+    def read_trained_models(self, commodity: str, model_name: str, model_version: str,
+                            windows: list[date]) -> dict[date, dict[str, Any]]:
+        """The rows serving several windows, by window_start (absent windows left out)."""
+        rows = {w: self.read_trained_model(commodity, model_name, model_version, w) for w in windows}
+        return {w: r for w, r in rows.items() if r is not None}
+
     # -- forecasts ---------------------------------------------------------
     @abstractmethod
     def replace_forecasts(self, commodity: str, model_name: str, model_version: str, days: list[date],

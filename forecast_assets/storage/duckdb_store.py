@@ -142,6 +142,12 @@ class DuckDBStore(ForecastStore):
             f"AND window_start = ?", [commodity, model_name, model_version, window_start])
         return None if df.empty else df.iloc[0].to_dict()
 
+    def read_trained_models(self, commodity, model_name, model_version, windows) -> dict:
+        df = self.query(
+            f"SELECT * FROM {MODELS} WHERE commodity = ? AND model_name = ? AND model_version = ? "
+            f"AND window_start IN (SELECT UNNEST(?))", [commodity, model_name, model_version, list(windows)])
+        return {pd.Timestamp(r["window_start"]).date(): r for r in df.to_dict("records")}
+
     # -- forecasts ---------------------------------------------------------
     def replace_forecasts(self, commodity, model_name, model_version, days, distributions, points) -> None:
         key = [commodity, model_name, model_version]

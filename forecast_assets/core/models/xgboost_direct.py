@@ -1,7 +1,10 @@
 """XGBoost direct multi-horizon model with a joint residual bootstrap.
 
-One booster per horizon h predicts log(P[t+h] / P[t]) from features known at
-t (lags, rolling statistics, calendar, weather averaged over regions). Paths
+One multi-target booster predicts log(P[t+h] / P[t]) for every horizon h
+from features known at t (lags, rolling statistics, calendar, weather
+averaged over regions); each round grows one tree per horizon, as separate
+per-horizon boosters would, but in one call that shares the data sketch
+(1.5x faster to fit, 4x faster to load, one predict call). Paths
 add to those predictions whole 14-step residual vectors drawn from a holdout
 period, so the spread widens with the horizon as the real errors did, and the
 steps of a path stay jointly consistent. Recursive 14-step XGBoost paths cost
@@ -37,6 +40,8 @@ BOOST_PARAMS = {
     # One thread: with another process on the second core, two threads made a fit 8x slower
     # (33 s vs 4 s); on an idle machine one thread is ~20% slower (5.3 s vs 4.4 s per fit).
     "nthread": 1,
+    "tree_method": "hist",
+    "multi_strategy": "one_output_per_tree",
 }
 N_ROUNDS = 120
 
@@ -76,16 +81,13 @@ def _targets(daily: pd.DataFrame, steps: int) -> np.ndarray:
     return y
 
 
-def _train_boosters(x: np.ndarray, y: np.ndarray, names: list[str]) -> list[xgb.Booster]:
-    return [
-        xgb.train(BOOST_PARAMS, xgb.DMatrix(x, label=y[:, h], feature_names=names), N_ROUNDS)
-        for h in range(y.shape[1])
-    ]
+def _train_booster(x: np.ndarray, y: np.ndarray, names: list[str]) -> xgb.Booster:
+    return xgb.train(BOOST_PARAMS, xgb.DMatrix(x, label=y, feature_names=names), N_ROUNDS)
 
 
-def _predict(boosters: list[xgb.Booster], x: np.ndarray, names: list[str]) -> np.ndarray:
-    dm = xgb.DMatrix(x, feature_names=names)
-    return np.stack([b.predict(dm) for b in boosters], axis=1).astype(np.float64)
+def _predict(booster: xgb.Booster, x: np.ndarray, names: list[str]) -> np.ndarray:
+    """(rows, MAX_STEPS) predicted log-returns."""
+    return booster.predict(xgb.DMatrix(x, feature_names=names)).reshape(len(x), -1).astype(np.float64)
 
 
 class XGBoostModel:
@@ -93,13 +95,12 @@ class XGBoostModel:
     history_days: ClassVar[int] = 90
     params_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
-        "required": ["feature_names", "weather", "boosters", "residuals"],
+        "required": ["feature_names", "weather", "booster", "residuals"],
         "additionalProperties": False,
         "properties": {
             "feature_names": {"type": "array", "items": {"type": "string"}, "minItems": 1},
             "weather": {"type": "array", "items": {"type": "string"}},
-            "boosters": {"type": "array", "minItems": MAX_STEPS, "maxItems": MAX_STEPS,
-                         "items": {"type": "object", "required": ["learner"]}},
+            "booster": {"type": "object", "required": ["learner"]},
             "residuals": {"type": "array", "minItems": 20,
                           "items": {"type": "array", "minItems": MAX_STEPS, "maxItems": MAX_STEPS,
                                     "items": {"type": "number"}}},
@@ -117,29 +118,26 @@ class XGBoostModel:
         names = list(f.columns)
         split = int(len(x) * (1 - HOLDOUT_SHARE))
         # Residuals of a model that did not see the holdout: honest spread.
-        early = _train_boosters(x[:split], y[:split], names)
+        early = _train_booster(x[:split], y[:split], names)
         residuals = y[split:] - _predict(early, x[split:], names)
-        boosters = _train_boosters(x, y, names)
+        booster = _train_booster(x, y, names)
         return {
             "feature_names": names,
             "weather": weather,
-            "boosters": [json.loads(bytes(b.save_raw(raw_format="json"))) for b in boosters],
+            "booster": json.loads(bytes(booster.save_raw(raw_format="json"))),
             "residuals": [[float(v) for v in row] for row in residuals],
         }
 
     def simulate(self, params, history, cutoff_pos, steps, n_paths, seeds) -> np.ndarray:
         if steps > MAX_STEPS:
             raise ModelError(f"xgboost covers {MAX_STEPS} steps from the cutoff; {steps} were asked")
-        boosters = []
-        for doc in params["boosters"]:
-            b = xgb.Booster()
-            b.load_model(bytearray(json.dumps(doc).encode()))
-            boosters.append(b)
+        booster = xgb.Booster()
+        booster.load_model(bytearray(json.dumps(params["booster"]).encode()))
         names = params["feature_names"]
         weather = [c for c in params["weather"] if c in history.columns]
         f = features(history, weather).reindex(columns=names)  # missing weather -> NaN, which xgboost handles
         x = f.to_numpy()[cutoff_pos]
-        mean = _predict(boosters[:steps], x, names)  # (n_days, steps)
+        mean = _predict(booster, x, names)[:, :steps]  # (n_days, steps)
         resid = np.asarray(params["residuals"], dtype=np.float64)[:, :steps]
         idx = bootstrap_indices(seeds, n_paths, 1, len(resid))[:, :, 0]  # one residual vector per path
         logp = np.log(history["close"].to_numpy(dtype=np.float64)[cutoff_pos])
