@@ -302,7 +302,7 @@ def _gap(days: np.ndarray, source: str, what: str) -> None:
     if len(big):
         a, b = pd.Timestamp(days[big[0]]).date(), pd.Timestamp(days[big[0] + 1]).date()
         _fail(source, f"{what} has no trading data from {a} to {b} ({gaps[big[0]]} days, more than "
-                      f"{MAX_GAP_DAYS}); carrying prices across that would invent them")
+                      f"{MAX_GAP_DAYS}); carrying values across it would invent them")
 
 
 def check_history(n_days: int, commodity: str, source: str, *, needed: int = MIN_TRADING_DAYS,
