@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import ConfigError, check_name
-from .data import FX_RE, KEY_COLUMNS, MARKET_COLUMNS, WEATHER_COLUMNS
+from .data import FX_RE, MARKET_COLUMNS, WEATHER_COLUMNS
 
 UNIFIED_COLUMNS = ["date", "is_trading_day", "commodity", *MARKET_COLUMNS, "region", *WEATHER_COLUMNS]
 PRICE_COLUMNS = ["open", "high", "low", "close"]
@@ -145,7 +145,9 @@ def conform_frame(df: pd.DataFrame, source: str) -> pd.DataFrame:
 
     A time of day is dropped (as the importer drops it); then the frame is validated.
     """
-    df = df.rename(columns={c: str(c).lower() for c in df.columns})
+    df = df.copy(deep=False)  # columns are replaced below, the caller's frame is left alone
+    if any(str(c) != str(c).lower() for c in df.columns):
+        df = df.rename(columns={c: str(c).lower() for c in df.columns})
     if "date" in df.columns and pd.api.types.is_datetime64_any_dtype(df["date"]):
         d = df["date"]
         if getattr(d.dt, "tz", None) is not None:
@@ -205,18 +207,19 @@ def check_rows(df: pd.DataFrame, source: str, row_numbers: np.ndarray | None = N
     n = len(df)
     if n == 0:
         return
-    # Keys present, names allowed.
+    # Keys present, names allowed (judged once per distinct value: there are few).
     _check_mask(source, where, df["date"].isna().to_numpy(), lambda i: "date is missing")
+    codes = {}
     for c in ("commodity", "region"):
-        s = df[c]
-        blank = s.isna().to_numpy() | (s.astype(str).str.strip() == "").to_numpy()
-        _check_mask(source, where, blank, lambda i, c=c: f"{c} is missing")
-        for value in pd.unique(s):  # few distinct names; a bad one is reported at its first row
+        code, names = pd.factorize(df[c], use_na_sentinel=True)
+        blank = np.array([not isinstance(v, str) or not v.strip() for v in names] + [True], dtype=bool)
+        _check_mask(source, where, blank[code], lambda i, c=c: f"{c} is missing")  # code -1 (NULL): the last
+        for k, value in enumerate(names):
             try:
                 check_name(value, c)
             except ConfigError as exc:
-                i = int(np.flatnonzero((s == value).to_numpy())[0])
-                _fail(source, f"{where.row(i)}: {exc}")
+                _fail(source, f"{where.row(int(np.flatnonzero(code == k)[0]))}: {exc}")
+        codes[c] = code
     flag = _floats(df["is_trading_day"].astype("float64") if pd.api.types.is_bool_dtype(df["is_trading_day"])
                    else df["is_trading_day"])
     _check_mask(source, where, np.isnan(flag), lambda i: "column 'is_trading_day' is missing (it must be 0 or 1)")
@@ -227,12 +230,14 @@ def check_rows(df: pd.DataFrame, source: str, row_numbers: np.ndarray | None = N
     fx = [c for c in df.columns if FX_RE.match(str(c))]
     values = {c: _floats(df[c]) for c in NUMERIC_COLUMNS + fx if c in df.columns}
     for c, v in values.items():
-        _check_mask(source, where, np.isinf(v), lambda i, c=c, v=v: f"column '{c}': {_num(v[i])} is not a finite number")
+        _check_mask(source, where, np.isinf(v),
+                    lambda i, c=c, v=v: f"column '{c}': {_num(v[i])} is not a finite number")
     _check_mask(source, where, np.isnan(values["close"]), lambda i: "column 'close' is missing (NULL or NaN)")
     for c in PRICE_COLUMNS:
         if c in values:
             v = values[c]
-            _check_mask(source, where, v <= 0, lambda i, c=c, v=v: f"column '{c}': {_num(v[i])} is not a positive price")
+            _check_mask(source, where, v <= 0,
+                        lambda i, c=c, v=v: f"column '{c}': {_num(v[i])} is not a positive price")
     for c in NON_NEGATIVE:
         if c in values:
             v = values[c]
@@ -242,29 +247,31 @@ def check_rows(df: pd.DataFrame, source: str, row_numbers: np.ndarray | None = N
         _check_mask(source, where, (v < 0) | (v > 100),
                     lambda i: f"column 'humidity_mean_pct': {_num(v[i])} is outside 0..100")
 
-    # One row per key.
-    keyed = pd.DataFrame({"date": df["date"].to_numpy(), "commodity": df["commodity"].to_numpy(),
-                          "region": df["region"].to_numpy()})
-    dup = keyed.duplicated(KEY_COLUMNS, keep=False).to_numpy()
-    if dup.any():
-        j = int(np.flatnonzero(dup)[0])
-        same = np.flatnonzero(dup & (keyed == keyed.iloc[j]).all(axis=1).to_numpy())
-        if row_numbers is not None:
-            rows = f"rows {row_numbers[same[0]] + 1} and {row_numbers[same[1]] + 1}"
-        else:
-            rows = f"{len(same)} rows"
+    # One row per key; keys as integers: (commodity, date) and (commodity, region, date).
+    day = df["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    span = int(day.max() - day.min()) + 1
+    cd = codes["commodity"].astype(np.int64) * span + (day - day.min())
+    cr = codes["commodity"].astype(np.int64) * (codes["region"].max() + 1) + codes["region"]
+    crd = cr * span + (day - day.min())
+    order = np.argsort(crd, kind="stable")
+    twin = np.flatnonzero(crd[order][1:] == crd[order][:-1])
+    if len(twin):
+        j = int(order[twin].min())  # the first row, in input order, that has a twin
+        same = np.flatnonzero(crd == crd[j])
+        rows = (f"rows {row_numbers[same[0]] + 1} and {row_numbers[same[1]] + 1}" if row_numbers is not None
+                else f"{len(same)} rows")
         _fail(source, f"{rows} ({where.key(j)}) have the same date, commodity and region")
 
     # Market columns (and the trading flag) are per (commodity, date): equal on every region row.
     market = [c for c in [*MARKET_COLUMNS, *fx] if c in values]
-    _consistent(keyed, {**{c: values[c] for c in market}, "is_trading_day": flag}, source, where)
+    _consistent(df, cd, {**{c: values[c] for c in market}, "is_trading_day": flag}, source, where)
 
 
-def _consistent(keyed: pd.DataFrame, columns: dict[str, np.ndarray], source: str, where: _Where) -> None:
-    """Every row compared with the first row of its (commodity, date); NaN equals NaN."""
-    codes = keyed.groupby(["commodity", "date"], sort=False).ngroup().to_numpy()
-    _, first_pos = np.unique(codes, return_index=True)
-    ref = first_pos[codes]
+def _consistent(df: pd.DataFrame, group: np.ndarray, columns: dict[str, np.ndarray], source: str,
+                where: _Where) -> None:
+    """Every row compared with the first row (in input order) of its group; NaN equals NaN."""
+    _, first_pos, inverse = np.unique(group, return_index=True, return_inverse=True)
+    ref = first_pos[inverse]
     for c, a in columns.items():
         b = a[ref]
         differ = ~((np.isnan(a) & np.isnan(b)) | (np.abs(a - b) <= _SHOW_TOL * np.maximum(1.0, np.abs(b))))
@@ -272,11 +279,11 @@ def _consistent(keyed: pd.DataFrame, columns: dict[str, np.ndarray], source: str
         if len(bad):
             j = int(bad[0])
             i = int(ref[j])
-            date = pd.Timestamp(keyed["date"].iloc[j]).date()
-            regions = f"regions {keyed['region'].iloc[i]} and {keyed['region'].iloc[j]}"
+            date = pd.Timestamp(df["date"].iloc[j]).date()
+            regions = f"regions {df['region'].iloc[i]} and {df['region'].iloc[j]}"
             rows = (f"rows {where.numbers[i] + 1} and {where.numbers[j] + 1}" if where.numbers is not None
                     else "rows")
-            _fail(source, f"{rows} ({date}, {keyed['commodity'].iloc[j]}, {regions}): column '{c}' differs "
+            _fail(source, f"{rows} ({date}, {df['commodity'].iloc[j]}, {regions}): column '{c}' differs "
                           f"({_num(b[j])} vs {_num(a[j])}); it must be the same on every region row of a date")
 
 
@@ -287,21 +294,25 @@ def check_gaps(df: pd.DataFrame, source: str) -> None:
     trading = df[_floats(df["is_trading_day"].astype("float64")) == 1.0]
     if trading.empty:
         return
-    for com, g in trading.groupby("commodity", sort=True):
-        _gap(np.unique(g["date"].to_numpy()), source, f"commodity {com!r}")
+    day = trading["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    com, coms = pd.factorize(trading["commodity"], sort=True)
+    reg, regs = pd.factorize(trading["region"], sort=True)
+    _gap(com, day, source, lambda k: f"commodity {coms[k]!r}")
     # Per region too: its weather would otherwise be carried across the hole.
-    for (com, reg), g in trading.groupby(["commodity", "region"], sort=True):
-        _gap(np.unique(g["date"].to_numpy()), source, f"commodity {com!r}, region {reg!r}")
+    _gap(com * len(regs) + reg, day, source,
+         lambda k: f"commodity {coms[k // len(regs)]!r}, region {regs[k % len(regs)]!r}")
 
 
-def _gap(days: np.ndarray, source: str, what: str) -> None:
-    if len(days) < 2:
-        return
-    gaps = np.diff(days).astype("timedelta64[D]").astype(np.int64)
-    big = np.flatnonzero(gaps > MAX_GAP_DAYS)
+def _gap(group: np.ndarray, day: np.ndarray, source: str, what) -> None:
+    """The first gap (by group, then date) longer than MAX_GAP_DAYS between days of one group."""
+    order = np.lexsort((day, group))
+    g, d = group[order], day[order]
+    gaps = d[1:] - d[:-1]
+    big = np.flatnonzero((g[1:] == g[:-1]) & (gaps > MAX_GAP_DAYS))
     if len(big):
-        a, b = pd.Timestamp(days[big[0]]).date(), pd.Timestamp(days[big[0] + 1]).date()
-        _fail(source, f"{what} has no trading data from {a} to {b} ({gaps[big[0]]} days, more than "
+        k = int(big[0])
+        a, b = np.datetime64(int(d[k]), "D"), np.datetime64(int(d[k + 1]), "D")
+        _fail(source, f"{what(int(g[k]))} has no trading data from {a} to {b} ({gaps[k]} days, more than "
                       f"{MAX_GAP_DAYS}); carrying values across it would invent them")
 
 
