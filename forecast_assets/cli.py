@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("import", help="load a CSV or Parquet daily history into unified_data")
     p.add_argument("path")
     p.add_argument("--max-rows", type=int, default=MAX_IMPORT_ROWS,
-                   help=f"refuse a file with more data rows (default {MAX_IMPORT_ROWS:,}; ~1.6 kB of memory each)")
+                   help=f"refuse a file with more data rows (default {MAX_IMPORT_ROWS:,}; ~1.4 kB of memory each)")
     p.set_defaults(fn=cmd_import)
     sub.add_parser("summary", help="print what the tables hold").set_defaults(fn=cmd_summary)
     p = sub.add_parser("report", help="print the model comparison and write the pictures")
