@@ -126,9 +126,10 @@ def read_table(path, max_rows: int = MAX_IMPORT_ROWS) -> pd.DataFrame:
     return df
 
 
-def _too_many(path: Path, n: str, max_rows: int) -> InputDataError:
+def _too_many(path: Path, n: int | None, max_rows: int) -> InputDataError:
+    has = f"has {n:,} data rows, more than" if n is not None else "has more data rows than"
     return ImportValidationError(
-        f"{path} has {n} data rows, more than the import limit of {max_rows:,}: import it in parts, "
+        f"{path} {has} the import limit of {max_rows:,}: import it in parts, "
         "one set of commodities per file (an import replaces only the commodities it holds), "
         "or raise the limit with --max-rows if the machine has the memory (about 1.4 kB per row)")
 
@@ -151,7 +152,7 @@ def _read_csv(path: Path, max_rows: int) -> pd.DataFrame:
     for chunk in pd.read_csv(path, dtype=str, keep_default_na=True, chunksize=_CHUNK_ROWS, encoding="utf-8"):
         n += len(chunk)
         if n > max_rows:
-            raise _too_many(path, f"more than {max_rows:,}", max_rows)
+            raise _too_many(path, None, max_rows)  # counted so far; the rest is not read
         chunks.append(chunk)
     if not chunks:
         return pd.DataFrame(columns=header)
@@ -161,7 +162,7 @@ def _read_csv(path: Path, max_rows: int) -> pd.DataFrame:
 def _read_parquet(path: Path, max_rows: int) -> pd.DataFrame:
     n = pq.ParquetFile(path).metadata.num_rows  # the footer only
     if n > max_rows:
-        raise _too_many(path, f"{n:,}", max_rows)
+        raise _too_many(path, n, max_rows)
     return pd.read_parquet(path)
 
 

@@ -300,10 +300,10 @@ FILE_CASES = [
     ImportCase("parquet_date_out_of_range", _parquet(_ancient_timestamp), [r"\brow 7\b", "1024-01-09", "outside"]),
     ImportCase("parquet_duplicate_key", _parquet(lambda: good_frame().assign(
         date=lambda d: d["date"].where(d.index != 5, d["date"].iloc[4]))), [r"\brows 5 and 6\b", "same date"]),
-    ImportCase("huge_csv_over_default_limit", _huge_csv, [r"more than 1,000,000 data rows", "in parts"]),
-    ImportCase("huge_parquet_over_default_limit", _huge_parquet, [r"1,000,001 data rows", "in parts"]),
+    ImportCase("huge_csv_over_default_limit", _huge_csv, [r"more data rows than the import limit of 1,000,000", "in parts"]),
+    ImportCase("huge_parquet_over_default_limit", _huge_parquet, [r"has 1,000,001 data rows, more than the import limit of 1,000,000", "in parts"]),
     ImportCase("over_a_lower_limit_gz", lambda tmp_path: _gz(write_csv(tmp_path / "p.csv", base_rows())),
-               [r"more than 50 data rows", "--max-rows"], ["--max-rows", "50"]),
+               [r"more data rows than the import limit of 50", "--max-rows"], ["--max-rows", "50"]),
     ImportCase("calendar_fill_over_limit", _csv(_sparse_rows, "sparse.csv"),
                [r"3,161 rows once every calendar day", "limit of 1,000"], ["--max-rows", "1000"]),
 ]

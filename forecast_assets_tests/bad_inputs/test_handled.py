@@ -108,7 +108,7 @@ def test_csv_read_in_chunks_equals_one_read(tmp_path, monkeypatch):
 def test_row_limit_is_inclusive(tmp_path):
     path = write_csv(tmp_path / "p.csv", base_rows())  # 80 weekday rows -> 112 calendar days
     assert len(_load(path, max_rows=112)[0]) == 112
-    with pytest.raises(importer.ImportValidationError, match="more than 79 data rows"):
+    with pytest.raises(importer.ImportValidationError, match="more data rows than the import limit of 79"):
         _load(path, max_rows=79)
 
 
@@ -139,3 +139,15 @@ def test_parquet_timestamps_with_time_and_zone_are_days(tmp_path):
     ref, _ = _load(write_csv(tmp_path / "ref.csv", base_rows()))
     pd.testing.assert_frame_equal(out, ref)
     assert out["date"].min() == pd.Timestamp(date(2020, 1, 1))
+
+
+def test_a_csv_over_the_limit_is_refused_before_the_rest_is_read(tmp_path, monkeypatch):
+    # 4 MB of rows, then bytes that are not even text: a file read whole would fail on those
+    # instead (the parser reads ahead in blocks of a few hundred kB, not further).
+    path = write_csv(tmp_path / "p.csv", base_rows())
+    path.write_bytes(path.read_bytes() + b"2020-05-01,Coffee,101.5\n" * 170_000 + b"\xff\xfe not text\n" * 100)
+    monkeypatch.setattr(importer, "_CHUNK_ROWS", 20)
+    with pytest.raises(importer.ImportValidationError, match="more data rows than the import limit of 50"):
+        read_table(path, max_rows=50)
+    with pytest.raises(importer.ImportValidationError, match="well-formed|UTF-8"):
+        read_table(path)
