@@ -16,6 +16,8 @@ from datetime import date
 import pandas as pd
 
 from forecast_assets.config import ConfigError, Settings
+from forecast_assets.core.importer import MAX_IMPORT_ROWS
+from forecast_assets.core.input_rules import InputDataError
 from forecast_assets.storage.base import StorageError
 from forecast_assets.storage.duckdb_store import DuckDBStore
 from forecast_assets.storage.schema import qualified
@@ -52,7 +54,8 @@ def cmd_import(settings: Settings, args) -> int:
     from forecast_assets.core.importer import ImportValidationError, prepare_unified, read_table
 
     try:
-        df, notes = prepare_unified(read_table(args.path), source=str(args.path))
+        df, notes = prepare_unified(read_table(args.path, max_rows=args.max_rows), source=str(args.path),
+                                    max_rows=args.max_rows)
     except ImportValidationError as exc:
         print(f"import rejected, nothing written: {exc}", file=sys.stderr)
         return 2
@@ -130,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_load_sample)
     p = sub.add_parser("import", help="load a CSV or Parquet daily history into unified_data")
     p.add_argument("path")
+    p.add_argument("--max-rows", type=int, default=MAX_IMPORT_ROWS,
+                   help=f"refuse a file with more data rows (default {MAX_IMPORT_ROWS:,}; ~1.4 kB of memory each)")
     p.set_defaults(fn=cmd_import)
     sub.add_parser("summary", help="print what the tables hold").set_defaults(fn=cmd_summary)
     p = sub.add_parser("report", help="print the model comparison and write the pictures")
@@ -141,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.fn(Settings.from_env(), args)
-    except (ConfigError, StorageError) as exc:
+    except (ConfigError, StorageError, InputDataError) as exc:  # bad settings, storage, or bad rows in the table
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -8,7 +8,7 @@ from forecast_assets.config import Settings
 from forecast_assets.core.models import REGISTRY
 from forecast_assets.defs.evaluation import forecast_metadata_asset, model_performance
 from forecast_assets.defs.forecasting import actuals_asset, forecast_asset
-from forecast_assets.defs.input import new_trading_days, unified_data
+from forecast_assets.defs.input import new_trading_days, unified_data, valid_rows
 from forecast_assets.defs.launchers import spark_resource, step_launchers
 from forecast_assets.defs.partitions import build_partitions
 from forecast_assets.defs.resources import ForecastResource
@@ -28,7 +28,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             forecast_metadata_asset(parts),
             model_performance,
         ],
-        asset_checks=[new_trading_days],
+        asset_checks=[new_trading_days, valid_rows],
         jobs=[train_job, infer_job],
         schedules=build_schedules(parts, train_job, infer_job),
         sensors=[dg.AutomationConditionSensorDefinition(

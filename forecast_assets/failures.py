@@ -1,4 +1,4 @@
-"""Causes and hints for the failures that remote runs on Databricks are known for.
+"""Causes and hints for known failures: bad input, and what remote runs on Databricks are known for.
 
 The system this replaces printed these after the fact from a polling script;
 here a failing step raises with the cause and what to do about it.
@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 
 _HINTS: list[tuple[str, re.Pattern, str]] = [
+    ("bad input", re.compile(r"\bInputDataError\b"),
+     "unified_data breaks an input rule (README, 'Bad input'): fix the rows named in the table, or reload the "
+     "commodity with `forecast-assets import`, which checks the same rules and writes nothing when one fails"),
     ("missing library", re.compile(r"(ModuleNotFoundError|ImportError|No module named|cannot import name)"),
      "a package is missing on the cluster: add it to `libraries` in deploy/databricks/*_launcher.yaml "
      "(the cluster installs them at start), or use an ML runtime that ships it"),

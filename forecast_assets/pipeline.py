@@ -21,6 +21,7 @@ from forecast_assets.config import Settings
 from forecast_assets.core import calendar
 from forecast_assets.core.data import cutoff_positions, daily_series
 from forecast_assets.core.forecast import TrainedModel, forecast, realized, train
+from forecast_assets.core.input_rules import check_history
 from forecast_assets.core.models import get_model
 from forecast_assets.core.paths import day_seeds
 from forecast_assets.storage.base import ForecastStore
@@ -64,6 +65,7 @@ def train_windows(store: ForecastStore, settings: Settings, model_name: str, com
     out = []
     for w in windows:
         t0 = time.perf_counter()
+        check_history(int((daily.index < pd.Timestamp(w)).sum()), commodity, "unified_data", before=w)
         trained = train(model_name, commodity, daily, w)
         text = trained.text
         row = {

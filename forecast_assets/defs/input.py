@@ -2,7 +2,9 @@
 
 Its data version is a fingerprint of the table, so automation downstream sees
 new data land. A freshness policy and a check flag it when no new trading day
-has arrived for several days.
+has arrived for several days; another check reads every commodity through the
+rules every run applies (core.input_rules), so rows another loader left that a
+run would refuse show in the UI before a run fails on them.
 """
 
 from datetime import date, timedelta
@@ -10,6 +12,8 @@ from datetime import date, timedelta
 import dagster as dg
 import numpy as np
 
+from forecast_assets.config import ConfigError, check_name
+from forecast_assets.core.input_rules import InputDataError
 from forecast_assets.defs.resources import ForecastResource
 
 UNIFIED_KEY = dg.AssetKey("unified_data")
@@ -58,4 +62,29 @@ def new_trading_days(forecast: ForecastResource) -> dg.AssetCheckResult:
         description=("no data loaded" if not lags else
                      f"no new trading day for {stale}" if stale else "every commodity has a recent trading day"),
         metadata={f"weekdays_behind_{c}": n for c, n in lags.items()},
+    )
+
+
+@dg.asset_check(asset=UNIFIED_KEY, name="valid_rows", blocking=False,
+                automation_condition=dg.AutomationCondition.cron_tick_passed("30 * * * *"))
+def valid_rows(forecast: ForecastResource) -> dg.AssetCheckResult:
+    """Each forecast commodity's rows pass the input rules; no other commodity has a name a run would refuse."""
+    store = forecast.store()
+    problems: dict[str, str] = {}
+    for commodity in forecast.settings.commodities:
+        try:
+            store.read_unified(commodity)  # the read every run makes, with the same checks
+        except InputDataError as exc:
+            problems[commodity] = str(exc)
+    if not problems:  # the table is readable: other commodities' names too (runs never read them)
+        for name in store.unified_summary()["commodity"]:
+            try:
+                check_name(name, "commodity")
+            except ConfigError as exc:
+                problems[str(name)] = f"unified_data: {exc}"
+    return dg.AssetCheckResult(
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=next(iter(problems.values()), "every commodity's rows pass the input rules"),
+        metadata={f"problem_{i}": msg for i, msg in enumerate(problems.values())},
     )

@@ -28,7 +28,11 @@ class ForecastStore(ABC):
     # -- input -------------------------------------------------------------
     @abstractmethod
     def read_unified(self, commodity: str, start: date | None = None, end: date | None = None) -> pd.DataFrame:
-        """unified_data rows of one commodity with start <= date <= end (either bound optional)."""
+        """unified_data rows of one commodity with start <= date <= end (either bound optional).
+
+        Checked with core.input_rules (conform_frame) before they are returned: a table another
+        loader filled is refused for the same things as a file to import (InputDataError).
+        """
 
     @abstractmethod
     def unified_version(self) -> str:

@@ -61,6 +61,7 @@ import pyarrow.parquet as pq
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from forecast_assets.core.data import FX_RE
+from forecast_assets.core.input_rules import conform_frame
 from forecast_assets.storage import sql
 from forecast_assets.storage.base import ForecastStore, StorageError, paths_by_day
 from forecast_assets.storage.schema import CATALOG, DAY_COLUMNS, FORECAST, SILVER, TABLES, columns, qualified
@@ -549,7 +550,7 @@ class DatabricksSQLStore(ForecastStore):
         text = f"SELECT * FROM {self._t('unified_data')} WHERE {' AND '.join(where)} ORDER BY date, region"
         df = self._to_pandas(self._run(f"read_unified {commodity}", lambda cur: self._select(cur, text, params)))
         df["date"] = pd.to_datetime(df["date"])
-        return df
+        return conform_frame(df, self._t("unified_data"))  # the same rules as an import (core.input_rules)
 
     def unified_version(self) -> str:
         text = sql.unified_version(self._t("unified_data"))

@@ -19,6 +19,7 @@ import pyarrow as pa
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
 from forecast_assets.core.data import FX_RE
+from forecast_assets.core.input_rules import check_table_schema, conform_frame
 from forecast_assets.storage import sql
 from forecast_assets.storage.base import ForecastStore, StorageError, paths_by_day
 from forecast_assets.storage.schema import CATALOG, DAY_COLUMNS, FORECAST, SILVER, TABLES, columns, qualified
@@ -91,10 +92,14 @@ class DuckDBStore(ForecastStore):
             where.append("date <= ?")
             params.append(end)
         with self.connect() as con:
+            # The table may have been filled by another loader: its columns and types are
+            # checked before the query (a text date column would fail it), its rows after.
+            check_table_schema(dict(con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_catalog = ? "
+                "AND table_schema = ? AND table_name = 'unified_data'", [CATALOG, SILVER]).fetchall()), UNIFIED)
             df = con.execute(f"SELECT * FROM {UNIFIED} WHERE {' AND '.join(where)} ORDER BY date, region",
                              params).df()
-        df["date"] = pd.to_datetime(df["date"])
-        return df
+        return conform_frame(df, UNIFIED)
 
     def unified_version(self) -> str:
         with self.connect() as con:
