@@ -25,7 +25,7 @@ MATERIALIZE := $(BIN)/dagster asset materialize -m forecast_assets.definitions
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv
-	$(BIN)/python -m uv pip install -q --python $(BIN)/python -c constraints.txt -e '.[databricks,dev]'
+	$(BIN)/python -m uv pip install -q --compile-bytecode --python $(BIN)/python -c constraints.txt -e '.[databricks,dev]'
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 setup: $(STAMP)

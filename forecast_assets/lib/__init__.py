@@ -1,0 +1,1 @@
+"""Reusable Dagster infrastructure that holds no forecasting logic."""
