@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats
 
 BASELINE = "naive"
 KEYS = ["commodity", "model_name", "model_version"]
@@ -24,6 +22,10 @@ KEYS = ["commodity", "model_name", "model_version"]
 
 def diebold_mariano(d: np.ndarray, h: int) -> tuple[float, float]:
     """DM statistic (HLN-corrected) and two-sided p-value for mean(d) = 0; d = loss(model) - loss(baseline)."""
+    # Imported here: statsmodels.api takes seconds, and every process that loads the definitions would pay it.
+    import statsmodels.api as sm
+    from scipy import stats
+
     d = np.asarray(d, dtype=np.float64)
     d = d[np.isfinite(d)]
     n = len(d)

@@ -77,9 +77,24 @@ def loads(text: str) -> dict:
     return doc
 
 
+_validators: dict[int, Any] = {}
+
+
+def _validator(schema: dict):
+    # Built (and the schema itself checked) once per schema, not on every load.
+    v = _validators.get(id(schema))
+    if v is None:
+        cls = jsonschema.validators.validator_for(schema)
+        cls.check_schema(schema)
+        v = _validators[id(schema)] = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    return v
+
+
 def _validate(doc, schema: dict, prefix: str) -> None:
     try:
-        jsonschema.validate(doc, schema)
+        err = jsonschema.exceptions.best_match(_validator(schema).iter_errors(doc))
+        if err is not None:
+            raise err
     except jsonschema.ValidationError as exc:
         where = "/".join([prefix, *(str(p) for p in exc.absolute_path)]).strip("/") or "(top)"
         raise FittedModelError(f"fitted model fails its schema at {where}: {exc.message}") from exc

@@ -39,19 +39,20 @@ def bootstrap_indices(seeds: np.ndarray, n_paths: int, k: int, pool_size: int) -
     """(n_days, n_paths, k) integer draws in [0, pool_size), one generator per day."""
     if pool_size < 1:
         raise ValueError("cannot bootstrap from an empty pool")
-    out = np.empty((len(seeds), n_paths, k), dtype=np.int64)
+    out = np.empty((len(seeds), n_paths, k), dtype=np.int32)  # int32 draws: half the bytes and time of int64
     for i, s in enumerate(seeds):
-        out[i] = _rng(s).integers(0, pool_size, size=(n_paths, k))
+        out[i] = _rng(s).integers(0, pool_size, size=(n_paths, k), dtype=np.int32)
     return out
 
 
 def take_steps(paths: np.ndarray, gaps: np.ndarray, horizon: int) -> np.ndarray:
     """From (n_days, n_paths, gap_max + horizon) simulated steps, keep steps gap+1..gap+horizon per day."""
     gaps = np.asarray(gaps, dtype=np.int64)
-    if not gaps.any():
-        return paths[:, :, :horizon]
-    idx = gaps[:, None] + np.arange(horizon)[None, :]
-    return np.take_along_axis(paths, idx[:, None, :], axis=2)
+    out = paths[:, :, :horizon].copy()
+    for g in np.unique(gaps[gaps > 0]):  # few distinct gaps (holidays, a late feed): slices, not a gather
+        rows = gaps == g
+        out[rows] = paths[rows, :, g:g + horizon]
+    return out
 
 
 def _quantiles(a: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:

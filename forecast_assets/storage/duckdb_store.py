@@ -42,7 +42,7 @@ class DuckDBStore(ForecastStore):
     # -- connections -------------------------------------------------------
     def _open(self) -> duckdb.DuckDBPyConnection:
         @retry(retry=retry_if_exception(_locked), stop=stop_after_delay(self.lock_timeout_s),
-               wait=wait_exponential_jitter(initial=0.05, max=2.0), reraise=True)
+               wait=wait_exponential_jitter(initial=0.05, max=0.5), reraise=True)
         def attach():
             con = duckdb.connect(":memory:")
             try:

@@ -43,9 +43,10 @@ class NaiveModel:
         return {"drift": drift, "residuals": [float(x) for x in r - drift]}
 
     def simulate(self, params, history, cutoff_pos, steps, n_paths, seeds) -> np.ndarray:
-        resid = np.asarray(params["residuals"], dtype=np.float64)
+        # float32 log-prices: 14 summed returns lose ~1e-7 relatively, and the work halves.
+        resid = np.asarray(params["residuals"], dtype=np.float32)
         last = np.log(history["close"].to_numpy(dtype=np.float64)[cutoff_pos])
         shocks = resid[bootstrap_indices(seeds, n_paths, steps, len(resid))]
         np.cumsum(shocks, axis=2, out=shocks)
-        shocks += last[:, None, None] + params["drift"] * np.arange(1, steps + 1)
+        shocks += (last[:, None, None] + params["drift"] * np.arange(1, steps + 1)).astype(np.float32)
         return np.exp(shocks, out=shocks)
