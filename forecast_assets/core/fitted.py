@@ -72,14 +72,20 @@ def loads(text: str) -> dict:
         doc = json.loads(text, parse_constant=_reject_constant)
     except (json.JSONDecodeError, TypeError) as exc:
         raise FittedModelError(f"fitted model is not valid JSON: {exc}") from exc
+    except RecursionError:  # a tampered row nested thousands deep: refuse it like any other bad row
+        raise FittedModelError("fitted model is not valid JSON: nested too deeply") from None
     _validate(doc, ENVELOPE_SCHEMA, "")
     _validate(doc["params"], model_class(doc["model_name"]).params_schema, "params")
     return doc
 
 
+# Without a format checker jsonschema ignores "format": a tampered "2024-13-45" would pass as a date.
+_FORMATS = jsonschema.FormatChecker()
+
+
 def _validate(doc, schema: dict, prefix: str) -> None:
     try:
-        jsonschema.validate(doc, schema)
+        jsonschema.validate(doc, schema, format_checker=_FORMATS)
     except jsonschema.ValidationError as exc:
         where = "/".join([prefix, *(str(p) for p in exc.absolute_path)]).strip("/") or "(top)"
         raise FittedModelError(f"fitted model fails its schema at {where}: {exc.message}") from exc
