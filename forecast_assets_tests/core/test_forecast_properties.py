@@ -63,8 +63,16 @@ def base(coffee_daily) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def trained(base):
-    return cache(lambda m: train(m, "Coffee", base, WINDOW))
+def trained(small_trained, base):
+    """Fitted once per session (conftest), on exactly the rows of `base` before WINDOW."""
+    def get(model_name: str) -> TrainedModel:
+        t = small_trained(model_name)
+        before = base.index[base.index < pd.Timestamp(WINDOW)]
+        assert (t.training_start_date, t.training_cutoff_date) == (before[0].date(), before[-1].date())
+        assert t.doc["n_train_rows"] == len(before)
+        return t
+
+    return get
 
 
 def _seeds(model_name: str, days) -> np.ndarray:
