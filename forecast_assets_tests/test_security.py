@@ -74,7 +74,7 @@ def unsafe_uses(source: str, where: str) -> list[str]:
                     loader = kw.get("Loader", node.args[1] if len(node.args) > 1 else None)
                     if not (isinstance(loader, ast.Attribute) and loader.attr in ("SafeLoader", "CSafeLoader")):
                         found.append(f"{line} yaml.{f.attr}() without SafeLoader")
-                elif pair[1] == "load" and isinstance(kw.get("allow_pickle"), ast.Constant) and kw["allow_pickle"].value:
+                elif pair[1] == "load" and getattr(kw.get("allow_pickle"), "value", False) is True:
                     found.append(f"{line} load(allow_pickle=True)")
                 elif pair == ("importlib", "import_module") and where not in DYNAMIC_IMPORT_OK:
                     found.append(f"{line} importlib.import_module()")
