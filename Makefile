@@ -7,6 +7,9 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum |
 
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export FORECAST_DATA_DIR ?= $(CURDIR)/data
+# The UI has no login: it listens on this machine only, unless FORECAST_UI_HOST says otherwise.
+FORECAST_UI_HOST ?= 127.0.0.1
+FORECAST_UI_PORT ?= 3000
 
 # The demo: two semiannual windows trained, and ten months of daily forecasts backfilled, per commodity.
 DEMO_COMMODITIES ?= Coffee Sugar
@@ -56,7 +59,9 @@ bench: setup
 	$(BIN)/python bench/backfill.py
 
 ui: setup
-	$(BIN)/dagster dev -m forecast_assets.definitions -h 127.0.0.1 -p 3000
+	@case "$(FORECAST_UI_HOST)" in 127.0.0.1|localhost|::1) ;; \
+	  *) echo "warning: the UI has no authentication; FORECAST_UI_HOST=$(FORECAST_UI_HOST) opens it to the network" >&2;; esac
+	$(BIN)/dagster dev -m forecast_assets.definitions -h $(FORECAST_UI_HOST) -p $(FORECAST_UI_PORT)
 
 clean:
 	rm -rf $(VENV) data .dagster_home

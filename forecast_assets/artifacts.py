@@ -45,3 +45,6 @@ def read_text(uri: str) -> str:
         return Path(uri).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ArtifactError(f"model artifact {uri!r} named in trained_models does not exist") from None
+    except UnicodeDecodeError as exc:  # e.g. a pickle put where a JSON model belongs: never decoded further
+        raise ArtifactError(f"model artifact {uri!r} is not UTF-8 JSON text "
+                            f"({exc.reason} at byte {exc.start})") from None

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
+from functools import cache
 
 import pytest
 
 from forecast_assets.config import Settings
 from forecast_assets.core.data import daily_series
+from forecast_assets.core.forecast import train
 from forecast_assets.core.sample import make_sample
 from forecast_assets.storage.duckdb_store import DuckDBStore
 
 SAMPLE_END = date(2025, 2, 28)
+SMALL_FROM, SMALL_WINDOW = "2022-09-01", date(2024, 1, 1)
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +26,14 @@ def sample_unified():
 @pytest.fixture(scope="session")
 def coffee_daily(sample_unified):
     return daily_series(sample_unified, "Coffee")
+
+
+@pytest.fixture(scope="session")
+def small_trained(coffee_daily):
+    """small_trained(model_name): the model fitted once per session for window 2024-01-01 on the
+    ~16 months of Coffee from SMALL_FROM (seconds per model, not minutes)."""
+    rows = coffee_daily[coffee_daily.index >= SMALL_FROM]
+    return cache(lambda model_name: train(model_name, "Coffee", rows, SMALL_WINDOW))
 
 
 @pytest.fixture

@@ -72,6 +72,8 @@ def loads(text: str) -> dict:
         doc = json.loads(text, parse_constant=_reject_constant)
     except (json.JSONDecodeError, TypeError) as exc:
         raise FittedModelError(f"fitted model is not valid JSON: {exc}") from exc
+    except RecursionError:  # a tampered row nested thousands deep: refuse it like any other bad row
+        raise FittedModelError("fitted model is not valid JSON: nested too deeply") from None
     _validate(doc, ENVELOPE_SCHEMA, "")
     _validate(doc["params"], model_class(doc["model_name"]).params_schema, "params")
     return doc
@@ -81,12 +83,13 @@ _validators: dict[int, Any] = {}
 
 
 def _validator(schema: dict):
-    # Built (and the schema itself checked) once per schema, not on every load.
+    # Built (and the schema itself checked) once per schema, not on every load. With its format
+    # checker: without one jsonschema ignores "format", and a tampered "2024-13-45" would pass as a date.
     v = _validators.get(id(schema))
     if v is None:
         cls = jsonschema.validators.validator_for(schema)
         cls.check_schema(schema)
-        v = _validators[id(schema)] = cls(schema, format_checker=cls.FORMAT_CHECKER)
+        v = _validators[id(schema)] = cls(schema, format_checker=jsonschema.FormatChecker())
     return v
 
 

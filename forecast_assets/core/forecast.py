@@ -18,7 +18,7 @@ from forecast_assets.core import fitted
 from forecast_assets.core.calendar import HORIZON, step_dates, weekday_gap
 from forecast_assets.core.data import cutoff_positions
 from forecast_assets.core.models import ModelError, get_model
-from forecast_assets.core.paths import summarize, take_steps
+from forecast_assets.core.paths import summarize
 
 # A cutoff more than this many weekdays before the forecast start means the
 # input feed is stale: the day is marked failed rather than quietly forecast.
@@ -131,9 +131,14 @@ def forecast(
 
     prices = np.full((len(days), n_paths, horizon), np.nan, dtype=np.float32)
     if ok.any():
-        steps = horizon + int(gaps[ok].max())
-        sim = model.simulate(trained.doc["params"], history, pos[ok], steps, n_paths, seeds[ok])
-        prices[ok] = take_steps(sim, gaps[ok], horizon)
+        # One simulate call per distinct gap, asking for exactly gap + horizon steps. Models lay
+        # their random draws out by the number of steps asked, so simulating every day with the
+        # batch's largest gap made a day's paths depend on which other days shared its batch (a
+        # day after a holiday, or one whose input is late), i.e. on data after its own cutoff.
+        for g in np.unique(gaps[ok]).tolist():
+            sel = np.flatnonzero(ok & (gaps == g))
+            sim = model.simulate(trained.doc["params"], history, pos[sel], horizon + g, n_paths, seeds[sel])
+            prices[sel] = sim[:, :, g:]
         bad = ok.copy()
         bad[ok] = ~(np.isfinite(prices[ok]) & (prices[ok] > 0)).all(axis=(1, 2))
         for i in np.flatnonzero(bad):
