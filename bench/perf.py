@@ -1,0 +1,171 @@
+"""`make bench`: the performance targets of issue 5 on this machine, one line each.
+
+    python bench/perf.py [--dir DIR] [--start 2018-01-01] [--end 2025-11-17] [--skip-quality]
+
+In a fresh folder (DuckDB file, Dagster home with the repo's dagster.yaml, the
+synthetic sample), through the same `dagster asset materialize` a user runs, one
+run per commodity at once (as a UI backfill launches them):
+  1. the full workload: every model's forecasts for every day start..end,   <= 60 s
+  2. training every model for every semiannual window,                      <= 120 s
+  3. the daily schedule's runs: one day, every commodity and model,         <= 15 s
+  4. peak memory of any run (max RSS of the run processes),                 <= 4 GB
+  5. fast vs straightforward on a subset, side by side in this run,         >= 20x
+Times are wall clock from process start to the last row committed. Then the
+95% coverage and mean CRPS of each model over the full workload.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+MODELS = ("naive", "xgboost", "sarimax_auto_weather")
+COMMODITIES = ("Coffee", "Sugar")
+
+
+def _env(tmp: Path) -> dict:
+    return {**os.environ, "DAGSTER_HOME": str(tmp / "dagster_home"), "FORECAST_DATA_DIR": str(tmp / "data"),
+            "FORECAST_COMMODITIES": ",".join(COMMODITIES)}
+
+
+def _materialize(env, select: str, partition_args: list[list[str]], log: Path) -> float:
+    """One `dagster asset materialize` per argument list, all at once; wall seconds until all end."""
+    exe = str(Path(sys.executable).parent / "dagster")
+    t0 = time.perf_counter()
+    procs = []
+    for i, args in enumerate(partition_args):
+        out = open(log.with_suffix(f".{i}.log"), "w")
+        procs.append((subprocess.Popen([exe, "asset", "materialize", "-m", "forecast_assets.definitions",
+                                        "--select", select, *args], env=env, stdout=out, stderr=subprocess.STDOUT),
+                      out))
+    bad = []
+    for p, out in procs:
+        if p.wait() != 0:
+            bad.append(out.name)
+        out.close()
+    seconds = time.perf_counter() - t0
+    if bad:
+        raise SystemExit(f"run failed, see {', '.join(bad)}")
+    return seconds
+
+
+def _line(name: str, figure: float, unit: str, limit: float, higher_is_better: bool = False) -> bool:
+    ok = figure >= limit if higher_is_better else figure <= limit
+    rel = ">=" if higher_is_better else "<="
+    print(f"{name:58s} {figure:9.1f} {unit:3s} target {rel} {limit:g} {unit:3s} {'PASS' if ok else 'FAIL'}",
+          flush=True)
+    return ok
+
+
+def ratio(tmp: Path, days: list[date], window: date) -> tuple[float, float]:
+    """Seconds per forecast-day, fast and straightforward, for Coffee x every model over `days`."""
+    import dataclasses
+
+    import straightforward
+    from forecast_assets import pipeline
+    from forecast_assets.config import Settings
+    from forecast_assets.storage.duckdb_store import DuckDBStore
+
+    src = tmp / "data" / "forecast.duckdb"
+    sides = {}
+    for side in ("fast", "straightforward"):
+        path = tmp / f"ratio-{side}.duckdb"
+        shutil.copy(src, path)
+        settings = dataclasses.replace(Settings.from_env(_env(tmp)), duckdb_path=path)
+        store = DuckDBStore(path)
+        t = 0.0
+        for m in MODELS:
+            t0 = time.perf_counter()
+            if side == "fast":
+                pipeline.forecast_days(store, settings, m, "Coffee", days, force=True)
+            else:
+                straightforward.forecast_days(store, settings, m, "Coffee", days, window)
+            t += time.perf_counter() - t0
+        sides[side] = t / (len(days) * len(MODELS))
+        path.unlink()
+    return sides["fast"], sides["straightforward"]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dir", help="work folder (default: a new temporary folder, removed at the end)")
+    ap.add_argument("--start", default="2018-01-01")
+    ap.add_argument("--end", default="2025-11-17")
+    ap.add_argument("--ratio-days", type=int, default=60, help="days of the side-by-side subset")
+    ap.add_argument("--skip-quality", action="store_true")
+    a = ap.parse_args()
+    start, end = date.fromisoformat(a.start), date.fromisoformat(a.end)
+    tmp = Path(a.dir or tempfile.mkdtemp(prefix="forecast-perf-"))
+    (tmp / "dagster_home").mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "dagster.yaml", tmp / "dagster_home" / "dagster.yaml")
+    env = _env(tmp)
+    cli = str(Path(sys.executable).parent / "forecast-assets")
+    subprocess.run([cli, "load-sample", "--end", str(end + timedelta(days=45))], env=env, check=True,
+                   capture_output=True)
+    from forecast_assets.core.calendar import windows_between
+
+    windows = windows_between(start, end)
+    n_days = (end - start).days + 1
+    print(f"bench: {len(COMMODITIES)} commodities x {len(MODELS)} models x {n_days} days ({start}..{end}), "
+          f"{len(windows)} windows, {os.cpu_count()} cores, in {tmp}", flush=True)
+
+    results = []
+    train_s = _materialize(env, ",".join(f"trained_models/{m}" for m in MODELS),
+                           [["--partition-range", f"{c}|{windows[0]}...{c}|{windows[-1]}"] for c in COMMODITIES],
+                           tmp / "train")
+    full_s = _materialize(env, ",".join(f"forecasts/{m}" for m in MODELS),
+                          [["--partition-range", f"{c}|{start}...{c}|{end}"] for c in COMMODITIES], tmp / "full")
+    day = end + timedelta(days=1)
+    daily_s = _materialize(env, ",".join(f"forecasts/{m}" for m in MODELS),
+                           [["--partition", f"{c}|{day}"] for c in COMMODITIES], tmp / "daily")
+    peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6  # KiB -> GB, largest run process
+
+    from forecast_assets.storage.duckdb_store import DuckDBStore
+
+    store = DuckDBStore(tmp / "data" / "forecast.duckdb")
+    counts = store.query("SELECT COUNT(*) AS n, COUNT(DISTINCT (commodity, model_name, forecast_start_date)) AS d "
+                         "FROM commodity.forecast.distributions WHERE forecast_start_date <= ?", [end]).iloc[0]
+    print(f"  full workload wrote {int(counts['n']):,} distribution rows for {int(counts['d']):,} forecast-days",
+          flush=True)
+
+    w = windows[-2] if len(windows) > 1 else windows[-1]
+    subset = [w + timedelta(days=i) for i in range(a.ratio_days)]
+    fast, slow = ratio(tmp, subset, w)
+    print(f"  subset Coffee x {len(MODELS)} models x {len(subset)} days from {subset[0]}: "
+          f"fast {fast * 1e3:.1f} ms, straightforward {slow * 1e3:.1f} ms per forecast-day", flush=True)
+
+    print()
+    results.append(_line(f"1. full workload through Dagster ({len(COMMODITIES) * len(MODELS) * n_days:,} forecast-days)",
+                         full_s, "s", 60))
+    results.append(_line(f"2. training {len(COMMODITIES) * len(MODELS) * len(windows)} models through Dagster",
+                         train_s, "s", 120))
+    results.append(_line("3. daily schedule's runs (1 day, every commodity x model)", daily_s, "s", 15))
+    results.append(_line("4. peak memory of any run", peak_gb, "GB", 4))
+    results.append(_line("5. fast vs straightforward, same subset, same run", slow / fast, "x", 20, True))
+
+    if not a.skip_quality:
+        from quality import quality
+
+        print("\nquality over the full workload (weekday starts, horizons 1..14):")
+        q = quality(store, COMMODITIES, start, end)
+        for r in q.itertuples():
+            print(f"  {r.commodity:8s} {r.model_name:22s} coverage_95 {r.coverage_95:6.3f}  mean CRPS {r.crps:8.4f}  "
+                  f"({r.n_forecasts} forecasts per horizon)")
+    if not a.dir:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
