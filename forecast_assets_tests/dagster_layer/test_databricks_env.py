@@ -3,6 +3,7 @@ bound to Databricks step launchers built from deploy/databricks/, secrets stay o
 known failures carry a cause and a hint. No workspace is reachable from here."""
 
 import dataclasses
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -12,7 +13,7 @@ from dagster_databricks.databricks_pyspark_step_launcher import DatabricksPySpar
 from forecast_assets.config import Settings
 from forecast_assets.definitions import build_definitions
 from forecast_assets.defs.errors import explained_failures
-from forecast_assets.defs.launchers import BACKFILL, TRAINING, launcher_config
+from forecast_assets.defs.launchers import BACKFILL, PACKAGE_DIR, TRAINING, launcher_config
 from forecast_assets.failures import explain
 
 DUMMY = {"FORECAST_ENV": "databricks", "DATABRICKS_HOST": "https://dummy.cloud.databricks.com",
@@ -46,6 +47,29 @@ def test_heavy_steps_are_bound_to_the_step_launchers(databricks_defs):
     assert databricks_defs.resolve_job_def("train_models").executor_def.name == "multiprocess"
     with dg.build_resources({"forecast": resources["forecast"]}) as r:
         assert r.forecast.backend == "databricks"
+
+
+NOT_ON_CLUSTERS = '''
+import sys
+class NotInstalled:  # the cluster specs do not install duckdb: importing it fails as it would there
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "duckdb":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, NotInstalled())
+import forecast_assets.definitions as d
+assert d.defs.resolve_asset_graph()
+'''
+
+
+def test_the_code_location_loads_on_a_cluster_without_duckdb():
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "FORECAST_"))}
+    env |= DUMMY | {"PYTHONPATH": str(PACKAGE_DIR.parent)}
+    proc = subprocess.run([sys.executable, "-c", NOT_ON_CLUSTERS], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
 
 
 def test_local_env_runs_steps_in_process():
