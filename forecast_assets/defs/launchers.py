@@ -4,7 +4,8 @@ Under FORECAST_ENV=databricks, training steps go to a new single-node ML runtime
 cluster and forecasting steps to a multi-worker cluster (or an existing one),
 both from the files in deploy/databricks/. Host and token are read from the
 environment by Dagster at run time ({"env": ...} config), so they never sit in
-code, config files, logs or metadata.
+code, config files, logs or metadata. The launcher is dagster-databricks' with
+the project's additions (defs/databricks_launcher.py).
 """
 
 import copy
@@ -19,14 +20,29 @@ from forecast_assets.config import ConfigError, Settings
 TRAINING = "training_launcher"
 BACKFILL = "backfill_launcher"
 SPARK = "pyspark"
-DEPLOY_DIR = Path(__file__).resolve().parents[2] / "deploy" / "databricks"
+REPO_DIR = Path(__file__).resolve().parents[2]
+DEPLOY_DIR = REPO_DIR / "deploy" / "databricks"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
+SPEC_ENV = "FORECAST_DATABRICKS_LAUNCHER_SPEC"  # tells the remote step which spec file it ran with
+
+
+def spec_path(name: str, environ=None) -> Path:
+    e = os.environ if environ is None else environ
+    return Path(e.get("FORECAST_DATABRICKS_DEPLOY_DIR") or DEPLOY_DIR) / f"{name}.yaml"
+
+
+def shown_path(path: Path) -> str:
+    """A spec file as a user finds it: relative to the repository when inside it."""
+    try:
+        return str(path.resolve().relative_to(REPO_DIR))
+    except ValueError:
+        return str(path)
 
 
 def launcher_config(name: str, environ=None) -> dict:
     """The step launcher config of deploy/databricks/<name>.yaml, completed from the environment."""
     e = os.environ if environ is None else environ
-    path = Path(e.get("FORECAST_DATABRICKS_DEPLOY_DIR") or DEPLOY_DIR) / f"{name}.yaml"
+    path = spec_path(name, e)
     try:
         cfg = yaml.safe_load(path.read_text())
     except FileNotFoundError:
@@ -38,11 +54,13 @@ def launcher_config(name: str, environ=None) -> dict:
     cfg["databricks_host"] = {"env": "DATABRICKS_HOST"}
     cfg["databricks_token"] = {"env": "DATABRICKS_TOKEN"}
     cfg.setdefault("secrets_to_env_variables", [])  # the launcher raises TypeError without it (findings.md)
-    cfg["local_dagster_job_package_path"] = str(PACKAGE_DIR.parent)  # zipped and shipped to the cluster
+    # Required upstream; the project's launcher ships a staged copy of the package instead of this folder.
+    cfg["local_dagster_job_package_path"] = str(PACKAGE_DIR.parent)
     cluster_id = e.get("FORECAST_DATABRICKS_CLUSTER_ID")
     if name == BACKFILL and cluster_id:
         cfg["run_config"]["cluster"] = {"existing": cluster_id}
     env_vars = cfg.setdefault("env_variables", {})
+    env_vars[SPEC_ENV] = shown_path(path)
     for var in ("FORECAST_COMMODITIES", "FORECAST_START_DATE", "FORECAST_MODEL_VERSION", "FORECAST_N_PATHS",
                 "FORECAST_SEED", "DATABRICKS_HOST", "DATABRICKS_HTTP_PATH", "FORECAST_DATABRICKS_CATALOG",
                 "FORECAST_DATABRICKS_VOLUME"):
@@ -55,9 +73,9 @@ def step_launchers(settings: Settings, environ=None) -> dict:
     if settings.env != "databricks":
         # No launcher: steps run where the run runs.
         return {TRAINING: dg.ResourceDefinition.none_resource(), BACKFILL: dg.ResourceDefinition.none_resource()}
-    from dagster_databricks import databricks_pyspark_step_launcher
+    from forecast_assets.defs.databricks_launcher import forecast_step_launcher
 
-    return {name: databricks_pyspark_step_launcher.configured(launcher_config(name, environ))
+    return {name: forecast_step_launcher(shown_path(spec_path(name, environ))).configured(launcher_config(name, environ))
             for name in (TRAINING, BACKFILL)}
 
 
