@@ -81,16 +81,20 @@ def step_launchers(settings: Settings, environ=None) -> dict:
 
 def spark_resource(settings: Settings) -> dict:
     """The PySpark session large backfills fan out on: the cluster's own under databricks,
-    a local one with FORECAST_SPARK=local (or a master URL), none otherwise."""
+    a local one with FORECAST_SPARK=local (or a master URL), none otherwise.
+
+    Lazy: the session starts when a step asks for it. An eager one would also start on the
+    Dagster host, which builds a step's resources before handing the step to the launcher
+    (a local Spark driver, and Java, on the host for nothing), and for every short run."""
     if settings.env != "databricks" and not settings.spark:
         return {SPARK: dg.ResourceDefinition.none_resource()}
     import sys
 
-    from dagster_pyspark import PySparkResource
+    from dagster_pyspark import LazyPySparkResource
 
     conf = {"spark.sql.session.timeZone": "UTC"}
     if settings.env != "databricks":
         master = "local[*]" if settings.spark == "local" else settings.spark
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need this interpreter's packages
         conf |= {"spark.master": master, "spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "8"}
-    return {SPARK: PySparkResource(spark_config=conf)}
+    return {SPARK: LazyPySparkResource(spark_config=conf)}

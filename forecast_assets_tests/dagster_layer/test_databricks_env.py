@@ -14,7 +14,7 @@ from forecast_assets.config import Settings
 from forecast_assets.definitions import build_definitions
 from forecast_assets.defs.databricks_launcher import ForecastStepLauncher, stage_packages
 from forecast_assets.defs.errors import explained_failures
-from forecast_assets.defs.launchers import BACKFILL, PACKAGE_DIR, SPEC_ENV, TRAINING, launcher_config
+from forecast_assets.defs.launchers import BACKFILL, PACKAGE_DIR, SPARK, SPEC_ENV, TRAINING, launcher_config
 from forecast_assets.failures import explain, pip_requirement
 
 DUMMY = {"FORECAST_ENV": "databricks", "DATABRICKS_HOST": "https://dummy.cloud.databricks.com",
@@ -52,6 +52,9 @@ def test_heavy_steps_are_bound_to_the_step_launchers(databricks_defs):
     assert databricks_defs.resolve_job_def("train_models").executor_def.name == "multiprocess"
     with dg.build_resources({"forecast": resources["forecast"]}) as r:
         assert r.forecast.backend == "databricks"
+    # The host builds a step's resources before launching it: no Spark session (nor Java) starts there.
+    with dg.build_resources({SPARK: resources[SPARK]}) as r:
+        assert getattr(r, SPARK)._spark_session is None
 
 
 NOT_ON_CLUSTERS = '''
