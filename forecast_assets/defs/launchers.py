@@ -62,10 +62,14 @@ def launcher_config(name: str, environ=None) -> dict:
     env_vars = cfg.setdefault("env_variables", {})
     env_vars[SPEC_ENV] = shown_path(path)
     for var in ("FORECAST_COMMODITIES", "FORECAST_START_DATE", "FORECAST_MODEL_VERSION", "FORECAST_N_PATHS",
-                "FORECAST_SEED", "DATABRICKS_HOST", "DATABRICKS_HTTP_PATH", "FORECAST_DATABRICKS_CATALOG",
-                "FORECAST_DATABRICKS_VOLUME"):
+                "FORECAST_SEED", "FORECAST_SPARK_MIN_DAYS", "FORECAST_ARTIFACT_DIR", "DATABRICKS_HOST",
+                "DATABRICKS_HTTP_PATH", "FORECAST_DATABRICKS_CATALOG", "FORECAST_DATABRICKS_VOLUME"):
         if e.get(var):
             env_vars.setdefault(var, e[var])
+    # Large fitted models are files: on a UC volume every cluster reads what the training cluster
+    # wrote; the default (a folder on the cluster's own disk) dies with the cluster.
+    catalog = e.get("FORECAST_DATABRICKS_CATALOG") or "commodity"
+    env_vars.setdefault("FORECAST_ARTIFACT_DIR", f"/Volumes/{catalog}/forecast/artifacts")
     return cfg
 
 

@@ -90,6 +90,11 @@ def test_local_env_runs_steps_in_process():
 def test_an_existing_cluster_for_backfills_and_no_secret_in_any_config(monkeypatch):
     cfg = launcher_config(BACKFILL, {**DUMMY, "FORECAST_DATABRICKS_CLUSTER_ID": "1121-061338-abcd"})
     assert cfg["run_config"]["cluster"] == {"existing": "1121-061338-abcd"}
+    # Settings the step's code reads on the cluster go with it; model files go to a UC volume by default.
+    assert cfg["env_variables"]["FORECAST_ARTIFACT_DIR"] == "/Volumes/commodity/forecast/artifacts"
+    cfg = launcher_config(TRAINING, {**DUMMY, "FORECAST_SPARK_MIN_DAYS": "30", "FORECAST_DATABRICKS_CATALOG": "c2"})
+    assert cfg["env_variables"]["FORECAST_SPARK_MIN_DAYS"] == "30"
+    assert cfg["env_variables"]["FORECAST_ARTIFACT_DIR"] == "/Volumes/c2/forecast/artifacts"
     assert cfg["databricks_token"] == {"env": "DATABRICKS_TOKEN"} and cfg["databricks_host"] == {"env": "DATABRICKS_HOST"}
     assert "dapi-not-a-real-token" not in repr(cfg) and "dapi-not-a-real-token" not in repr(launcher_config(TRAINING, DUMMY))
     for f in Path(__file__).resolve().parents[2].joinpath("deploy").rglob("*"):
