@@ -1,12 +1,23 @@
 """Causes and hints for known failures: bad input, and what remote runs on Databricks are known for.
 
 The system this replaces printed these after the fact from a polling script;
-here a failing step raises with the cause and what to do about it.
+here a failing step raises with the cause and what to do about it. A hint names
+the library to add and, when known, the cluster spec file to add it to.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
+PROJECT_PACKAGE = "forecast_assets"
+CONSTRAINTS = Path(__file__).resolve().parents[1] / "constraints.txt"
+# Import names whose pip package is named otherwise (the rest: "_" becomes "-").
+_PIP_NAMES = {"sklearn": "scikit-learn", "yaml": "PyYAML", "databricks": "databricks-sql-connector",
+              "xgboost": "xgboost-cpu", "dateutil": "python-dateutil"}
+
+_MISSING = re.compile(r"No module named '([\w.]+)'")
+_CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 
 _HINTS: list[tuple[str, re.Pattern, str]] = [
     ("bad input", re.compile(r"\bInputDataError\b"),
@@ -15,6 +26,9 @@ _HINTS: list[tuple[str, re.Pattern, str]] = [
     ("missing library", re.compile(r"(ModuleNotFoundError|ImportError|No module named|cannot import name)"),
      "a package is missing on the cluster: add it to `libraries` in deploy/databricks/*_launcher.yaml "
      "(the cluster installs them at start), or use an ML runtime that ships it"),
+    ("library install failed", re.compile(r"(Library installation failed|library .{0,80}failed to install)", re.I),
+     "the cluster could not install a library of the spec: check its name and version pin against "
+     "constraints.txt and the runtime's Python version"),
     ("parameter mismatch", re.compile(r"(unexpected keyword argument|missing \d+ required positional argument|"
                                       r"takes \d+ positional arguments? but)"),
      "the code on the cluster and the code here disagree on a function's parameters: the step launcher ships "
@@ -30,10 +44,48 @@ _HINTS: list[tuple[str, re.Pattern, str]] = [
 ]
 
 
-def explain(error: BaseException | str) -> tuple[str, str] | None:
-    """(cause, hint) for a known failure, or None."""
+def pip_requirement(module: str, constraints: Path = CONSTRAINTS) -> str:
+    """The pip requirement that provides an import name, pinned as in constraints.txt when listed there."""
+    top = module.split(".")[0]
+    name = _PIP_NAMES.get(top, top.replace("_", "-"))
+    try:
+        for line in constraints.read_text().splitlines():
+            pkg, sep, version = line.strip().partition("==")
+            if sep and pkg.lower() == name.lower():
+                return f"{pkg}=={version}"
+    except OSError:  # an installed package has no constraints.txt next to it
+        pass
+    return name
+
+
+def missing_library(text: str) -> tuple[str, str] | None:
+    """(import name, what is wrong) for an import failure in text, or None."""
+    if m := _MISSING.search(text):
+        return m.group(1).split(".")[0], "is not installed"
+    if m := _CANNOT_IMPORT.search(text):
+        return m.group(2).split(".")[0], f"has no `{m.group(1)}` (another version than here)"
+    return None
+
+
+def _library_hint(module: str, problem: str, spec_file: str | None) -> str:
+    where = f"`libraries` in {spec_file}" if spec_file else "`libraries` in deploy/databricks/*_launcher.yaml"
+    if module == PROJECT_PACKAGE:
+        return (f"the project's own package is not on the cluster: the step launcher ships `{PROJECT_PACKAGE}` "
+                f"in code.zip from the Dagster host (defs/databricks_launcher.py); check the upload in the step's "
+                f"log and that the host runs the code location with FORECAST_ENV=databricks")
+    req = pip_requirement(module)
+    return (f"`{module}` {problem} on the cluster: add `- pypi: {{package: \"{req}\"}}` to {where} "
+            f"(pinned as in constraints.txt), or use an ML runtime that ships it")
+
+
+def explain(error: BaseException | str, spec_file: str | None = None) -> tuple[str, str] | None:
+    """(cause, hint) for a known failure, or None. spec_file: the cluster spec the step ran with."""
     text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
     for cause, pattern, hint in _HINTS:
         if pattern.search(text):
+            if cause == "missing library" and (lib := missing_library(text)):
+                return cause, _library_hint(*lib, spec_file)
+            if spec_file and cause == "library install failed":
+                hint = f"{hint} (the libraries are in {spec_file})"
             return cause, hint
     return None

@@ -4,20 +4,22 @@ The driver reads what each group needs once (the window's trained model JSON
 and the input history, both small), ships it inside a task row, and Spark runs
 core.forecast.forecast per group with applyInPandas. Seeds are per day, as in
 the local engine, so a day's paths are identical whichever engine made them.
-Rows are written through Spark: on Databricks a Delta table replaced with
-`replaceWhere` per group's days (atomic), elsewhere (local tests) Parquet.
-No Dagster here.
+Each group is computed once: one applyInPandas returns the rows of both tables
+(distributions and point forecasts) in one frame, tagged by table and persisted,
+and each table's frame is a filter of it. Rows are written through Spark: on
+Databricks a Delta table replaced with `replaceWhere` per group's days (atomic),
+elsewhere (local tests) Parquet. No Dagster here.
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import io
 import json
 import re
 import time
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
 import pandas as pd
@@ -31,15 +33,24 @@ from forecast_assets.core import calendar
 from forecast_assets.core.data import daily_series
 from forecast_assets.core.models import model_class
 from forecast_assets.storage.base import ForecastStore
-from forecast_assets.storage.schema import TABLES
+from forecast_assets.storage.schema import TABLES, columns
 
 _SPARK_TYPES = {"STRING": "string", "DOUBLE": "double", "FLOAT": "float", "INT": "int", "DATE": "date",
                 "TIMESTAMP": "timestamp", "BOOLEAN": "boolean"}
 
 
-def spark_schema(table: str) -> str:
-    """The table's columns as a Spark DDL schema string."""
-    return ", ".join(f"{c} {_SPARK_TYPES[t]}" for c, t in TABLES[table][1])
+KINDS = ("distributions", "point_forecasts")
+TABLE = "output_table"  # which of KINDS a row of the combined frame belongs to
+
+
+def combined_schema() -> str:
+    """Both output tables' columns as one Spark DDL schema (shared columns once, types checked equal), plus TABLE."""
+    cols: dict[str, str] = {}
+    for kind in KINDS:
+        for c, t in TABLES[kind][1]:
+            if cols.setdefault(c, t) != t:
+                raise TypeError(f"column {c} is {cols[c]} in one output table and {t} in the other")
+    return ", ".join([f"{TABLE} string", *(f"{c} {_SPARK_TYPES[t]}" for c, t in cols.items())])
 
 
 @dataclass(frozen=True)
@@ -95,8 +106,9 @@ def task_rows(store: ForecastStore, settings: Settings, tasks: list[Task], force
     return kept, pd.DataFrame(rows)
 
 
-def _run_group(pdf: pd.DataFrame, kind: str, n_paths: int, seed: int, version: str, horizon: int) -> pd.DataFrame:
-    # Runs on the executors: everything it needs is in the row.
+def _run_group(pdf: pd.DataFrame, n_paths: int, seed: int, version: str, horizon: int) -> pd.DataFrame:
+    """Both tables' rows of the group's forecasts, in one frame tagged by TABLE (columns a table
+    lacks are null). Runs on the executors: everything it needs is in the row."""
     from forecast_assets.core.forecast import TrainedModel, forecast
     from forecast_assets.core.paths import day_seeds
     from forecast_assets.storage.rows import distribution_rows, point_rows
@@ -108,27 +120,41 @@ def _run_group(pdf: pd.DataFrame, kind: str, n_paths: int, seed: int, version: s
         days = np.array(json.loads(row.days), dtype="datetime64[D]")
         seeds = day_seeds(seed, row.commodity, row.model_name, version, days)
         batch = forecast(trained, daily, days, n_paths=n_paths, seeds=seeds, horizon=horizon)
-        rows = distribution_rows(batch, version) if kind == "distributions" else point_rows(batch, version)
-        out.append(rows.to_pandas())
-    return pd.concat(out, ignore_index=True)
+        ts = datetime.now(timezone.utc).replace(tzinfo=None)  # one computation, one timestamp in both tables
+        for kind, rows in (("distributions", distribution_rows(batch, version, ts)),
+                           ("point_forecasts", point_rows(batch, version, ts))):
+            out.append(rows.append_column(TABLE, pa.array([kind] * rows.num_rows, pa.string())))
+    return pa.concat_tables(out, promote_options="default").to_pandas()
 
 
+@contextlib.contextmanager
 def forecast_frames(spark, store: ForecastStore, settings: Settings, model_names: list[str],
                     days_by_commodity: dict[str, list[date]], partitions: int | None = None, force: bool = True):
-    """Spark DataFrames of distribution and point-forecast rows for every task, computed on the executors."""
+    """(tasks, {table: Spark DataFrame of its rows}) for every task, computed on the executors.
+
+    Every group is forecast once into a persisted frame holding both tables' rows; each
+    table's frame is a filter of it, so writing or collecting both does not recompute.
+    The persisted rows are released on leaving the block.
+    """
+    from pyspark import StorageLevel
+
     tasks, pdf = task_rows(store, settings, plan(settings, model_names, days_by_commodity), force)
     if not tasks:
-        return [], {}
+        yield [], {}
+        return
     sdf = spark.createDataFrame(pdf).repartition(partitions or max(len(tasks), 1), "commodity", "model_name",
                                                  "window_start")
-    args = (settings.n_paths, settings.seed, settings.model_version, settings.horizon)
-    frames = {}
-    for kind in ("distributions", "point_forecasts"):
-        # One-argument function: applyInPandas passes the group key too to a two-argument one.
-        fn = functools.partial(_run_group, kind=kind, n_paths=args[0], seed=args[1], version=args[2], horizon=args[3])
-        frames[kind] = sdf.groupBy("commodity", "model_name", "window_start").applyInPandas(
-            fn, schema=spark_schema(kind))
-    return tasks, frames
+    n_paths, seed, version, horizon = settings.n_paths, settings.seed, settings.model_version, settings.horizon
+
+    def run(pdf: pd.DataFrame) -> pd.DataFrame:  # one argument: applyInPandas passes the key to two
+        return _run_group(pdf, n_paths, seed, version, horizon)
+
+    both = (sdf.groupBy("commodity", "model_name", "window_start").applyInPandas(run, schema=combined_schema())
+            .persist(StorageLevel.MEMORY_AND_DISK))
+    try:
+        yield tasks, {kind: both.where(both[TABLE] == kind).select(*columns(kind)) for kind in KINDS}
+    finally:
+        both.unpersist()
 
 
 def write_delta(frames: dict, catalog: str, tasks: list[Task], version: str) -> None:
@@ -172,16 +198,19 @@ def backfill(spark, store: ForecastStore, settings: Settings, model_names: list[
     Returns the number of forecast days written.
     """
     t0 = time.perf_counter()
-    tasks, frames = forecast_frames(spark, store, settings, model_names, days_by_commodity, force=force)
-    n_days = sum(len(t.days) for t in tasks)
-    if not tasks:
-        log("spark backfill: every day asked is already complete")
-        return 0
-    if delta_catalog:
-        write_delta(frames, delta_catalog, tasks, settings.model_version)
-    else:
-        # Collected once per table, then written task by task (one transaction per window).
-        got = {kind: df.toArrow() for kind, df in frames.items()}
+    with forecast_frames(spark, store, settings, model_names, days_by_commodity, force=force) as (tasks, frames):
+        n_days = sum(len(t.days) for t in tasks)
+        if not tasks:
+            log("spark backfill: every day asked is already complete")
+            return 0
+        if delta_catalog:
+            write_delta(frames, delta_catalog, tasks, settings.model_version)
+            got = None
+        else:
+            # Collected once per table (from the persisted rows), written below task by task.
+            got = {kind: df.toArrow() for kind, df in frames.items()}
+    if got is not None:
+        # One transaction per window, as in the local engine.
         for t in tasks:
             parts = {}
             for kind, table in got.items():

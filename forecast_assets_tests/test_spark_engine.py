@@ -32,13 +32,19 @@ def test_spark_backfill_gives_the_local_engines_paths(spark, store, settings, tm
     for m in ("naive", "sarimax_auto_weather"):
         pipeline.train_windows(store, s, m, "Coffee", [date(2024, 1, 1), date(2024, 7, 1)], "test")
         pipeline.forecast_days(store, s, m, "Coffee", DAYS)
-    tasks, frames = spark_engine.forecast_frames(spark, store, s, ["naive", "sarimax_auto_weather"], {"Coffee": DAYS})
-    assert len(tasks) == 4  # 2 models x 2 windows: the groups Spark fans out
-    written = spark_engine.write_parquet(frames, str(tmp_path / "spark"))
+    with spark_engine.forecast_frames(spark, store, s, ["naive", "sarimax_auto_weather"], {"Coffee": DAYS}) as (
+            tasks, frames):
+        assert len(tasks) == 4  # 2 models x 2 windows: the groups Spark fans out
+        written = spark_engine.write_parquet(frames, str(tmp_path / "spark"))
     dist = spark.read.parquet(written["distributions"]).toPandas()
     pts = spark.read.parquet(written["point_forecasts"]).toPandas()
-    assert set(columns("distributions")) == set(dist.columns)
+    assert set(columns("distributions")) == set(dist.columns) and set(columns("point_forecasts")) == set(pts.columns)
     assert len(pts) == 2 * len(DAYS) * 14
+    # Each group was forecast once for both tables: a day's rows carry one generation timestamp in both.
+    stamps = [df.groupby(["model_name", "forecast_start_date"])["generation_timestamp"].agg(["min", "max"])
+              for df in (dist, pts)]
+    assert (stamps[0]["min"] == stamps[0]["max"]).all()
+    pd.testing.assert_frame_equal(stamps[0], stamps[1])
 
     local = store.query(f"SELECT * FROM {qualified('distributions')}")
     key = ["model_name", "forecast_start_date", "path_id"]
@@ -46,9 +52,17 @@ def test_spark_backfill_gives_the_local_engines_paths(spark, store, settings, tm
         df["forecast_start_date"] = pd.to_datetime(df["forecast_start_date"])
     both = local.merge(dist, on=key, suffixes=("_local", "_spark"))
     assert len(both) == len(local) == len(dist) == 2 * len(DAYS) * 301
-    for c in DAY_COLUMNS:
+    for c in [*DAY_COLUMNS, "data_cutoff_date", "is_actuals", "training_cutoff_date", "model_fingerprint"]:
         assert (both[f"{c}_local"] == both[f"{c}_spark"]).all(), c  # bit-identical
     assert not dist["has_data_leakage"].any()
+
+    local_pts = store.query(f"SELECT * FROM {qualified('point_forecasts')}")
+    for df in (pts, local_pts):
+        df["forecast_start_date"] = pd.to_datetime(df["forecast_start_date"])
+    both = local_pts.merge(pts, on=["model_name", "forecast_start_date", "day_ahead"], suffixes=("_local", "_spark"))
+    assert len(both) == len(local_pts) == len(pts)
+    for c in ("forecast_date", "forecast_mean", "forecast_std", "lower_95", "upper_95", "model_success"):
+        assert (both[f"{c}_local"] == both[f"{c}_spark"]).all(), c
 
 
 def test_replace_where_predicates_only_take_safe_names(spark):

@@ -1,9 +1,11 @@
 """Known failures leave a step as dg.Failure with the cause and a hint in the UI."""
 
 import contextlib
+import os
 
 import dagster as dg
 
+from forecast_assets.defs.launchers import SPEC_ENV
 from forecast_assets.failures import explain
 
 
@@ -14,7 +16,8 @@ def explained_failures():
     except dg.Failure:
         raise
     except Exception as exc:
-        known = explain(exc)
+        # On a cluster the launcher says which spec file it ran with, so hints can name it.
+        known = explain(exc, os.environ.get(SPEC_ENV))
         if known is None:
             raise
         cause, hint = known

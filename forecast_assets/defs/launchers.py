@@ -4,7 +4,8 @@ Under FORECAST_ENV=databricks, training steps go to a new single-node ML runtime
 cluster and forecasting steps to a multi-worker cluster (or an existing one),
 both from the files in deploy/databricks/. Host and token are read from the
 environment by Dagster at run time ({"env": ...} config), so they never sit in
-code, config files, logs or metadata.
+code, config files, logs or metadata. The launcher is dagster-databricks' with
+the project's additions (defs/databricks_launcher.py).
 """
 
 import copy
@@ -19,14 +20,29 @@ from forecast_assets.config import ConfigError, Settings
 TRAINING = "training_launcher"
 BACKFILL = "backfill_launcher"
 SPARK = "pyspark"
-DEPLOY_DIR = Path(__file__).resolve().parents[2] / "deploy" / "databricks"
+REPO_DIR = Path(__file__).resolve().parents[2]
+DEPLOY_DIR = REPO_DIR / "deploy" / "databricks"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
+SPEC_ENV = "FORECAST_DATABRICKS_LAUNCHER_SPEC"  # tells the remote step which spec file it ran with
+
+
+def spec_path(name: str, environ=None) -> Path:
+    e = os.environ if environ is None else environ
+    return Path(e.get("FORECAST_DATABRICKS_DEPLOY_DIR") or DEPLOY_DIR) / f"{name}.yaml"
+
+
+def shown_path(path: Path) -> str:
+    """A spec file as a user finds it: relative to the repository when inside it."""
+    try:
+        return str(path.resolve().relative_to(REPO_DIR))
+    except ValueError:
+        return str(path)
 
 
 def launcher_config(name: str, environ=None) -> dict:
     """The step launcher config of deploy/databricks/<name>.yaml, completed from the environment."""
     e = os.environ if environ is None else environ
-    path = Path(e.get("FORECAST_DATABRICKS_DEPLOY_DIR") or DEPLOY_DIR) / f"{name}.yaml"
+    path = spec_path(name, e)
     try:
         cfg = yaml.safe_load(path.read_text())
     except FileNotFoundError:
@@ -38,16 +54,22 @@ def launcher_config(name: str, environ=None) -> dict:
     cfg["databricks_host"] = {"env": "DATABRICKS_HOST"}
     cfg["databricks_token"] = {"env": "DATABRICKS_TOKEN"}
     cfg.setdefault("secrets_to_env_variables", [])  # the launcher raises TypeError without it (findings.md)
-    cfg["local_dagster_job_package_path"] = str(PACKAGE_DIR.parent)  # zipped and shipped to the cluster
+    # Required upstream; the project's launcher ships a staged copy of the package instead of this folder.
+    cfg["local_dagster_job_package_path"] = str(PACKAGE_DIR.parent)
     cluster_id = e.get("FORECAST_DATABRICKS_CLUSTER_ID")
     if name == BACKFILL and cluster_id:
         cfg["run_config"]["cluster"] = {"existing": cluster_id}
     env_vars = cfg.setdefault("env_variables", {})
+    env_vars[SPEC_ENV] = shown_path(path)
     for var in ("FORECAST_COMMODITIES", "FORECAST_START_DATE", "FORECAST_MODEL_VERSION", "FORECAST_N_PATHS",
-                "FORECAST_SEED", "DATABRICKS_HOST", "DATABRICKS_HTTP_PATH", "FORECAST_DATABRICKS_CATALOG",
-                "FORECAST_DATABRICKS_VOLUME"):
+                "FORECAST_SEED", "FORECAST_SPARK_MIN_DAYS", "FORECAST_ARTIFACT_DIR", "DATABRICKS_HOST",
+                "DATABRICKS_HTTP_PATH", "FORECAST_DATABRICKS_CATALOG", "FORECAST_DATABRICKS_VOLUME"):
         if e.get(var):
             env_vars.setdefault(var, e[var])
+    # Large fitted models are files: on a UC volume every cluster reads what the training cluster
+    # wrote; the default (a folder on the cluster's own disk) dies with the cluster.
+    catalog = e.get("FORECAST_DATABRICKS_CATALOG") or "commodity"
+    env_vars.setdefault("FORECAST_ARTIFACT_DIR", f"/Volumes/{catalog}/forecast/artifacts")
     return cfg
 
 
@@ -55,24 +77,28 @@ def step_launchers(settings: Settings, environ=None) -> dict:
     if settings.env != "databricks":
         # No launcher: steps run where the run runs.
         return {TRAINING: dg.ResourceDefinition.none_resource(), BACKFILL: dg.ResourceDefinition.none_resource()}
-    from dagster_databricks import databricks_pyspark_step_launcher
+    from forecast_assets.defs.databricks_launcher import forecast_step_launcher
 
-    return {name: databricks_pyspark_step_launcher.configured(launcher_config(name, environ))
+    return {name: forecast_step_launcher(shown_path(spec_path(name, environ))).configured(launcher_config(name, environ))
             for name in (TRAINING, BACKFILL)}
 
 
 def spark_resource(settings: Settings) -> dict:
     """The PySpark session large backfills fan out on: the cluster's own under databricks,
-    a local one with FORECAST_SPARK=local (or a master URL), none otherwise."""
+    a local one with FORECAST_SPARK=local (or a master URL), none otherwise.
+
+    Lazy: the session starts when a step asks for it. An eager one would also start on the
+    Dagster host, which builds a step's resources before handing the step to the launcher
+    (a local Spark driver, and Java, on the host for nothing), and for every short run."""
     if settings.env != "databricks" and not settings.spark:
         return {SPARK: dg.ResourceDefinition.none_resource()}
     import sys
 
-    from dagster_pyspark import PySparkResource
+    from dagster_pyspark import LazyPySparkResource
 
     conf = {"spark.sql.session.timeZone": "UTC"}
     if settings.env != "databricks":
         master = "local[*]" if settings.spark == "local" else settings.spark
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need this interpreter's packages
         conf |= {"spark.master": master, "spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "8"}
-    return {SPARK: PySparkResource(spark_config=conf)}
+    return {SPARK: LazyPySparkResource(spark_config=conf)}

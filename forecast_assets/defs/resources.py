@@ -7,7 +7,6 @@ import dagster as dg
 
 from forecast_assets.config import Settings
 from forecast_assets.storage.base import ForecastStore
-from forecast_assets.storage.duckdb_store import DuckDBStore
 
 
 class ForecastResource(dg.ConfigurableResource):
@@ -46,6 +45,9 @@ class ForecastResource(dg.ConfigurableResource):
 
             store = DatabricksSQLStore.from_env()
         elif self.backend == "duckdb":
+            # Imported here, as databricks_sql above: the clusters do not install duckdb.
+            from forecast_assets.storage.duckdb_store import DuckDBStore
+
             store = DuckDBStore(self.duckdb_path)
         else:
             raise ValueError(f"unknown storage backend {self.backend!r}: use 'duckdb' or 'databricks'")

@@ -5,14 +5,21 @@ Served on 127.0.0.1 (ephemeral port) by a daemon-threaded http.server. DBFS is a
 /dbfs/... and dbfs:/... paths mapped into that folder and `dbutils` / `sc` (globals the
 Databricks runtime defines) provided by a tiny runner. Every request is recorded.
 
-Simplifications: one task per run, no clusters (libraries and cluster spec are only recorded),
-no spark (`sc` is None), secrets come from a dict given to the stand-in, no auth beyond
-checking the bearer token, no pagination, no permissions/clusters APIs.
+Libraries: the local interpreter stands for the runtime, and `not_in_runtime` (import name ->
+pip package) lists libraries the runtime lacks: the task cannot import them unless the run's
+`libraries` install that package (a meta path hook in the runner makes the import fail as on a
+cluster without it). As on Databricks, the output of a run submitted with `tasks` is read per
+task run (`runs/get-output` of the parent run is refused).
+
+Simplifications: one task per run, no clusters (the cluster spec is only recorded), no
+spark (`sc` is None), secrets come from a dict given to the stand-in, no auth beyond checking
+the bearer token, no pagination, no permissions/clusters APIs.
 """
 
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -42,6 +49,16 @@ class _DbUtils:
     def __init__(self, values):
         self.secrets = _Secrets(values)
 
+class _NotInstalled:
+    """Libraries the cluster lacks: importing them fails as it would there."""
+    def __init__(self, names):
+        self.names = set(names)
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in self.names:
+            raise ModuleNotFoundError(f"No module named '{name}'", name=name)
+        return None
+
+sys.meta_path.insert(0, _NotInstalled(json.loads(os.environ.pop("STANDIN_NOT_INSTALLED", "[]"))))
 builtins.dbutils = _DbUtils(json.loads(os.environ.pop("STANDIN_SECRETS", "{}")))
 builtins.sc = None  # no Spark context: storage setup (s3/adls2) is not supported here
 main = sys.argv[1]
@@ -59,6 +76,7 @@ class ApiError(Exception):
 @dataclass
 class Run:
     run_id: int
+    task_run_id: int
     spec: dict
     life_cycle_state: str = "PENDING"
     result_state: str | None = None
@@ -73,7 +91,7 @@ class Run:
 
 
 class DatabricksStandIn:
-    def __init__(self, root, token, secrets=None, python=sys.executable, extra_env=None):
+    def __init__(self, root, token, secrets=None, python=sys.executable, extra_env=None, not_in_runtime=None):
         self.root = Path(root)
         self.dbfs_root = self.root / "dbfs"
         self.dbfs_root.mkdir(parents=True, exist_ok=True)
@@ -81,6 +99,7 @@ class DatabricksStandIn:
         self.secrets = dict(secrets or {})
         self.python = python
         self.extra_env = dict(extra_env or {})
+        self.not_in_runtime = dict(not_in_runtime or {})
         self.requests: list[tuple[str, str]] = []
         self.bodies: list[tuple[str, str, dict]] = []
         self.runs: dict[int, Run] = {}
@@ -261,8 +280,8 @@ class DatabricksStandIn:
         if len(tasks) != 1 or "spark_python_task" not in tasks[0]:
             raise ApiError(400, "INVALID_PARAMETER_VALUE", "stand-in runs exactly one spark_python_task")
         with self._lock:
-            self._next += 1
-            run = self.runs[self._next] = Run(self._next, b)
+            self._next += 2
+            run = self.runs[self._next - 1] = Run(self._next - 1, self._next, b)
         threading.Thread(target=self._execute, args=(run,), daemon=True).start()
         return {"run_id": run.run_id}
 
@@ -280,6 +299,7 @@ class DatabricksStandIn:
         env = {k: v for k, v in os.environ.items() if k in keep}
         env.update(self.extra_env)
         env["STANDIN_SECRETS"] = json.dumps(self.secrets)
+        env["STANDIN_NOT_INSTALLED"] = json.dumps(self.not_installed(run.spec))
         log_path = self.root / f"run-{run.run_id}.log"
         run.life_cycle_state = "RUNNING"
         try:
@@ -302,8 +322,17 @@ class DatabricksStandIn:
             run.error_trace = run.logs
         run.life_cycle_state = "TERMINATED"
 
-    def _run(self, q):
-        run = self.runs.get(int(q.get("run_id", -1)))
+    def not_installed(self, spec) -> list[str]:
+        """Import names the run's cluster lacks: not in the runtime, and not installed by its libraries."""
+        installed = {re.split(r"[<>=!~\[; ]", lib["pypi"]["package"], maxsplit=1)[0].lower()
+                     for task in spec.get("tasks", []) for lib in task.get("libraries", []) if "pypi" in lib}
+        return sorted(m for m, pkg in self.not_in_runtime.items() if pkg.lower() not in installed)
+
+    def _run(self, q, task_runs=False):
+        run_id = int(q.get("run_id", -1))
+        run = self.runs.get(run_id)
+        if run is None and task_runs:
+            run = next((r for r in self.runs.values() if r.task_run_id == run_id), None)
         if run is None:
             raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Run {q.get('run_id')} does not exist.")
         return run
@@ -315,7 +344,7 @@ class DatabricksStandIn:
         task = run.spec["tasks"][0]
         return {"run_id": run.run_id, "job_id": 1, "number_in_job": run.run_id, "run_name": run.spec.get("run_name"),
                 "run_type": "SUBMIT_RUN", "state": state, "run_page_url": f"{self.url}/#job/1/run/{run.run_id}",
-                "tasks": [{"run_id": run.run_id + 1, "task_key": task.get("task_key"), "state": state,
+                "tasks": [{"run_id": run.task_run_id, "task_key": task.get("task_key"), "state": state,
                            "spark_python_task": task["spark_python_task"]}]}
 
     def _jobs_runs_get(self, q):
@@ -328,7 +357,10 @@ class DatabricksStandIn:
         return body
 
     def _jobs_runs_get_output(self, q):
-        run = self._run(q)
+        run = self._run(q, task_runs=True)
+        if run.run_id == int(q["run_id"]):
+            raise ApiError(400, "INVALID_PARAMETER_VALUE", "Retrieving the output of runs with multiple tasks is not "
+                           "supported. Please retrieve the output of each individual task run instead.")
         out = {"metadata": self._run_json(run), "logs": run.logs[-5000:]}
         if run.error:
             out |= {"error": run.error, "error_trace": run.error_trace}

@@ -3,6 +3,7 @@ bound to Databricks step launchers built from deploy/databricks/, secrets stay o
 known failures carry a cause and a hint. No workspace is reachable from here."""
 
 import dataclasses
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -11,9 +12,10 @@ from dagster_databricks.databricks_pyspark_step_launcher import DatabricksPySpar
 
 from forecast_assets.config import Settings
 from forecast_assets.definitions import build_definitions
+from forecast_assets.defs.databricks_launcher import ForecastStepLauncher, stage_packages
 from forecast_assets.defs.errors import explained_failures
-from forecast_assets.defs.launchers import BACKFILL, TRAINING, launcher_config
-from forecast_assets.failures import explain
+from forecast_assets.defs.launchers import BACKFILL, PACKAGE_DIR, SPARK, SPEC_ENV, TRAINING, launcher_config
+from forecast_assets.failures import explain, pip_requirement
 
 DUMMY = {"FORECAST_ENV": "databricks", "DATABRICKS_HOST": "https://dummy.cloud.databricks.com",
          "DATABRICKS_TOKEN": "dapi-not-a-real-token", "DATABRICKS_HTTP_PATH": "/sql/1.0/warehouses/dummy"}
@@ -37,6 +39,10 @@ def test_heavy_steps_are_bound_to_the_step_launchers(databricks_defs):
     with dg.build_resources({TRAINING: resources[TRAINING], BACKFILL: resources[BACKFILL]}) as r:
         train, backfill = getattr(r, TRAINING), getattr(r, BACKFILL)
         assert isinstance(train, DatabricksPySparkStepLauncher) and isinstance(backfill, DatabricksPySparkStepLauncher)
+        assert isinstance(train, ForecastStepLauncher) and train.packages == [PACKAGE_DIR]
+        assert train.spec_file == "deploy/databricks/training_launcher.yaml"
+        assert backfill.spec_file == "deploy/databricks/backfill_launcher.yaml"
+        assert train.env_variables[SPEC_ENV] == train.spec_file  # the remote step's hints name it too
         new = train.run_config["cluster"]["new"]
         assert new["size"] == {"num_workers": 0} and "-cpu-ml-" in new["spark_version"]
         assert {"pypi": {"package": "pmdarima==2.1.1"}} in train.run_config["libraries"]
@@ -46,6 +52,32 @@ def test_heavy_steps_are_bound_to_the_step_launchers(databricks_defs):
     assert databricks_defs.resolve_job_def("train_models").executor_def.name == "multiprocess"
     with dg.build_resources({"forecast": resources["forecast"]}) as r:
         assert r.forecast.backend == "databricks"
+    # The host builds a step's resources before launching it: no Spark session (nor Java) starts there.
+    with dg.build_resources({SPARK: resources[SPARK]}) as r:
+        assert getattr(r, SPARK)._spark_session is None
+
+
+NOT_ON_CLUSTERS = '''
+import sys
+class NotInstalled:  # the cluster specs do not install duckdb: importing it fails as it would there
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "duckdb":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, NotInstalled())
+import forecast_assets.definitions as d
+assert d.defs.resolve_asset_graph()
+'''
+
+
+def test_the_code_location_loads_on_a_cluster_without_duckdb():
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "FORECAST_"))}
+    env |= DUMMY | {"PYTHONPATH": str(PACKAGE_DIR.parent)}
+    proc = subprocess.run([sys.executable, "-c", NOT_ON_CLUSTERS], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
 
 
 def test_local_env_runs_steps_in_process():
@@ -58,6 +90,11 @@ def test_local_env_runs_steps_in_process():
 def test_an_existing_cluster_for_backfills_and_no_secret_in_any_config(monkeypatch):
     cfg = launcher_config(BACKFILL, {**DUMMY, "FORECAST_DATABRICKS_CLUSTER_ID": "1121-061338-abcd"})
     assert cfg["run_config"]["cluster"] == {"existing": "1121-061338-abcd"}
+    # Settings the step's code reads on the cluster go with it; model files go to a UC volume by default.
+    assert cfg["env_variables"]["FORECAST_ARTIFACT_DIR"] == "/Volumes/commodity/forecast/artifacts"
+    cfg = launcher_config(TRAINING, {**DUMMY, "FORECAST_SPARK_MIN_DAYS": "30", "FORECAST_DATABRICKS_CATALOG": "c2"})
+    assert cfg["env_variables"]["FORECAST_SPARK_MIN_DAYS"] == "30"
+    assert cfg["env_variables"]["FORECAST_ARTIFACT_DIR"] == "/Volumes/c2/forecast/artifacts"
     assert cfg["databricks_token"] == {"env": "DATABRICKS_TOKEN"} and cfg["databricks_host"] == {"env": "DATABRICKS_HOST"}
     assert "dapi-not-a-real-token" not in repr(cfg) and "dapi-not-a-real-token" not in repr(launcher_config(TRAINING, DUMMY))
     for f in Path(__file__).resolve().parents[2].joinpath("deploy").rglob("*"):
@@ -78,6 +115,55 @@ def test_known_failures_carry_cause_and_hint(error, cause):
         with explained_failures():
             raise error
     assert info.value.metadata["cause"].value == cause and "hint" in info.value.description
+
+
+@pytest.mark.parametrize("error, library, requirement", [
+    (ModuleNotFoundError("No module named 'pmdarima.arima'"), "pmdarima", "pmdarima==2.1.1"),
+    (ImportError("cannot import name 'check_array' from 'sklearn.utils' (/x/sklearn/utils/__init__.py)"),
+     "sklearn", "scikit-learn=="),
+    (ModuleNotFoundError("No module named 'dagster_databricks'"), "dagster_databricks", "dagster-databricks==0.29.27"),
+    (ModuleNotFoundError("No module named 'yaml'"), "yaml", "pyyaml=="),
+])
+def test_a_missing_library_hint_names_the_library_and_the_spec_file(error, library, requirement):
+    cause, hint = explain(error, "deploy/databricks/training_launcher.yaml")
+    assert cause == "missing library" and f"`{library}`" in hint and requirement in hint
+    assert "`libraries` in deploy/databricks/training_launcher.yaml" in hint
+    assert "deploy/databricks/*_launcher.yaml" in explain(error)[1]  # spec unknown: the hint says where to look
+
+
+def test_hints_for_the_projects_own_package_and_a_failed_install():
+    _, hint = explain("ModuleNotFoundError: No module named 'forecast_assets'", "deploy/databricks/x.yaml")
+    assert "project's own package" in hint and "code.zip" in hint
+    cause, hint = explain("Library installation failed for library due to user error for pypi {package: "
+                          "\"pmdarima==9.9\"}", "deploy/databricks/backfill_launcher.yaml")
+    assert cause == "library install failed" and "deploy/databricks/backfill_launcher.yaml" in hint
+    assert pip_requirement("not_a_listed_module") == "not-a-listed-module"
+
+
+def test_a_failure_on_the_cluster_names_the_spec_it_ran_with(monkeypatch):
+    monkeypatch.setenv(SPEC_ENV, "deploy/databricks/backfill_launcher.yaml")
+    with pytest.raises(dg.Failure) as info:
+        with explained_failures():
+            raise ModuleNotFoundError("No module named 'xgboost'")
+    assert 'xgboost-cpu==' in info.value.description
+    assert "deploy/databricks/backfill_launcher.yaml" in info.value.metadata["hint"].value
+
+
+def test_only_the_package_is_staged_and_a_skipped_folder_is_refused(tmp_path):
+    root = Path("/tmp") / f"stage-{tmp_path.name}"  # not below pytest-of-*: the zip would drop it
+    root.mkdir()
+    try:
+        stage_packages(root, [PACKAGE_DIR])
+        staged = {p.relative_to(root).parts[0] for p in root.rglob("*")}
+        assert staged == {"forecast_assets"} and not list(root.rglob("__pycache__"))
+        assert (root / "forecast_assets" / "defs" / "databricks_launcher.py").is_file()
+    finally:
+        import shutil
+        shutil.rmtree(root)
+    with pytest.raises(dg.DagsterInvariantViolationError, match="ship empty"):
+        stage_packages(tmp_path, [PACKAGE_DIR])  # /tmp/pytest-of-*/...
+    with pytest.raises(dg.DagsterInvariantViolationError, match="not a Python package"):
+        stage_packages(Path("/tmp"), [tmp_path])
 
 
 def test_unknown_failures_pass_through():

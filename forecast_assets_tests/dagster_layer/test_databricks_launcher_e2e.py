@@ -1,21 +1,24 @@
-"""The real databricks_pyspark_step_launcher, end to end, against a local stand-in of the Databricks
-Jobs and DBFS REST APIs (databricks_standin.py) on 127.0.0.1: `dagster asset materialize` in a
-subprocess uploads the step to "DBFS", submits a run, the stand-in runs databricks_step_main.py for
-real, and the launcher polls, reads back the events and logs. The cluster spec is the project's own
-deploy/databricks/training_launcher.yaml; the code location is a tiny module written to tmp_path."""
+"""The project's step launcher (dagster-databricks' databricks_pyspark_step_launcher plus
+defs/databricks_launcher.py), end to end, against a local stand-in of the Databricks Jobs and DBFS
+REST APIs (databricks_standin.py) on 127.0.0.1: `dagster asset materialize` in a subprocess uploads
+the step to "DBFS", submits a run, the stand-in runs databricks_step_main.py for real, and the
+launcher polls, reads back the events and logs. The cluster spec is the project's own
+deploy/databricks/training_launcher.yaml. The first tests use a tiny code location written to a
+temp folder; the last one the project's code location itself, on a cluster that lacks a library."""
 
 import json
 import os
-import subprocess
 import shutil
+import subprocess
 import sys
-import tempfile
+import zipfile
 from pathlib import Path
 
 import dagster as dg
 import pytest
+import yaml
 
-from forecast_assets.defs.launchers import TRAINING, launcher_config
+from forecast_assets.defs.launchers import BACKFILL, PACKAGE_DIR, TRAINING, launcher_config
 
 from .databricks_standin import DatabricksStandIn
 
@@ -25,13 +28,16 @@ TOKEN = "dapi-standin-not-a-real-token"
 MODULE = "standin_e2e_code"
 RESOURCE = "remote"
 
+REPO = PACKAGE_DIR.parent
+
 CODE = '''\
 import json, os
 import dagster as dg
-from dagster_databricks import databricks_pyspark_step_launcher
+from forecast_assets.defs.databricks_launcher import forecast_step_launcher
 
 LAUNCHER_CONFIG = json.loads({config!r})
 FAIL = {fail!r}
+PACKAGES = json.loads({packages!r})
 
 
 @dg.asset(required_resource_keys={{"{resource}"}})
@@ -44,8 +50,8 @@ def remote_asset(context):
     return dg.MaterializeResult(metadata={{"remote_pid": os.getpid()}})
 
 
-defs = dg.Definitions(assets=[remote_asset],
-                      resources={{"{resource}": databricks_pyspark_step_launcher.configured(LAUNCHER_CONFIG)}})
+defs = dg.Definitions(assets=[remote_asset], resources={{"{resource}": forecast_step_launcher(
+    "deploy/databricks/training_launcher.yaml", PACKAGES).configured(LAUNCHER_CONFIG)}})
 '''
 
 
@@ -60,12 +66,27 @@ def _launcher_config(url, code_dir, marker):
 
 
 @pytest.fixture
-def code_dir():
-    """The shipped package root. NOT under tmp_path: build_pyspark_zip drops every file whose absolute
-    path matches `.*pytest.*` (and `.*/venv/.*`), so code below /tmp/pytest-of-*/ ships as an empty zip."""
-    d = Path(tempfile.mkdtemp(prefix="dbx-standin-code-"))
-    yield d
-    shutil.rmtree(d, ignore_errors=True)
+def code_dir(tmp_path):
+    """Where the tiny code location lives. Under /tmp/pytest-of-*/ on purpose: upstream, build_pyspark_zip
+    drops every path matching `.*pytest.*`, so this code shipped as an empty zip; the project's launcher
+    ships a staged copy instead."""
+    d = tmp_path / "code"
+    d.mkdir()
+    return d
+
+
+def _host_env(home, **extra):
+    """The Dagster host's environment: none of ours or a proxy, this checkout's package first."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DATABRICKS_", "DAGSTER_", "FORECAST_")) and "proxy" not in k.lower()}
+    return env | {"DAGSTER_HOME": str(home), "NO_PROXY": "127.0.0.1,localhost", **extra}
+
+
+def _shipped(standin):
+    """The files in the code.zip the launcher uploaded."""
+    (zip_path,) = standin.dbfs_root.rglob("code.zip")
+    with zipfile.ZipFile(zip_path) as zf:
+        return zf.namelist()
 
 
 def _materialize(tmp_path, code_dir, fail):
@@ -77,11 +98,10 @@ def _materialize(tmp_path, code_dir, fail):
                                 secrets={"forecast-assets/token": "remote-secret-from-scope"}).start()
     try:
         cfg = _launcher_config(standin.url, code_dir, marker)
+        packages = json.dumps([str(code_dir / MODULE), str(PACKAGE_DIR)])
         (code_dir / MODULE / "__init__.py").write_text(
-            CODE.format(config=json.dumps(cfg), fail=fail, resource=RESOURCE))
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("DATABRICKS_", "DAGSTER_", "FORECAST_")) and "proxy" not in k.lower()}
-        env |= {"DAGSTER_HOME": str(home), "PYTHONPATH": str(code_dir), "NO_PROXY": "127.0.0.1,localhost"}
+            CODE.format(config=json.dumps(cfg), fail=fail, resource=RESOURCE, packages=packages))
+        env = _host_env(home, PYTHONPATH=os.pathsep.join([str(code_dir), str(REPO)]))
         proc = subprocess.run([sys.executable, "-m", "dagster", "asset", "materialize", "-m", MODULE,
                                "--select", "remote_asset"], cwd=tmp_path, env=env, capture_output=True,
                               text=True, timeout=120)
@@ -105,6 +125,10 @@ def test_launcher_runs_the_step_remotely_and_reports_back(tmp_path, code_dir):
     uploads = [b["path"] for m, p, b in standin.bodies if p.endswith("/dbfs/create")]
     assert [Path(u).name for u in uploads] == ["databricks_step_main.py", "code.zip", "step_run_ref.pkl", "config.pkl"]
     assert all(u.startswith("/dagster_staging/e2e/") for u in uploads)
+    shipped = _shipped(standin)  # the two packages and nothing else (no .venv, .git, tests)
+    assert f"{MODULE}/__init__.py" in shipped and "forecast_assets/defs/databricks_launcher.py" in shipped
+    assert {n.split("/")[0] for n in shipped} == {MODULE, "forecast_assets"}
+    assert not any("__pycache__" in n for n in shipped)
     assert calls.count(("POST", "jobs/runs/submit")) == 1
     first = calls.index(("POST", "jobs/runs/submit"))
     assert all(c[1] in ("dbfs/create", "dbfs/add-block", "dbfs/close") for c in calls[:first])
@@ -150,4 +174,54 @@ def test_a_remote_import_error_fails_the_run_with_its_message(tmp_path, code_dir
     assert run.result_state == "SUCCESS"
     failures, dagster_run = _events(home, dg.DagsterEventType.STEP_FAILURE)
     assert dagster_run.status == dg.DagsterRunStatus.FAILURE
-    assert "No module named 'pmdarima'" in str(failures[0].event_log_entry.dagster_event.step_failure_data.error)
+    data = failures[0].event_log_entry.dagster_event.step_failure_data
+    assert "No module named 'pmdarima'" in str(data.error)
+    # The launcher adds the run's Databricks URL to the failure the remote step reported.
+    assert data.user_failure_data.metadata["databricks_run_url"].value == f"{standin.url}/#job/1/run/{run.run_id}"
+
+
+def test_a_library_missing_on_the_cluster_fails_the_step_with_cause_hint_and_url(tmp_path):
+    """The project's code location under FORECAST_ENV=databricks, with a training spec that forgot
+    scoringrules on a runtime without it: the remote step dies while Dagster loads the code location
+    (forecast_assets.definitions imports scoringrules), before any step event is written. The step
+    fails with the cause, a hint naming the library and the spec file, and the run's URL."""
+    home, deploy = tmp_path / "home", tmp_path / "deploy"
+    home.mkdir()
+    deploy.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    spec = yaml.safe_load((REPO / "deploy" / "databricks" / f"{TRAINING}.yaml").read_text())
+    spec["run_config"]["libraries"] = [lib for lib in spec["run_config"]["libraries"]
+                                       if "scoringrules" not in lib["pypi"]["package"]]
+    spec |= {"poll_interval_sec": 1, "max_completion_wait_time_seconds": 120}
+    (deploy / f"{TRAINING}.yaml").write_text(yaml.safe_dump(spec))
+    shutil.copy(REPO / "deploy" / "databricks" / f"{BACKFILL}.yaml", deploy)
+    standin = DatabricksStandIn(tmp_path / "standin", token=TOKEN, not_in_runtime={"scoringrules": "scoringrules"},
+                                secrets={"forecast-assets/token": "remote-secret-from-scope"}).start()
+    try:
+        env = _host_env(home, PYTHONPATH=str(REPO), FORECAST_ENV="databricks", DATABRICKS_HOST=standin.url,
+                        DATABRICKS_TOKEN=TOKEN, DATABRICKS_HTTP_PATH="/sql/1.0/warehouses/standin",
+                        FORECAST_DATABRICKS_DEPLOY_DIR=str(deploy))
+        proc = subprocess.run([sys.executable, "-m", "dagster", "asset", "materialize", "-m",
+                               "forecast_assets.definitions", "--select", "trained_models/naive",
+                               "--partition", "Coffee|2024-01-01"], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=300)
+    finally:
+        standin.stop()
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out[-4000:]
+    (run,) = standin.runs.values()
+    assert run.result_state == "FAILED" and "No module named 'scoringrules'" in run.logs, run.logs[-3000:]
+    assert {n.split("/")[0] for n in _shipped(standin)} == {"forecast_assets"}  # the package, nothing else
+
+    failures, dagster_run = _events(home, dg.DagsterEventType.STEP_FAILURE)
+    assert dagster_run.status == dg.DagsterRunStatus.FAILURE
+    failure = failures[0].event_log_entry.dagster_event.step_failure_data.user_failure_data
+    meta = {k: v.value for k, v in failure.metadata.items()}
+    assert meta["cause"] == "missing library" and meta["library"] == "scoringrules"
+    assert meta["error"] == "ModuleNotFoundError: No module named 'scoringrules'"
+    assert 'package: "scoringrules==' in meta["hint"] and str(deploy / f"{TRAINING}.yaml") in meta["hint"]
+    assert meta["cluster_spec"] == str(deploy / f"{TRAINING}.yaml")
+    assert meta["databricks_run_url"] == f"{standin.url}/#job/1/run/{run.run_id}"
+    assert "Traceback" in meta["remote_stderr"]
+    assert failure.description.startswith("missing library: ModuleNotFoundError: No module named 'scoringrules'")
+    assert TOKEN not in json.dumps(meta) and "remote-secret-from-scope" not in json.dumps(meta)
