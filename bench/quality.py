@@ -19,10 +19,12 @@ from forecast_assets import evaluate
 from forecast_assets.storage.duckdb_store import DuckDBStore
 
 
-def quality(store, commodities, start: date, end: date) -> pd.DataFrame:
+def quality(store, commodities, start: date, end: date, score: bool = True) -> pd.DataFrame:
+    """Per commodity and model over [start, end]; score=False reuses scores already stored."""
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    for c in commodities:
-        evaluate.score_days(store, c, days)
+    if score:
+        for c in commodities:
+            evaluate.score_days(store, c, days)
     perf = evaluate.model_performance(store, start, end)
     return (perf.groupby(["commodity", "model_name"], as_index=False)
             .agg(coverage_95=("coverage_95", "mean"), crps=("crps", "mean"), n_forecasts=("n_forecasts", "max")))
