@@ -1,4 +1,4 @@
-"""What test child processes run (through runs.start_process): trainings that die on purpose."""
+"""What test child processes run (through runs.start_process): writers, and trainings that die on purpose."""
 
 from __future__ import annotations
 
@@ -36,3 +36,9 @@ def train_and_die(db: str, artifact_dir: str, window: date, when: str, inline_li
     pipeline.train_windows(store, settings, "naive", "Coffee", [window], created_by="doomed")
     raise AssertionError("the child should have died")
 
+
+def forecast(db: str, days: list[date], lock_timeout_s: float) -> None:
+    """One writer: forecast naive for `days` (forced) through the store, as a run does."""
+    settings = dataclasses.replace(Settings.from_env({}), duckdb_path=Path(db))
+    pipeline.forecast_days(DuckDBStore(db, lock_timeout_s=lock_timeout_s), settings, "naive", "Coffee", days,
+                           force=True)
