@@ -18,36 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-# Imported once by the fork server and inherited by every run it forks.
-import dagster  # noqa: F401
 from dagster._cli.asset import asset_materialize_command
 
-import forecast_assets.definitions  # noqa: F401
 from forecast_assets import artifacts
-from forecast_assets.core.models import model_class
-
-for _m in ("naive",):
-    model_class(_m)
-
-
-def _warm() -> None:
-    """Import what a run imports lazily (instance storage, migrations, selection parser) once, here."""
-    import importlib
-    import tempfile
-    import threading
-
-    from dagster._core.instance import DagsterInstance
-
-    for name in ("dagster._core.definitions.antlr_asset_selection.antlr_asset_selection", "dagster._daemon",
-                 "dagster._core.executor.in_process", "dagster._core.storage.local_compute_log_manager"):
-        importlib.import_module(name)
-    with tempfile.TemporaryDirectory() as d, DagsterInstance.local_temp(tempdir=d):
-        pass
-    # Forking is safe only from a single thread.
-    assert threading.active_count() == 1, threading.enumerate()
-
-
-_warm()
 
 MODULE = "forecast_assets.definitions"
 PROJECT = Path(__file__).resolve().parents[2]
@@ -96,7 +69,7 @@ def _materialize(commands: list[list[str]], env: dict[str, str], log_path: str, 
 def start_process(target, *args) -> multiprocessing.Process:
     """`target(*args)` in a process forked from the warm fork server; target must be importable."""
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__])
+    ctx.set_forkserver_preload(["forecast_assets_tests.reliability.warm"])
     p = ctx.Process(target=target, args=args)
     p.start()
     return p
