@@ -1,8 +1,11 @@
 """Where fitted models of 1 MB or more live: files named by fitted_model_s3_path.
 
-The embedded default keeps them in a local folder (FORECAST_ARTIFACT_DIR);
-files are written to a temporary name and renamed, so a crash never leaves a
-half-written model behind a path that a row points to.
+The embedded default keeps them in a local folder (FORECAST_ARTIFACT_DIR).
+A crash never leaves a row pointing at a wrong or half-written model: files
+are written to a temporary name and renamed, and named by their content (the
+model's fingerprint), so retraining a window writes a new file next to the one
+the stored row still names; the old file and any temporary left by a killed
+run are removed only after the new row is committed (remove_superseded).
 """
 
 from __future__ import annotations
@@ -18,14 +21,14 @@ class ArtifactError(RuntimeError):
     pass
 
 
-def artifact_path(root: Path, version: str, commodity: str, model_name: str, window_start) -> Path:
-    return Path(root) / version / commodity / model_name / f"{window_start}.json"
+def artifact_path(root: Path, version: str, commodity: str, model_name: str, window_start, fingerprint: str) -> Path:
+    return Path(root) / version / commodity / model_name / f"{window_start}-{fingerprint}.json"
 
 
 def write_text(path: Path, text: str) -> str:
     path = Path(path).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".tmp-{path.stem}-", suffix=".json")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
@@ -34,6 +37,22 @@ def write_text(path: Path, text: str) -> str:
         Path(tmp).unlink(missing_ok=True)
         raise
     return str(path)
+
+
+def remove_superseded(path: Path, window_start) -> list[Path]:
+    """Delete the window's other model files and temporaries next to `path`, once no row names them.
+
+    Call after the row naming `path` is committed. One writer per window at a
+    time (the forecast_db pool) is assumed: another writer's temporary would go too.
+    """
+    path = Path(path).resolve()
+    gone = []
+    for pattern in (f"{window_start}.json", f"{window_start}-*.json", f".tmp-{window_start}-*"):
+        for f in path.parent.glob(pattern):
+            if f != path:
+                f.unlink(missing_ok=True)
+                gone.append(f)
+    return gone
 
 
 def read_text(uri: str) -> str:

@@ -7,6 +7,7 @@ import dagster as dg
 from forecast_assets.config import Settings
 from forecast_assets.core.models import REGISTRY
 from forecast_assets.defs.evaluation import forecast_metadata_asset, model_performance
+from forecast_assets.defs.executor import local_executor
 from forecast_assets.defs.forecasting import actuals_asset, forecast_asset
 from forecast_assets.defs.input import new_trading_days, unified_data, valid_rows
 from forecast_assets.defs.launchers import spark_resource, step_launchers
@@ -37,8 +38,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         resources={"forecast": ForecastResource.from_settings(settings), **step_launchers(settings),
                    **spark_resource(settings)},
         # Locally one process per run: steps share the embedded DuckDB file instead of fighting over
-        # its lock. On Databricks each heavy step is its own cluster job: run them side by side.
-        executor=dg.multiprocess_executor if settings.env == "databricks" else dg.in_process_executor,
+        # its lock, and a run first frees the pool slots of runs that were killed (defs/executor.py).
+        # On Databricks each heavy step is its own cluster job: run them side by side.
+        executor=dg.multiprocess_executor if settings.env == "databricks" else local_executor,
     )
 
 

@@ -78,12 +78,16 @@ def train_windows(store: ForecastStore, settings: Settings, model_name: str, com
             "window_start": w, "model_fingerprint": trained.fingerprint,
         }
         size = len(text.encode())
+        path = None
         if size >= artifacts.INLINE_LIMIT:
-            row["fitted_model_s3_path"] = artifacts.write_text(
-                artifacts.artifact_path(settings.artifact_dir, settings.model_version, commodity, model_name, w), text)
+            path = artifacts.artifact_path(settings.artifact_dir, settings.model_version, commodity, model_name, w,
+                                           trained.fingerprint)
+            row["fitted_model_s3_path"] = artifacts.write_text(path, text)
         else:
             row["fitted_model_json"] = text
         store.write_trained_model(row)
+        if path is not None:  # only now does no row name the window's previous file
+            artifacts.remove_superseded(path, w)
         r = TrainResult(w, trained.training_cutoff_date, trained.doc["n_train_rows"], size,
                         row["fitted_model_s3_path"] or "inline", time.perf_counter() - t0)
         log(f"trained {model_name} {commodity} window {w}: {r.n_train_rows} days to {r.training_cutoff_date}, "
@@ -101,6 +105,12 @@ def _trained_from_row(row: dict | None, model_name: str, commodity: str, window:
     if not isinstance(text, str):
         text = artifacts.read_text(row["fitted_model_s3_path"])
     trained = TrainedModel.from_json(text)
+    named = row.get("model_fingerprint")
+    if isinstance(named, str) and named and trained.fingerprint != named:
+        raise PipelineError(
+            f"trained_models names {model_name} model {named} for {commodity} window {window}, "
+            f"but {row.get('fitted_model_s3_path') or 'its fitted_model_json'} holds model {trained.fingerprint}: "
+            f"materialize trained_models/{model_name} partition '{commodity}|{window}' again")
     if trained.training_cutoff_date >= window:
         raise PipelineError(f"trained model for window {window} saw data up to {trained.training_cutoff_date}")
     return trained

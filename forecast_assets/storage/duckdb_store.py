@@ -2,7 +2,8 @@
 
 A connection lives for one operation only. DuckDB lets one process hold the
 file at a time, so a second process (another run, the UI) waits: opening is
-retried with backoff while the file is locked.
+retried with backoff while the file is locked, and after lock_timeout_s fails
+with DatabaseLockedError, which says so.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ def _locked(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
 
 
+class DatabaseLockedError(StorageError):
+    """Another process kept the DuckDB file for longer than this one would wait."""
+
+
 class DuckDBStore(ForecastStore):
     def __init__(self, path: str | Path, lock_timeout_s: float = 300.0):
         self.path = Path(path)
@@ -53,7 +58,16 @@ class DuckDBStore(ForecastStore):
             return con
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        return attach()
+        try:
+            return attach()
+        except duckdb.IOException as exc:
+            if not _locked(exc):
+                raise
+            raise DatabaseLockedError(
+                f"the database {self.path} is locked by another process and stayed locked for "
+                f"{self.lock_timeout_s:g} s (another run, `forecast-assets`, the UI or a notebook has it open). "
+                f"DuckDB lets one process use the file at a time: retry when that process has finished. "
+                f"DuckDB said: {exc}") from exc
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
