@@ -102,7 +102,8 @@ def main() -> int:
     ap.add_argument("--dir", help="work folder (default: a new temporary folder, removed at the end)")
     ap.add_argument("--start", default="2018-01-01")
     ap.add_argument("--end", default="2025-11-17")
-    ap.add_argument("--ratio-days", type=int, default=60, help="days of the side-by-side subset")
+    ap.add_argument("--ratio-days", type=int, default=181,
+                    help="days of the side-by-side subset (default: one semiannual window, train once, infer many)")
     ap.add_argument("--skip-quality", action="store_true")
     ap.add_argument("--quality-from", default="2023-01-01",
                     help="also print quality from this day on (the period BENCHMARKS.md compares with the old code)")

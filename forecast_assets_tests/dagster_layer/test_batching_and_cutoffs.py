@@ -90,6 +90,7 @@ def world(tmp_path_factory, sample_unified):
         home = root / "dagster_home"  # a real on-disk instance with the project's dagster.yaml (pools)
         home.mkdir()
         shutil.copy(Path(__file__).resolve().parents[2] / "dagster.yaml", home / "dagster.yaml")
+        mp.setenv("DAGSTER_HOME", str(home))  # as for `dagster` commands; the event log's default base_dir
         instance = dg.DagsterInstance.from_config(str(home))
         forecasts = [assets[f"forecasts/{m}"] for m in MODELS]
 

@@ -85,5 +85,5 @@ def test_the_cli_partition_range_of_the_issue(tmp_path, store, settings):
     first = _counts(DuckDBStore(settings.duckdb_path), "naive")
     assert first == (182 * 2001, 182 * 14, 0, 182)
     log = run(*cmd)
-    assert "182 already complete" in log
+    assert "182 of 182 days already complete" in log
     assert _counts(DuckDBStore(settings.duckdb_path), "naive") == first

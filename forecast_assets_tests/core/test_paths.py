@@ -1,0 +1,35 @@
+"""The fast summaries equal numpy's straightforward ones."""
+
+import numpy as np
+
+from forecast_assets.core.paths import summarize, take_steps
+
+
+def test_summary_equals_numpys_quantile_mean_and_std():
+    rng = np.random.default_rng(3)
+    paths = rng.lognormal(4.0, 0.05, size=(9, 2000, 14)).astype(np.float32)
+    paths[4] = np.nan  # a failed day
+    got = summarize(paths)
+    p = paths.astype(np.float64)
+    q = np.quantile(p, [0.025, 0.975], axis=1)
+    np.testing.assert_array_equal(got["lower_95"], q[0])
+    np.testing.assert_array_equal(got["upper_95"], q[1])
+    np.testing.assert_allclose(got["forecast_mean"], p.mean(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(got["forecast_std"], p.std(axis=1, ddof=1), rtol=1e-9)
+    assert np.isnan(got["lower_95"][4]).all() and np.isnan(got["forecast_mean"][4]).all()
+
+
+def test_summary_of_odd_path_counts():
+    paths = np.random.default_rng(4).normal(size=(3, 37, 5)).astype(np.float32)
+    q = np.quantile(paths.astype(np.float64), [0.025, 0.975], axis=1)
+    got = summarize(paths)
+    np.testing.assert_allclose(got["lower_95"], q[0], rtol=1e-12)
+    np.testing.assert_allclose(got["upper_95"], q[1], rtol=1e-12)
+
+
+def test_take_steps_keeps_each_days_steps_after_its_gap():
+    paths = np.arange(4 * 2 * 8, dtype=np.float32).reshape(4, 2, 8)
+    gaps = np.array([0, 2, 0, 1])
+    got = take_steps(paths, gaps, 5)
+    for i, g in enumerate(gaps):
+        np.testing.assert_array_equal(got[i], paths[i, :, g:g + 5])
