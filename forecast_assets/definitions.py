@@ -15,6 +15,11 @@ from forecast_assets.defs.partitions import build_partitions
 from forecast_assets.defs.resources import ForecastResource
 from forecast_assets.defs.schedules import build_jobs, build_schedules
 from forecast_assets.defs.training import trained_model_asset
+from forecast_assets.lib import event_log
+
+# Every process that loads this code location (CLI runs, run workers) writes Dagster's
+# per-partition events in batches: ~35,000 of them for a backfill of 2018..today.
+event_log.install()
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:

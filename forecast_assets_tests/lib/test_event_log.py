@@ -1,11 +1,10 @@
-"""The batched SQLite event log records exactly what Dagster's own SQLite event log records."""
-
-import os
+"""Batched writes to Dagster's SQLite event log record exactly what one-by-one writes record."""
 
 import dagster as dg
 import pytest
+from dagster._core.storage.event_log import SqliteEventLogStorage
 
-from forecast_assets.lib.event_log import BATCH_SIZE_ENV, BatchedSqliteEventLogStorage
+from forecast_assets.lib import event_log
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-03-01")
 PARTS = dg.MultiPartitionsDefinition({"commodity": dg.StaticPartitionsDefinition(["Coffee", "Sugar"]), "date": DAYS})
@@ -21,16 +20,6 @@ def ranged(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 @dg.asset(partitions_def=PARTS, deps=[ranged], backfill_policy=dg.BackfillPolicy.single_run())
 def downstream(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     return dg.MaterializeResult()
-
-
-def _instance(tmp_path, batched: bool, monkeypatch) -> dg.DagsterInstance:
-    home = tmp_path / ("batched" if batched else "default")
-    home.mkdir()
-    monkeypatch.setenv("DAGSTER_HOME", str(home))  # the default base_dir, as for `dagster` commands
-    if batched:
-        (home / "dagster.yaml").write_text(
-            "event_log_storage:\n  module: forecast_assets.lib.event_log\n  class: BatchedSqliteEventLogStorage\n")
-    return dg.DagsterInstance.from_config(str(home))
 
 
 def _run(instance, start: str, end: str) -> None:
@@ -60,24 +49,37 @@ def _record(instance) -> dict:
     return out
 
 
-@pytest.fixture
-def batching(monkeypatch):
-    monkeypatch.setenv(BATCH_SIZE_ENV, "25")  # several batches per run, and a partial last one
+@pytest.mark.parametrize("batch_size", ["25", "2000"])  # several batches per run, and one
+def test_batched_writes_record_what_one_by_one_writes_record(tmp_path, monkeypatch, batch_size):
+    monkeypatch.setenv(event_log.BATCH_SIZE_ENV, batch_size)
+    got = {}
+    calls: list[int] = []
+    real = SqliteEventLogStorage.store_event
 
+    def counted(self, e):
+        calls.append(1)
+        return real(self, e)
 
-def test_same_record_as_dagsters_sqlite_event_log(tmp_path, batching, monkeypatch):
-    default, batched = _instance(tmp_path, False, monkeypatch), _instance(tmp_path, True, monkeypatch)
-    assert isinstance(batched.event_log_storage, BatchedSqliteEventLogStorage)
-    for inst in (default, batched):
+    monkeypatch.setattr(SqliteEventLogStorage, "store_event", counted)
+    for name, batch in (("one_by_one", event_log._original_store_event_batch),
+                        ("batched", event_log.store_event_batch)):
+        monkeypatch.setattr(SqliteEventLogStorage, "store_event_batch", batch)
+        calls.clear()
+        home = tmp_path / name
+        home.mkdir()
+        inst = dg.DagsterInstance.from_config(str(home))
         _run(inst, "Coffee|2024-01-01", "Coffee|2024-02-29")
         _run(inst, "Sugar|2024-02-01", "Sugar|2024-02-29")
-    a, b = _record(default), _record(batched)
-    assert b == a
-    assert len(b["ranged"]["materialized"]) == 60 + 29
-    assert len(b["ranged"]["by_tag"]) == 29
+        got[name] = (_record(inst), len(calls))
+    (one, one_calls), (batched, batched_calls) = got["one_by_one"], got["batched"]
+    assert batched == one
+    assert len(batched["ranged"]["materialized"]) == 60 + 29 and len(batched["ranged"]["by_tag"]) == 29
+    assert batched_calls < one_calls / 10  # the asset events did not go one by one
 
 
-def test_turns_batching_on_when_unset(tmp_path, monkeypatch):
-    monkeypatch.delenv(BATCH_SIZE_ENV, raising=False)
-    _instance(tmp_path, True, monkeypatch).event_log_storage  # noqa: B018 (constructs the storage)
-    assert int(os.environ[BATCH_SIZE_ENV]) > 1
+def test_install_turns_batching_on(monkeypatch):
+    monkeypatch.delenv(event_log.BATCH_SIZE_ENV, raising=False)
+    monkeypatch.setattr(SqliteEventLogStorage, "store_event_batch", event_log._original_store_event_batch)
+    event_log.install()
+    assert SqliteEventLogStorage.store_event_batch is event_log.store_event_batch
+    assert int(__import__("os").environ[event_log.BATCH_SIZE_ENV]) > 1
