@@ -58,6 +58,7 @@ from .input_rules import (
     UNIFIED_COLUMNS,
     InputDataError,
     check_gaps,
+    is_date_objects,
     check_history,
     check_rows,
     out_of_range,
@@ -187,17 +188,9 @@ def _first_bad(source: str, mask: np.ndarray, what) -> None:
         _fail(source, f"{_rows(bad)}: {what(bad[0])}")
 
 
-def _is_date_objects(s: pd.Series) -> bool:
-    if s.dtype != object:
-        return False
-    present = s.dropna()
-    return (len(present) > 0 and not isinstance(present.iloc[0], str)
-            and present.map(lambda v: hasattr(v, "year") and not isinstance(v, str)).all())
-
-
 def _parse_dates(s: pd.Series, source: str) -> pd.Series:
     """datetime64[ns] at midnight, or an error naming the row."""
-    if pd.api.types.is_datetime64_any_dtype(s) or _is_date_objects(s):
+    if pd.api.types.is_datetime64_any_dtype(s) or is_date_objects(s):
         # Parquet timestamps (any unit, maybe with a time zone), or DATE columns as datetime.date objects.
         if pd.api.types.is_datetime64_any_dtype(s):
             local = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s

@@ -178,7 +178,7 @@ def validate_unified(df: pd.DataFrame, source: str = "unified_data") -> None:
         if not pd.api.types.is_numeric_dtype(s) or (pd.api.types.is_bool_dtype(s) and c != "is_trading_day"):
             _fail(source, f"column '{c}' has type {s.dtype}, not a number type")
     if not pd.api.types.is_datetime64_any_dtype(df["date"]):
-        if not _is_date_objects(df["date"]):
+        if not is_date_objects(df["date"]):
             _fail(source, f"column 'date' has type {df['date'].dtype}, not a date type")
         df = df.assign(date=pd.to_datetime(df["date"]))
     for c in ("commodity", "region"):
@@ -188,7 +188,7 @@ def validate_unified(df: pd.DataFrame, source: str = "unified_data") -> None:
     check_gaps(df, source)
 
 
-def _is_date_objects(s: pd.Series) -> bool:
+def is_date_objects(s: pd.Series) -> bool:
     """datetime.date values (Parquet and Spark DATE columns arrive as these)."""
     if s.dtype != object:
         return False
