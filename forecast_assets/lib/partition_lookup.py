@@ -15,12 +15,12 @@ from bisect import bisect_left, bisect_right
 from datetime import datetime, timezone
 
 from dagster import TimeWindowPartitionsDefinition
+from dagster._time import dst_safe_strftime
 
 _original = TimeWindowPartitionsDefinition.get_partition_key_for_timestamp
 _original_iterate = TimeWindowPartitionsDefinition._iterate_time_windows
 _crons: set[str] = set()
-_starts: dict[tuple, tuple[list[float], list[str]]] = {}
-_windows: dict[tuple, tuple[list[float], list]] = {}
+_windows: dict[tuple, tuple[list[float], list, list[str]]] = {}
 _UNTIL = datetime(2100, 1, 1, tzinfo=timezone.utc).timestamp()
 
 
@@ -28,21 +28,23 @@ def _key(pdef: TimeWindowPartitionsDefinition) -> tuple:
     return (pdef.cron_schedule, pdef.timezone, pdef.fmt, pdef.start.timestamp(), pdef.end_offset)
 
 
-def _known_windows(pdef: TimeWindowPartitionsDefinition) -> tuple[list[float], list]:
+def _known(pdef: TimeWindowPartitionsDefinition) -> tuple[list[float], list, list[str]]:
+    """Window starts, windows and keys up to 2100, as Dagster's own iterator makes them, once per definition."""
     if _key(pdef) not in _windows:
         wins = []
         for tw in _original_iterate(pdef, pdef.start.timestamp()):
             if tw.start.timestamp() >= _UNTIL:
                 break
             wins.append(tw)
-        _windows[_key(pdef)] = ([tw.start.timestamp() for tw in wins], wins)
+        keys = [dst_safe_strftime(tw.start, pdef.timezone, pdef.fmt, pdef.cron_schedule) for tw in wins]
+        _windows[_key(pdef)] = ([tw.start.timestamp() for tw in wins], wins, keys)
     return _windows[_key(pdef)]
 
 
 def _iterate(self: TimeWindowPartitionsDefinition, start_timestamp: float, ignore_exclusions: bool = False):
     """Dagster's: every window that starts at or after start_timestamp, in order, without end."""
     if self.cron_schedule in _crons and not self.exclusions:
-        starts, wins = _known_windows(self)
+        starts, wins, _ = _known(self)
         if starts and starts[0] <= start_timestamp <= starts[-1]:
             yield from wins[bisect_left(starts, start_timestamp):]
             yield from _original_iterate(self, wins[-1].end.timestamp(), ignore_exclusions)
@@ -50,17 +52,9 @@ def _iterate(self: TimeWindowPartitionsDefinition, start_timestamp: float, ignor
     yield from _original_iterate(self, start_timestamp, ignore_exclusions)
 
 
-def _window_starts(pdef: TimeWindowPartitionsDefinition) -> tuple[list[float], list[str]]:
-    key = _key(pdef)
-    if key not in _starts:
-        keys = list(pdef.get_partition_keys(current_time=datetime(2100, 1, 1, tzinfo=timezone.utc)))
-        _starts[key] = ([pdef.time_window_for_partition_key(k).start.timestamp() for k in keys], keys)
-    return _starts[key]
-
-
 def _lookup(self: TimeWindowPartitionsDefinition, timestamp: float, end_closed: bool = False) -> str:
     if self.cron_schedule in _crons and not self.exclusions:
-        starts, keys = _window_starts(self)
+        starts, _, keys = _known(self)
         i = bisect_right(starts, timestamp) - 1
         if end_closed and 0 <= i < len(starts) and starts[i] == timestamp:
             i -= 1

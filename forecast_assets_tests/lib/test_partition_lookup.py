@@ -12,7 +12,7 @@ from forecast_assets.lib import partition_lookup
 def test_same_keys_as_dagster_for_every_hour_around_and_every_boundary():
     pdef = dg.TimeWindowPartitionsDefinition(start="2018-01-01", fmt="%Y-%m-%d", cron_schedule=SEMIANNUAL_CRON,
                                              timezone=TIMEZONE, end_offset=1)
-    starts, _ = partition_lookup._window_starts(pdef)
+    starts, _, _ = partition_lookup._known(pdef)
     rng = np.random.default_rng(0)
     lo, hi = datetime(2016, 6, 1, tzinfo=timezone.utc).timestamp(), datetime(2101, 1, 1, tzinfo=timezone.utc).timestamp()
     stamps = list(rng.uniform(lo, hi, 3000)) + [s + d for s in starts[:40] for d in (-1, 0, 1, 3600)]
@@ -35,7 +35,7 @@ def test_same_windows_as_dagster_from_any_start():
 
     pdef = dg.TimeWindowPartitionsDefinition(start="2018-01-01", fmt="%Y-%m-%d", cron_schedule=SEMIANNUAL_CRON,
                                              timezone=TIMEZONE, end_offset=1)
-    starts, wins = partition_lookup._known_windows(pdef)
+    starts, wins, _ = partition_lookup._known(pdef)
     rng = np.random.default_rng(1)
     stamps = list(rng.uniform(starts[0] - 1e8, starts[-1] + 1e8, 400)) + [s + d for s in starts[::9] for d in (-1, 0, 1)]
     stamps += [starts[-1], starts[-1] + 1]
