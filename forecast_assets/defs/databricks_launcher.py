@@ -85,7 +85,11 @@ class ForecastStepLauncher(DatabricksPySparkStepLauncher):
         if url:
             metadata["databricks_run_url"] = dg.MetadataValue.url(url)
         if remote:
-            metadata["remote_stderr"] = dg.MetadataValue.text(remote[-_TAIL:])
+            # From the last traceback when there is one (the cause), else the tail; warnings after
+            # it can make a plain tail start past the traceback.
+            start = remote.rfind("Traceback")
+            tail = remote[start:] if start >= 0 and len(remote) - start <= 4 * _TAIL else remote[-_TAIL:]
+            metadata["remote_stderr"] = dg.MetadataValue.text(tail)
         where = f"\nDatabricks run: {url}" if url else ""
         return dg.Failure(description=f"{cause}: {error}\nhint: {hint}{where}", metadata=metadata)
 
