@@ -22,7 +22,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from forecast_assets import pipeline
+from forecast_assets.runs import forecasting, training
 from forecast_assets.config import Settings
 from forecast_assets.core.calendar import windows_between
 from forecast_assets.core.models import REGISTRY
@@ -57,7 +57,7 @@ def main() -> int:
     for m in models:
         for c in commodities:
             t = time.perf_counter()
-            pipeline.train_windows(store, settings, m, c, windows, created_by="bench")
+            training.train_windows(store, settings, m, c, windows, created_by="bench")
             print(f"  train    {m:22s} {c:8s} {len(windows)} windows  {time.perf_counter() - t:6.2f} s")
     train_s = time.perf_counter() - t0
 
@@ -65,7 +65,7 @@ def main() -> int:
     rows = 0
     for m in models:
         for c in commodities:
-            r = pipeline.forecast_days(store, settings, m, c, days, force=True)
+            r = forecasting.forecast_days(store, settings, m, c, days, force=True)
             rows += r.rows_distributions + r.rows_points
             print(f"  forecast {m:22s} {c:8s} {r.days_written} days  {r.seconds:6.2f} s  "
                   f"{r.days_written / r.seconds:7.0f} days/s")

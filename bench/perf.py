@@ -73,7 +73,7 @@ def ratio(tmp: Path, days: list[date], window: date) -> tuple[float, float]:
     import dataclasses
 
     import straightforward
-    from forecast_assets import pipeline
+    from forecast_assets.runs import forecasting
     from forecast_assets.config import Settings
     from forecast_assets.storage.duckdb_store import DuckDBStore
 
@@ -88,7 +88,7 @@ def ratio(tmp: Path, days: list[date], window: date) -> tuple[float, float]:
         for m in MODELS:
             t0 = time.perf_counter()
             if side == "fast":
-                pipeline.forecast_days(store, settings, m, "Coffee", days, force=True)
+                forecasting.forecast_days(store, settings, m, "Coffee", days, force=True)
             else:
                 straightforward.forecast_days(store, settings, m, "Coffee", days, window)
             t += time.perf_counter() - t0

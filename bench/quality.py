@@ -1,6 +1,6 @@
 """Forecast quality of stored forecasts: 95% coverage and mean CRPS per commodity and model.
 
-Scores every stored day (evaluate.score_days, weekday starts as in model_performance) and
+Scores every stored day (scoring.score_days, weekday starts as in model_performance) and
 averages over horizons 1..14. Used by bench/perf.py after the full workload, and runnable on
 its own against any database:
 
@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from forecast_assets import evaluate
+from forecast_assets.runs import scoring
 from forecast_assets.storage.duckdb_store import DuckDBStore
 
 
@@ -24,8 +24,8 @@ def quality(store, commodities, start: date, end: date, score: bool = True) -> p
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     if score:
         for c in commodities:
-            evaluate.score_days(store, c, days)
-    perf = evaluate.model_performance(store, start, end)
+            scoring.score_days(store, c, days)
+    perf = scoring.model_performance(store, start, end)
     return (perf.groupby(["commodity", "model_name"], as_index=False)
             .agg(coverage_95=("coverage_95", "mean"), crps=("crps", "mean"), n_forecasts=("n_forecasts", "max")))
 

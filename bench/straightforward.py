@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
-from forecast_assets import pipeline
+from forecast_assets.runs import loading, plan
 from forecast_assets.core import forecast as core_forecast
 from forecast_assets.core.data import daily_series, weather_columns
 from forecast_assets.core.models import get_model
@@ -111,10 +111,10 @@ class XGBoostRecursive:
 
 def forecast_days(store, settings, model_name: str, commodity: str, days: list[date], window: date) -> None:
     """Per day: read, simulate the straightforward way, summarize, one delete + INSERT."""
-    trained = pipeline.load_trained(store, settings, model_name, commodity, window)
+    trained = loading.load_trained(store, settings, model_name, commodity, window)
     everything = daily_series(store.read_unified(commodity, end=days[-1] + timedelta(days=40)), commodity)
     # The same history span as the fast path (anchored at the window start).
-    daily = everything[everything.index >= pd.Timestamp(window - timedelta(days=pipeline.lookback_days(model_name)))]
+    daily = everything[everything.index >= pd.Timestamp(window - timedelta(days=plan.lookback_days(model_name)))]
     if model_name == "naive":
         model = NaivePerDay()
     elif model_name == "sarimax_auto_weather":

@@ -24,7 +24,7 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-from forecast_assets import pipeline
+from forecast_assets.runs import training
 from forecast_assets.config import Settings
 from forecast_assets.core.calendar import windows_between
 from forecast_assets.core.sample import make_sample
@@ -53,7 +53,7 @@ def main() -> int:
     store.ensure_schema()
     store.replace_unified(make_sample(end=end + timedelta(days=40)))
     for c in settings.commodities:
-        pipeline.train_windows(store, settings, "naive", c, windows_between(start, end), created_by="bench")
+        training.train_windows(store, settings, "naive", c, windows_between(start, end), created_by="bench")
 
     import dagster as dg
     from dagster._core.execution.backfill import PartitionBackfill

@@ -99,22 +99,23 @@ def cmd_summary(settings: Settings, args) -> int:
 
 
 def cmd_report(settings: Settings, args) -> int:
-    from forecast_assets import evaluate
+    from forecast_assets.core import comparison
+    from forecast_assets.runs import pictures, scoring
 
     store = _store(settings)
     if args.score:
         days = store.query(f"SELECT commodity, MIN(forecast_start_date) AS a, MAX(forecast_start_date) AS b "
                            f"FROM {qualified('point_forecasts')} GROUP BY commodity")
         for c, a, b in days.itertuples(index=False):
-            evaluate.score_days(store, c, [d.date() for d in pd.date_range(a, b, freq="D")])
+            scoring.score_days(store, c, [d.date() for d in pd.date_range(a, b, freq="D")])
     start = date.fromisoformat(args.start) if args.start else None
     end = date.fromisoformat(args.end) if args.end else None
-    perf = evaluate.model_performance(store, start, end)
+    perf = scoring.model_performance(store, start, end)
     horizons = tuple(int(h) for h in args.horizons.split(","))
     print(f"model comparison ({args.start or 'first'} .. {args.end or 'last'} scored forecast, weekday starts; "
           f"skill = 1 - CRPS / CRPS of naive; dm_pvalue: Diebold-Mariano vs naive)\n")
-    print(evaluate.comparison_table(perf, horizons))
-    pictures = evaluate.write_pictures(store, settings.plot_dir, perf)
+    print(comparison.comparison_table(perf, horizons))
+    pictures = pictures.write_pictures(store, settings.plot_dir, perf)
     if pictures:
         print(f"\npictures in {settings.plot_dir.resolve()}:")
         for p in pictures.values():

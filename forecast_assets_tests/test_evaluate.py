@@ -6,7 +6,11 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from forecast_assets import cli, evaluate, pipeline
+from forecast_assets import cli
+
+from forecast_assets.core import comparison
+
+from forecast_assets.runs import forecasting, pictures, scoring, training
 from forecast_assets.storage.schema import columns, qualified
 
 META = qualified("forecast_metadata")
@@ -19,14 +23,14 @@ def two_versions(store, settings):
     out = []
     for version, seed in (("v1.0", 1), ("v2.0", 2)):
         s = dataclasses.replace(settings, n_paths=400, model_version=version, seed=seed)
-        pipeline.train_windows(store, s, "naive", "Coffee", [date(2024, 7, 1)], "test")
-        pipeline.forecast_days(store, s, "naive", "Coffee", DAYS)
+        training.train_windows(store, s, "naive", "Coffee", [date(2024, 7, 1)], "test")
+        forecasting.forecast_days(store, s, "naive", "Coffee", DAYS)
         out.append(s)
     return out
 
 
 def test_every_forecast_gets_one_metadata_row_with_the_contract_columns(store, two_versions):
-    r = evaluate.score_days(store, "Coffee", DAYS)
+    r = scoring.score_days(store, "Coffee", DAYS)
     assert r.forecasts_scored == 2 * len(DAYS) and r.forecasts_complete == 2 * len(DAYS)
     meta = store.query(f"SELECT * FROM {META}")
     assert list(meta.columns) == columns("forecast_metadata")
@@ -36,33 +40,33 @@ def test_every_forecast_gets_one_metadata_row_with_the_contract_columns(store, t
         assert meta[f"crps_{h}d"].notna().all() and (meta[f"crps_{h}d"] > 0).all()
         assert meta[f"coverage_95_{h}d"].isin([0.0, 1.0]).all()
     assert (meta["crps_14d"].mean() > meta["crps_1d"].mean())
-    evaluate.score_days(store, "Coffee", DAYS)  # rescoring replaces, never duplicates
+    scoring.score_days(store, "Coffee", DAYS)  # rescoring replaces, never duplicates
     assert len(store.query(f"SELECT * FROM {META}")) == 2 * len(DAYS)
 
 
 def test_days_are_scored_as_their_actuals_arrive(store, two_versions, sample_unified):
     full = store.read_unified("Coffee")
     store.replace_unified(full[full["date"] <= "2024-10-10"])
-    evaluate.score_days(store, "Coffee", DAYS)
+    scoring.score_days(store, "Coffee", DAYS)
     m = store.query(f"SELECT forecast_start_date, actuals_available, crps_1d, crps_14d FROM {META} "
                     f"WHERE model_version = 'v1.0' ORDER BY 1")
     late = m[m["forecast_start_date"] >= "2024-10-01"]
     assert not late["actuals_available"].any() and late["crps_14d"].isna().all()
     assert late[late["forecast_start_date"] <= "2024-10-10"]["crps_1d"].notna().all()
     store.replace_unified(full)
-    evaluate.score_days(store, "Coffee", DAYS)
+    scoring.score_days(store, "Coffee", DAYS)
     m = store.query(f"SELECT actuals_available, crps_14d FROM {META}")
     assert m["actuals_available"].all() and m["crps_14d"].notna().all()
 
 
 def test_the_comparison_puts_versions_side_by_side_and_pictures_open(store, two_versions, settings, capsys):
-    evaluate.score_days(store, "Coffee", DAYS)
-    perf = evaluate.model_performance(store)
+    scoring.score_days(store, "Coffee", DAYS)
+    perf = scoring.model_performance(store)
     assert set(perf["model_version"]) == {"v1.0", "v2.0"} and set(perf["horizon"]) == set(range(1, 15))
     stored = store.query(f"SELECT * FROM {qualified('model_performance')}")
     assert len(stored) == 28 and list(stored.columns) == columns("model_performance")
     assert np.allclose(perf[perf.model_name == "naive"]["crps_skill_vs_naive"], 0.0)
-    pics = evaluate.write_pictures(store, settings.plot_dir, perf)
+    pics = pictures.write_pictures(store, settings.plot_dir, perf)
     assert {"crps_by_horizon", "pit_histograms", "fan_Coffee_naive_v1.0"} <= set(pics)
     for p in pics.values():
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
@@ -73,7 +77,7 @@ def test_calibration_band():
 
     perf = pd.DataFrame({"commodity": "Coffee", "model_name": ["a", "a", "b"], "model_version": "v1.0",
                          "coverage_95": [0.70, 0.80, 0.95], "n_forecasts": [100, 100, 100]})
-    bad = evaluate.miscalibrated(perf, 0.85, 0.995)
+    bad = comparison.miscalibrated(perf, 0.85, 0.995)
     assert bad["model_name"].tolist() == ["a"] and bad["coverage_95"].iloc[0] == pytest.approx(0.75)
 
 

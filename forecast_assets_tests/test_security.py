@@ -21,8 +21,9 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from forecast_assets import pipeline, spark_engine
-from forecast_assets.artifacts import ArtifactError
+from forecast_assets.runs import forecasting, loading, spark_engine
+from forecast_assets.runs.plan import WindowWork
+from forecast_assets.runs.artifacts import ArtifactError
 from forecast_assets.config import ConfigError, Settings
 from forecast_assets.core import fitted
 from forecast_assets.core.fitted import FittedModelError
@@ -190,7 +191,7 @@ def test_a_tampered_stored_model_stops_the_run_before_model_code(model_name, sma
     for name, text in _tamperings(t.doc)[::3]:
         store.write_trained_model(row | {"fitted_model_json": text})
         with pytest.raises(FittedModelError):
-            pipeline.forecast_days(store, settings, model_name, "Coffee", [date(2024, 1, 2)])
+            forecasting.forecast_days(store, settings, model_name, "Coffee", [date(2024, 1, 2)])
     assert spy.calls == []
     assert store.query(f"SELECT COUNT(*) AS n FROM {n_dist}")["n"].iloc[0] == 0
 
@@ -218,11 +219,11 @@ def test_a_pickle_where_a_model_belongs_is_refused_unrun(store, settings, tmp_pa
     # ...inline (protocol 0 is ASCII text), and as an artifact file (binary protocol).
     store.write_trained_model(row | {"fitted_model_json": pickle.dumps(_Boom(marker), protocol=0).decode("ascii")})
     with pytest.raises(FittedModelError, match="not valid JSON"):
-        pipeline.load_trained(store, settings, "naive", "Coffee", w)
+        loading.load_trained(store, settings, "naive", "Coffee", w)
     (tmp_path / "model.json").write_bytes(pickle.dumps(_Boom(marker), protocol=5))
     store.write_trained_model(row | {"fitted_model_s3_path": str(tmp_path / "model.json")})
     with pytest.raises(ArtifactError, match="not UTF-8 JSON"):
-        pipeline.load_trained(store, settings, "naive", "Coffee", w)
+        loading.load_trained(store, settings, "naive", "Coffee", w)
     assert not marker.exists()
 
 
@@ -260,8 +261,8 @@ def test_hostile_names_are_refused_at_every_door(name):
     with pytest.raises(ConfigError):
         Settings.from_env({"FORECAST_MODEL_VERSION": name})
     with pytest.raises((ConfigError, ModelError)):
-        spark_engine.write_delta({}, "commodity", [spark_engine.Task(name, "naive", date(2024, 1, 1),
-                                                                      [date(2024, 1, 2)])], "v1.0")
+        spark_engine.write_delta({}, "commodity", [WindowWork(name, "naive", date(2024, 1, 1), [date(2024, 1, 2)],
+                                                                  [date(2024, 1, 2)], None, None)], "v1.0")
     with pytest.raises(ConfigError):
         spark_engine.write_delta({}, name, [], "v1.0")
 

@@ -8,7 +8,8 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from forecast_assets import pipeline, spark_engine
+from forecast_assets.runs import forecasting, spark_engine, training
+from forecast_assets.runs.plan import WindowWork
 from forecast_assets.storage.schema import DAY_COLUMNS, columns, qualified
 
 pyspark = pytest.importorskip("pyspark")
@@ -30,8 +31,8 @@ def spark():
 def test_spark_backfill_gives_the_local_engines_paths(spark, store, settings, tmp_path):
     s = dataclasses.replace(settings, n_paths=300)
     for m in ("naive", "sarimax_auto_weather"):
-        pipeline.train_windows(store, s, m, "Coffee", [date(2024, 1, 1), date(2024, 7, 1)], "test")
-        pipeline.forecast_days(store, s, m, "Coffee", DAYS)
+        training.train_windows(store, s, m, "Coffee", [date(2024, 1, 1), date(2024, 7, 1)], "test")
+        forecasting.forecast_days(store, s, m, "Coffee", DAYS)
     with spark_engine.forecast_frames(spark, store, s, ["naive", "sarimax_auto_weather"], {"Coffee": DAYS}) as (
             tasks, frames):
         assert len(tasks) == 4  # 2 models x 2 windows: the groups Spark fans out
@@ -66,7 +67,8 @@ def test_spark_backfill_gives_the_local_engines_paths(spark, store, settings, tm
 
 
 def test_replace_where_predicates_only_take_safe_names(spark):
-    task = spark_engine.Task("Coffee'; DROP TABLE x; --", "naive", date(2024, 1, 1), [date(2024, 1, 2)])
+    task = WindowWork("Coffee'; DROP TABLE x; --", "naive", date(2024, 1, 1), [date(2024, 1, 2)], [date(2024, 1, 2)],
+                      None, None)
     with pytest.raises(Exception, match="not allowed"):
         spark_engine.write_delta({}, "commodity", [task], "v1.0")
 
@@ -96,7 +98,7 @@ def test_a_large_range_goes_through_spark_when_dagster_runs_it(spark, store, set
     q = f"SELECT forecast_start_date, path_id, {', '.join(DAY_COLUMNS)} FROM {qualified('distributions')} ORDER BY 1, 2"
     by_spark = store.query(q)
     assert len(by_spark) == 31 * 201
-    pipeline.forecast_days(store, s, "naive", "Coffee", [date(2024, 1, 1) + timedelta(days=i) for i in range(31)],
+    forecasting.forecast_days(store, s, "naive", "Coffee", [date(2024, 1, 1) + timedelta(days=i) for i in range(31)],
                            force=True)  # the local engine replaces them
     pd.testing.assert_frame_equal(store.query(q), by_spark)
     # A rerun skips what is complete, on Spark too.

@@ -30,8 +30,7 @@ from dagster_databricks.databricks_pyspark_step_launcher import (
 )
 from dagster_pyspark.utils import DEFAULT_EXCLUDE
 
-from forecast_assets.defs.launchers import PACKAGE_DIR
-from forecast_assets.failures import explain, missing_library
+from forecast_assets.defs.failures import explain, missing_library
 
 _ERROR_LINE = re.compile(r"^\s*([\w.]*(Error|Exception|Failure)\b.*)$", re.M)
 _TAIL = 4000  # characters of the remote stderr kept in the failure's metadata
@@ -149,7 +148,7 @@ def _error_line(text: str) -> str | None:
     return next((line for line in found if explain(line)), found[-1] if found else None)
 
 
-def forecast_step_launcher(spec_file: str, packages: Sequence[str | Path] = (PACKAGE_DIR,)) -> dg.ResourceDefinition:
+def forecast_step_launcher(spec_file: str, packages: Sequence[str | Path]) -> dg.ResourceDefinition:
     """A step launcher resource taking databricks_pyspark_step_launcher's config."""
     return dg.ResourceDefinition(
         resource_fn=lambda context: ForecastStepLauncher(spec_file, packages, **context.resource_config),

@@ -5,9 +5,11 @@ from datetime import date, timedelta
 
 import dagster as dg
 
-from forecast_assets import evaluate
+from forecast_assets.core import comparison
+
+from forecast_assets.runs import checks, pictures, scoring
 from forecast_assets.core.models import REGISTRY
-from forecast_assets.defs.errors import explained_failures
+from forecast_assets.defs.failures import explained_failures
 from forecast_assets.defs.launchers import BACKFILL
 from forecast_assets.defs.partitions import Partitions, split_keys
 from forecast_assets.defs.resources import ForecastResource
@@ -45,10 +47,10 @@ def forecast_metadata_asset(parts: Partitions) -> dg.AssetsDefinition:
         leaks = missing = 0
         for commodity, days in split_keys(context.partition_keys).items():
             with explained_failures():
-                r = evaluate.score_days(store, commodity, days, log=context.log.info)
+                r = scoring.score_days(store, commodity, days, log=context.log.info)
             totals = {k: totals[k] + getattr(r, k) for k in totals}
-            leaks += evaluate.leaking_scored(store, commodity, days[0], days[-1])
-            missing += len(evaluate.missing_scored_days(store, commodity, days[0], days[-1]))
+            leaks += checks.leaking_scored(store, commodity, days[0], days[-1])
+            missing += len(checks.missing_scored_days(store, commodity, days[0], days[-1]))
         return dg.MaterializeResult(metadata=totals, check_results=[
             dg.AssetCheckResult(check_name="no_leakage_in_scored", passed=leaks == 0,
                                 description=f"{leaks} scored forecasts flag data leakage",
@@ -86,18 +88,18 @@ def _image_md(path) -> str:
 def model_performance(context: dg.AssetExecutionContext, config: PerformanceConfig,
                       forecast: ForecastResource) -> dg.MaterializeResult:
     store, settings = forecast.store(), forecast.settings
-    perf = evaluate.model_performance(store, date.fromisoformat(config.start) if config.start else None,
+    perf = scoring.model_performance(store, date.fromisoformat(config.start) if config.start else None,
                                       date.fromisoformat(config.end) if config.end else None)
-    pictures = evaluate.write_pictures(store, settings.plot_dir, perf)
-    context.log.info("\n" + evaluate.comparison_table(perf))
-    bad = evaluate.miscalibrated(perf, *CALIBRATION_BAND)
+    pictures = pictures.write_pictures(store, settings.plot_dir, perf)
+    context.log.info("\n" + comparison.comparison_table(perf))
+    bad = comparison.miscalibrated(perf, *CALIBRATION_BAND)
     md = {f"picture_{k}": dg.MetadataValue.md(_image_md(p)) for k, p in pictures.items()
           if k in ("crps_by_horizon", "pit_histograms") or k.startswith("fan_")}
     return dg.MaterializeResult(
         metadata={
             "rows": len(perf),
             "comparison": dg.MetadataValue.md(
-                evaluate.comparison_table(perf).join(["```\n", "\n```"]) if len(perf) else "(nothing scored)"),
+                comparison.comparison_table(perf).join(["```\n", "\n```"]) if len(perf) else "(nothing scored)"),
             "pictures_dir": dg.MetadataValue.path(str(settings.plot_dir.resolve())),
             **md,
         },

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import dagster as dg
 
-from forecast_assets import pipeline, quality, spark_engine
-from forecast_assets.defs.errors import explained_failures
+from forecast_assets.runs import actuals, checks, forecasting, spark_engine
+from forecast_assets.defs.failures import explained_failures
 from forecast_assets.defs.input import UNIFIED_KEY
 from forecast_assets.defs.launchers import BACKFILL, SPARK
 from forecast_assets.defs.partitions import Partitions, split_keys
@@ -54,7 +54,7 @@ def forecast_asset(model_name: str, parts: Partitions) -> dg.AssetsDefinition:
         store, settings = forecast.store(), forecast.settings
         totals: dict[str, int] = {"days_asked": 0, "days_written": 0, "days_skipped": 0, "days_failed": 0,
                                   "rows_distributions": 0, "rows_points": 0}
-        outcomes: dict[str, list[quality.CheckOutcome]] = {}
+        outcomes: dict[str, list[checks.CheckOutcome]] = {}
         for commodity, days in split_keys(context.partition_keys).items():
             context.log.info(f"{model_name} {commodity}: {len(days)} days from {days[0]} to {days[-1]}")
             spark = getattr(context.resources, SPARK)
@@ -68,11 +68,11 @@ def forecast_asset(model_name: str, parts: Partitions) -> dg.AssetsDefinition:
                     totals["days_written"] += n
                     totals["days_skipped"] += len(days) - n
                 else:
-                    r = pipeline.forecast_days(store, settings, model_name, commodity, days, force=config.force,
+                    r = forecasting.forecast_days(store, settings, model_name, commodity, days, force=config.force,
                                                log=context.log.info)
                     for k in totals:
                         totals[k] += getattr(r, k)
-            for o in quality.forecast_checks(store, settings, model_name, commodity, days):
+            for o in checks.forecast_checks(store, settings, model_name, commodity, days):
                 outcomes.setdefault(o.name, []).append(o)
         checks = [
             dg.AssetCheckResult(
@@ -106,7 +106,7 @@ def actuals_asset(parts: Partitions) -> dg.AssetsDefinition:
         complete = partial = asked = 0
         for commodity, days in split_keys(context.partition_keys).items():
             with explained_failures():
-                c, p = pipeline.attach_actuals(store, commodity, days, log=context.log.info)
+                c, p = actuals.attach_actuals(store, commodity, days, log=context.log.info)
             complete, partial, asked = complete + c, partial + p, asked + len(days)
         return dg.MaterializeResult(metadata={"days_asked": asked, "days_complete": complete,
                                               "days_partly_known": partial})

@@ -16,6 +16,7 @@ import dagster as dg
 import yaml
 
 from forecast_assets.config import ConfigError, Settings
+from forecast_assets.defs.failures import SPEC_ENV
 
 TRAINING = "training_launcher"
 BACKFILL = "backfill_launcher"
@@ -23,7 +24,6 @@ SPARK = "pyspark"
 REPO_DIR = Path(__file__).resolve().parents[2]
 DEPLOY_DIR = REPO_DIR / "deploy" / "databricks"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
-SPEC_ENV = "FORECAST_DATABRICKS_LAUNCHER_SPEC"  # tells the remote step which spec file it ran with
 
 
 def spec_path(name: str, environ=None) -> Path:
@@ -79,7 +79,7 @@ def step_launchers(settings: Settings, environ=None) -> dict:
         return {TRAINING: dg.ResourceDefinition.none_resource(), BACKFILL: dg.ResourceDefinition.none_resource()}
     from forecast_assets.defs.databricks_launcher import forecast_step_launcher
 
-    return {name: forecast_step_launcher(shown_path(spec_path(name, environ))).configured(launcher_config(name, environ))
+    return {name: forecast_step_launcher(shown_path(spec_path(name, environ)), (PACKAGE_DIR,)).configured(launcher_config(name, environ))
             for name in (TRAINING, BACKFILL)}
 
 

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from forecast_assets import pipeline
-from forecast_assets.defs.errors import explained_failures
+from forecast_assets.runs import training
+from forecast_assets.defs.failures import explained_failures
 from forecast_assets.defs.input import UNIFIED_KEY
 from forecast_assets.defs.launchers import TRAINING
 from forecast_assets.defs.partitions import Partitions, split_keys
@@ -29,7 +29,7 @@ def trained_model_asset(model_name: str, parts: Partitions) -> dg.AssetsDefiniti
         results = []
         with explained_failures():
             for commodity, windows in split_keys(context.partition_keys).items():
-                results += pipeline.train_windows(store, settings, model_name, commodity, windows,
+                results += training.train_windows(store, settings, model_name, commodity, windows,
                                                   created_by=context.run_id, log=context.log.info)
         return dg.MaterializeResult(metadata={
             "windows_trained": len(results),

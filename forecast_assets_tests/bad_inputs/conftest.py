@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from forecast_assets import evaluate, pipeline
+from forecast_assets.runs import actuals, forecasting, scoring, training
 from forecast_assets.config import Settings
 from forecast_assets.core.sample import make_sample
 from forecast_assets.storage.duckdb_store import DuckDBStore
@@ -40,10 +40,10 @@ def template_db(tmp_path_factory) -> Path:
     store = DuckDBStore(s.duckdb_path)
     store.ensure_schema()
     store.replace_unified(make_sample(start=date(2023, 6, 1), end=date(2025, 2, 28)))
-    pipeline.train_windows(store, s, "naive", "Coffee", [WINDOW], "template")
-    pipeline.forecast_days(store, s, "naive", "Coffee", DAYS)
-    pipeline.attach_actuals(store, "Coffee", DAYS)
-    evaluate.score_days(store, "Coffee", DAYS)
+    training.train_windows(store, s, "naive", "Coffee", [WINDOW], "template")
+    forecasting.forecast_days(store, s, "naive", "Coffee", DAYS)
+    actuals.attach_actuals(store, "Coffee", DAYS)
+    scoring.score_days(store, "Coffee", DAYS)
     return root
 
 

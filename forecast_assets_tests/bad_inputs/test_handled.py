@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast_assets import pipeline
+from forecast_assets.runs import actuals, forecasting, loading, training
 from forecast_assets.core import importer
 from forecast_assets.core.importer import prepare_unified, read_table
 from forecast_assets.storage.schema import DAY_COLUMNS, qualified
@@ -66,9 +66,9 @@ def test_table_variant_gives_the_same_forecasts(sql, db):
     store, s = db
     before = _paths(store)
     run_sql(s.duckdb_path, sql)
-    r = pipeline.forecast_days(store, s, "naive", "Coffee", DAYS, force=True)
+    r = forecasting.forecast_days(store, s, "naive", "Coffee", DAYS, force=True)
     assert (r.days_written, r.days_failed) == (len(DAYS), 0)
-    pipeline.attach_actuals(store, "Coffee", DAYS)
+    actuals.attach_actuals(store, "Coffee", DAYS)
     pd.testing.assert_frame_equal(_paths(store), before)
 
 
@@ -76,11 +76,11 @@ def test_table_without_any_weather_trains_every_model_without_it(db):
     store, s = db
     run_sql(s.duckdb_path, [f"UPDATE {U} SET {', '.join(f'{c} = NULL' for c in WEATHER)}"])
     for model in ("xgboost", "sarimax_auto_weather"):
-        pipeline.train_windows(store, s, model, "Coffee", [WINDOW], "test")
-        doc = json.loads(pipeline.load_trained(store, s, model, "Coffee", WINDOW).text)
+        training.train_windows(store, s, model, "Coffee", [WINDOW], "test")
+        doc = json.loads(loading.load_trained(store, s, model, "Coffee", WINDOW).text)
         params = doc["params"]
         assert (params["weather"] == []) if model == "xgboost" else (params["weather_used"] is False)
-        r = pipeline.forecast_days(store, s, model, "Coffee", DAYS[:2])
+        r = forecasting.forecast_days(store, s, model, "Coffee", DAYS[:2])
         assert (r.days_written, r.days_failed) == (2, 0)
     prices = _all_paths(store)
     assert len(prices) and np.isfinite(prices).all() and (prices > 0).all()

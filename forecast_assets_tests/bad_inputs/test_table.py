@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from forecast_assets import evaluate, pipeline
+from forecast_assets.runs import actuals, forecasting, loading, scoring, training
 from forecast_assets.core.input_rules import InputDataError
 
 from .conftest import DAYS, NEXT_WINDOW, dump, run_sql
@@ -19,10 +19,10 @@ from .table_cases import TABLE_CASES
 
 OPS = {
     "read": lambda store, s: store.read_unified("Coffee"),
-    "train": lambda store, s: pipeline.train_windows(store, s, "naive", "Coffee", [NEXT_WINDOW], "test"),
-    "forecast": lambda store, s: pipeline.forecast_days(store, s, "naive", "Coffee", DAYS, force=True),
-    "actuals": lambda store, s: pipeline.attach_actuals(store, "Coffee", DAYS),
-    "score": lambda store, s: evaluate.score_days(store, "Coffee", DAYS),
+    "train": lambda store, s: training.train_windows(store, s, "naive", "Coffee", [NEXT_WINDOW], "test"),
+    "forecast": lambda store, s: forecasting.forecast_days(store, s, "naive", "Coffee", DAYS, force=True),
+    "actuals": lambda store, s: actuals.attach_actuals(store, "Coffee", DAYS),
+    "score": lambda store, s: scoring.score_days(store, "Coffee", DAYS),
 }
 
 
@@ -44,7 +44,7 @@ def test_table_is_refused_where_it_is_read_and_nothing_is_written(case, db, tmp_
     run_sql(s.duckdb_path, case.sql)
     before = dump(s, tmp_path / "before")
     for name in case.ops:
-        with pytest.raises((InputDataError, pipeline.PipelineError)) as err:
+        with pytest.raises((InputDataError, loading.PipelineError)) as err:
             OPS[name](store, s)
         msg = str(err.value)
         for p in case.patterns:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast_assets import pipeline
+from forecast_assets.runs import forecasting, loading, training
 from forecast_assets.config import Settings
 from forecast_assets.core.models import REGISTRY
 from forecast_assets.definitions import build_definitions
@@ -178,13 +178,13 @@ def test_data_from_a_window_start_on_moves_neither_its_model_nor_earlier_forecas
         con.execute(f"DELETE FROM {UNIFIED} WHERE date BETWEEN ? AND ?", [date(2025, 1, 6), date(2025, 1, 8)])
     before = {m: world["store"].read_trained_model("Coffee", m, settings.model_version, w) for m in MODELS}
     for m in MODELS:
-        (r,) = pipeline.train_windows(store, settings, m, "Coffee", [w], "test")
+        (r,) = training.train_windows(store, settings, m, "Coffee", [w], "test")
         assert r.training_cutoff_date == date(2024, 12, 31) < w
-        assert pipeline.load_trained(store, settings, m, "Coffee", w).text == \
-            pipeline.load_trained(world["store"], world["settings"], m, "Coffee", w).text
+        assert loading.load_trained(store, settings, m, "Coffee", w).text == \
+            loading.load_trained(world["store"], world["settings"], m, "Coffee", w).text
         assert store.read_trained_model("Coffee", m, settings.model_version, w)["model_fingerprint"] == \
             before[m]["model_fingerprint"]
-        pipeline.forecast_days(store, settings, m, "Coffee", DAYS, force=True)
+        forecasting.forecast_days(store, settings, m, "Coffee", DAYS, force=True)
     first, after = world["snaps"]["ranged"], snapshot(store)
     for key in ("dist", "points"):
         # Path 0 holds the realized closes of the steps, which are after every cutoff: they may change.

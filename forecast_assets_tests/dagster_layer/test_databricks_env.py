@@ -13,9 +13,9 @@ from dagster_databricks.databricks_pyspark_step_launcher import DatabricksPySpar
 from forecast_assets.config import Settings
 from forecast_assets.definitions import build_definitions
 from forecast_assets.defs.databricks_launcher import ForecastStepLauncher, stage_packages
-from forecast_assets.defs.errors import explained_failures
+from forecast_assets.defs.failures import explained_failures
 from forecast_assets.defs.launchers import BACKFILL, PACKAGE_DIR, SPARK, SPEC_ENV, TRAINING, launcher_config
-from forecast_assets.failures import explain, pip_requirement
+from forecast_assets.defs.failures import explain, pip_requirement
 
 DUMMY = {"FORECAST_ENV": "databricks", "DATABRICKS_HOST": "https://dummy.cloud.databricks.com",
          "DATABRICKS_TOKEN": "dapi-not-a-real-token", "DATABRICKS_HTTP_PATH": "/sql/1.0/warehouses/dummy"}

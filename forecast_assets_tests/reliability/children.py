@@ -8,7 +8,7 @@ import signal
 from datetime import date
 from pathlib import Path
 
-from forecast_assets import artifacts, pipeline
+from forecast_assets.runs import artifacts, forecasting, training
 from forecast_assets.config import Settings
 from forecast_assets.storage.duckdb_store import DuckDBStore
 
@@ -33,12 +33,12 @@ def train_and_die(db: str, artifact_dir: str, window: date, when: str, inline_li
         os.replace = half_then_die  # this process is about to die: patching os for it alone is harmless
     else:
         raise ValueError(when)
-    pipeline.train_windows(store, settings, "naive", "Coffee", [window], created_by="doomed")
+    training.train_windows(store, settings, "naive", "Coffee", [window], created_by="doomed")
     raise AssertionError("the child should have died")
 
 
 def forecast(db: str, days: list[date], lock_timeout_s: float) -> None:
     """One writer: forecast naive for `days` (forced) through the store, as a run does."""
     settings = dataclasses.replace(Settings.from_env({}), duckdb_path=Path(db))
-    pipeline.forecast_days(DuckDBStore(db, lock_timeout_s=lock_timeout_s), settings, "naive", "Coffee", days,
+    forecasting.forecast_days(DuckDBStore(db, lock_timeout_s=lock_timeout_s), settings, "naive", "Coffee", days,
                            force=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from dagster._cli.asset import asset_materialize_command
 
-from forecast_assets import artifacts
+from forecast_assets.runs import artifacts
 
 MODULE = "forecast_assets.definitions"
 PROJECT = Path(__file__).resolve().parents[2]

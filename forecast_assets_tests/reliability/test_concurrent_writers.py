@@ -25,7 +25,7 @@ import dagster as dg
 import pytest
 from dagster._core.instance.ref import InstanceRef
 
-from forecast_assets import pipeline
+from forecast_assets.runs import forecasting, training
 from forecast_assets.storage.duckdb_store import DatabaseLockedError, DuckDBStore
 from forecast_assets_tests.reliability import children, runs, tables
 from forecast_assets_tests.reliability.inputs import revised
@@ -102,9 +102,9 @@ def _days(first: date, n: int) -> list[date]:
 
 
 def test_two_processes_writing_through_the_store_take_turns(store, settings, tmp_path):
-    pipeline.train_windows(store, settings, "naive", "Coffee", [date(2024, 7, 1), date(2025, 1, 1)], "test")
+    training.train_windows(store, settings, "naive", "Coffee", [date(2024, 7, 1), date(2025, 1, 1)], "test")
     days = _days(date(2024, 12, 1), 45)
-    pipeline.forecast_days(store, settings, "naive", "Coffee", days)
+    forecasting.forecast_days(store, settings, "naive", "Coffee", days)
     ref = tmp_path / "reference.duckdb"
     with tables.attached(settings.duckdb_path, ref) as con:
         tables.snapshot(con, "ref")

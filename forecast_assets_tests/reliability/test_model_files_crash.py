@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 
-from forecast_assets import artifacts, pipeline
+from forecast_assets.runs import loading, training
 from forecast_assets.core.data import daily_series
 from forecast_assets.core.fitted import fingerprint
 from forecast_assets.core.forecast import train
@@ -33,7 +33,7 @@ def _files(settings):
 def test_a_training_killed_while_saving_a_model_file_leaves_the_stored_model_in_use(
         when, store, settings, sample_unified, monkeypatch):
     monkeypatch.setattr(artifacts, "INLINE_LIMIT", LIMIT)
-    pipeline.train_windows(store, settings, "naive", "Coffee", [W], created_by="first")
+    training.train_windows(store, settings, "naive", "Coffee", [W], created_by="first")
     old = store.read_trained_model("Coffee", "naive", "v1.0", W)
     assert old["fitted_model_json"] is None and old["fitted_model_s3_path"]
 
@@ -49,25 +49,25 @@ def test_a_training_killed_while_saving_a_model_file_leaves_the_stored_model_in_
                                                                        old["fitted_model_s3_path"])
     with open(row["fitted_model_s3_path"], encoding="utf-8") as f:
         assert fingerprint(f.read()) == old["model_fingerprint"]
-    assert pipeline.load_trained(store, settings, "naive", "Coffee", W).fingerprint == old["model_fingerprint"]
+    assert loading.load_trained(store, settings, "naive", "Coffee", W).fingerprint == old["model_fingerprint"]
     assert len(_files(settings)) == 2  # the old model and what the kill left (new model or half a temporary)
 
     # Training again writes the new model and clears the rest.
-    pipeline.train_windows(store, settings, "naive", "Coffee", [W], created_by="again")
+    training.train_windows(store, settings, "naive", "Coffee", [W], created_by="again")
     new = store.read_trained_model("Coffee", "naive", "v1.0", W)
     assert new["model_fingerprint"] != old["model_fingerprint"]
     assert _files(settings) == [f"{W}-{new['model_fingerprint']}.json"]
-    assert pipeline.load_trained(store, settings, "naive", "Coffee", W).fingerprint == new["model_fingerprint"]
+    assert loading.load_trained(store, settings, "naive", "Coffee", W).fingerprint == new["model_fingerprint"]
 
 
 def test_a_row_whose_file_holds_another_model_is_refused(store, settings, sample_unified, monkeypatch):
     monkeypatch.setattr(artifacts, "INLINE_LIMIT", LIMIT)
-    pipeline.train_windows(store, settings, "naive", "Coffee", [W], created_by="first")
+    training.train_windows(store, settings, "naive", "Coffee", [W], created_by="first")
     row = store.read_trained_model("Coffee", "naive", "v1.0", W)
     store.replace_unified(revised(sample_unified))
     other = train("naive", "Coffee", daily_series(store.read_unified("Coffee"), "Coffee"), W)  # another model
     with open(row["fitted_model_s3_path"], "w", encoding="utf-8") as f:
         f.write(other.text)
-    with pytest.raises(pipeline.PipelineError, match=r"names naive model \w+ for Coffee window 2025-01-01, but .* "
+    with pytest.raises(loading.PipelineError, match=r"names naive model \w+ for Coffee window 2025-01-01, but .* "
                                                      r"holds model \w+: materialize trained_models/naive"):
-        pipeline.load_trained(store, settings, "naive", "Coffee", W)
+        loading.load_trained(store, settings, "naive", "Coffee", W)

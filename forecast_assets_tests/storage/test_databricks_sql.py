@@ -367,7 +367,7 @@ def test_unified_models_paths_actuals_and_scores(store, warehouse, spark, coffee
     pts, paths = store.read_paths("Coffee", "naive", "v1.0", days[0], days[-1])
     assert paths.shape == (3, N_PATHS, 14) and len(pts) == 42
     assert np.allclose(paths, b.prices, rtol=1e-6)
-    from forecast_assets.pipeline import attach_actuals
+    from forecast_assets.runs.forecasting import attach_actuals
 
     complete, partial = attach_actuals(store, "Coffee", days)
     assert (complete, partial) == (3, 3)
@@ -381,7 +381,7 @@ def test_unified_models_paths_actuals_and_scores(store, warehouse, spark, coffee
     assert st["has_actuals"].tolist() == [1, 1, 1] and st["n_paths"].tolist() == [N_PATHS] * 3
 
     # scores and the comparison (replace_scores, replace_performance), through evaluate
-    from forecast_assets.evaluate import model_performance, score_days
+    from forecast_assets.runs.scoring import model_performance, score_days
 
     res = score_days(store, "Coffee", days)
     perf = model_performance(store)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+import pandas as pd
+
 from forecast_assets.config import Settings
 from forecast_assets.storage.base import ForecastStore
 from forecast_assets.storage.schema import DAY_COLUMNS, qualified
@@ -74,3 +76,25 @@ def forecast_checks(store: ForecastStore, settings: Settings, model_name: str, c
                      f"({sample(failed)}: {have_pts[failed[0]][2] if failed else ''})",
                      {"days_asked": len(asked), "days_missing": len(missing), "days_failed": len(failed)}),
     ]
+
+
+def leaking_scored(store: ForecastStore, commodity: str, start: date, end: date) -> int:
+    """Scored forecasts (metadata rows) whose stored rows flag data leakage."""
+    q = store.query(
+        f"SELECT COUNT(*) AS n FROM {qualified('forecast_metadata')} m WHERE m.commodity = ? "
+        f"AND m.forecast_start_date BETWEEN ? AND ? AND EXISTS (SELECT 1 FROM {qualified('point_forecasts')} p "
+        f"WHERE p.commodity = m.commodity AND p.model_name = m.model_name AND p.model_version = m.model_version "
+        f"AND p.forecast_start_date = m.forecast_start_date AND p.has_data_leakage)", [commodity, start, end])
+    return int(q["n"].iloc[0])
+
+
+def missing_scored_days(store: ForecastStore, commodity: str, start: date, end: date) -> pd.DataFrame:
+    """Successful forecasts whose 14 actuals are all stored but which have no complete score row."""
+    return store.query(
+        f"SELECT p.model_name, p.model_version, p.forecast_start_date FROM {qualified('point_forecasts')} p "
+        f"LEFT JOIN {qualified('forecast_metadata')} m ON m.commodity = p.commodity AND m.model_name = p.model_name "
+        f"AND m.model_version = p.model_version AND m.forecast_start_date = p.forecast_start_date "
+        f"AND m.actuals_available AND m.crps_14d IS NOT NULL "
+        f"WHERE p.commodity = ? AND p.forecast_start_date BETWEEN ? AND ? AND p.model_success "
+        f"GROUP BY p.model_name, p.model_version, p.forecast_start_date "
+        f"HAVING COUNT(p.actual_close) = 14 AND COUNT(m.forecast_start_date) = 0", [commodity, start, end])

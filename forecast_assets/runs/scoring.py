@@ -1,13 +1,12 @@
 """Scoring runs over the storage interface: per-forecast scores, forecast_metadata, model_performance.
 
 No Dagster here (the assets call these), and no scoring formulas either: those
-are in core.scoring and core.evaluation.
+are in core.scoring and core.comparison.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
@@ -15,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from forecast_assets.core.data import daily_series
-from forecast_assets.core.evaluation import performance
+from forecast_assets.core.comparison import performance
 from forecast_assets.core.forecast import realized
 from forecast_assets.core.scoring import score
 from forecast_assets.storage.base import ForecastStore
@@ -122,85 +121,3 @@ def model_performance(store: ForecastStore, start: date | None = None, end: date
     perf["evaluated_at"] = _now()
     store.replace_performance(_arrow(perf, "model_performance"))
     return perf
-
-
-
-def write_pictures(store: ForecastStore, plot_dir, perf: pd.DataFrame) -> dict[str, Path]:
-    """CRPS by horizon, PIT histograms, and a fan chart per commodity and model of the latest fully scored day."""
-    from forecast_assets import plots
-
-    out = {}
-    if perf.empty:
-        return out
-    out["crps_by_horizon"] = plots.crps_by_horizon(perf, Path(plot_dir) / "crps_by_horizon.png")
-    pit = store.query(f"SELECT commodity, model_name, model_version, forecast_start_date, pit "
-                      f"FROM {qualified('forecast_scores')} WHERE pit IS NOT NULL")
-    pit = pit[pd.to_datetime(pit["forecast_start_date"]).dt.dayofweek < 5]  # one forecast per cutoff
-    out["pit_histograms"] = plots.pit_histograms(pit, Path(plot_dir) / "pit_histograms.png")
-    latest = store.query(
-        f"SELECT commodity, model_name, model_version, MAX(forecast_start_date) AS d FROM {qualified('forecast_metadata')} "
-        f"WHERE actuals_available GROUP BY ALL ORDER BY ALL")
-    for c, m, v, d in latest.itertuples(index=False):
-        d = pd.Timestamp(d).date()
-        pts, paths = store.read_paths(c, m, v, d, d)
-        if not len(pts):
-            continue
-        unified = store.read_unified(c, start=d - timedelta(days=90), end=d + timedelta(days=30))
-        daily = daily_series(unified, c)
-        steps = pts["forecast_date"].values.astype("datetime64[D]")
-        hist = daily["close"][daily.index < pd.Timestamp(d)].iloc[-60:]
-        out[f"fan_{c}_{m}_{v}"] = plots.fan_chart(
-            hist, steps, paths[0], realized(daily, steps[None, :])[0], f"{c} {m} {v}: forecast of {d}",
-            Path(plot_dir) / f"fan_{c}_{m}_{v}.png")
-    return out
-
-
-def comparison_table(perf: pd.DataFrame, horizons=(1, 7, 14)) -> str:
-    """The comparison as text: per commodity and horizon, every model and version side by side."""
-    if perf.empty:
-        return "(no scored forecasts yet: materialize forecast_metadata after forecasts and actuals)"
-    p = perf[perf["horizon"].isin(horizons)].copy()
-    p["skill"] = (100 * p["crps_skill_vs_naive"]).map(lambda v: f"{v:+.1f}%" if np.isfinite(v) else "")
-    p["dm_p"] = p["dm_pvalue"].map(lambda v: f"{v:.3f}" if np.isfinite(v) else "-")
-    p["cov95"] = (100 * p["coverage_95"]).map("{:.1f}%".format)
-    p["cov80"] = (100 * p["coverage_80"]).map("{:.1f}%".format)
-    p["dir"] = (100 * p["directional_accuracy"]).map("{:.1f}%".format)
-    cols = ["commodity", "horizon", "model_name", "model_version", "n_forecasts", "crps", "skill", "dm_p", "mae",
-            "rmse", "mape", "cov80", "cov95", "sharpness_95", "dir"]
-    p = p.sort_values(["commodity", "horizon", "crps"])[cols]
-    p = p.rename(columns={"model_name": "model", "model_version": "version", "n_forecasts": "n",
-                          "skill": "crps_skill_vs_naive", "dm_p": "dm_pvalue", "mape": "mape_%",
-                          "cov80": "coverage_80", "cov95": "coverage_95", "dir": "direction"})
-    return p.to_string(index=False, float_format=lambda v: f"{v:.3f}")
-
-
-def miscalibrated(perf: pd.DataFrame, low: float, high: float) -> pd.DataFrame:
-    """Commodity, model and version whose 95% coverage over all horizons of the period is outside [low, high]."""
-    if perf.empty:
-        return perf
-    w = perf.assign(hits=perf["coverage_95"] * perf["n_forecasts"])
-    g = w.groupby(["commodity", "model_name", "model_version"])[["hits", "n_forecasts"]].sum().reset_index()
-    g["coverage_95"] = g["hits"] / g["n_forecasts"]
-    return g[(g["coverage_95"] < low) | (g["coverage_95"] > high)]
-
-
-def leaking_scored(store: ForecastStore, commodity: str, start: date, end: date) -> int:
-    """Scored forecasts (metadata rows) whose stored rows flag data leakage."""
-    q = store.query(
-        f"SELECT COUNT(*) AS n FROM {qualified('forecast_metadata')} m WHERE m.commodity = ? "
-        f"AND m.forecast_start_date BETWEEN ? AND ? AND EXISTS (SELECT 1 FROM {qualified('point_forecasts')} p "
-        f"WHERE p.commodity = m.commodity AND p.model_name = m.model_name AND p.model_version = m.model_version "
-        f"AND p.forecast_start_date = m.forecast_start_date AND p.has_data_leakage)", [commodity, start, end])
-    return int(q["n"].iloc[0])
-
-
-def missing_scored_days(store: ForecastStore, commodity: str, start: date, end: date) -> pd.DataFrame:
-    """Successful forecasts whose 14 actuals are all stored but which have no complete score row."""
-    return store.query(
-        f"SELECT p.model_name, p.model_version, p.forecast_start_date FROM {qualified('point_forecasts')} p "
-        f"LEFT JOIN {qualified('forecast_metadata')} m ON m.commodity = p.commodity AND m.model_name = p.model_name "
-        f"AND m.model_version = p.model_version AND m.forecast_start_date = p.forecast_start_date "
-        f"AND m.actuals_available AND m.crps_14d IS NOT NULL "
-        f"WHERE p.commodity = ? AND p.forecast_start_date BETWEEN ? AND ? AND p.model_success "
-        f"GROUP BY p.model_name, p.model_version, p.forecast_start_date "
-        f"HAVING COUNT(p.actual_close) = 14 AND COUNT(m.forecast_start_date) = 0", [commodity, start, end])

@@ -1,4 +1,6 @@
-"""Causes and hints for known failures: bad input, and what remote runs on Databricks are known for.
+"""Known failures leave a step as dg.Failure with the cause and a hint in the UI.
+
+Causes and hints for bad input, and for what remote runs on Databricks are known for.
 
 The system this replaces printed these after the fact from a polling script;
 here a failing step raises with the cause and what to do about it. A hint names
@@ -7,11 +9,16 @@ the library to add and, when known, the cluster spec file to add it to.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from pathlib import Path
 
+import dagster as dg
+
 PROJECT_PACKAGE = "forecast_assets"
-CONSTRAINTS = Path(__file__).resolve().parents[1] / "constraints.txt"
+SPEC_ENV = "FORECAST_DATABRICKS_LAUNCHER_SPEC"  # tells the remote step which spec file it ran with
+CONSTRAINTS = Path(__file__).resolve().parents[2] / "constraints.txt"
 # Import names whose pip package is named otherwise (the rest: "_" becomes "-").
 _PIP_NAMES = {"sklearn": "scikit-learn", "yaml": "PyYAML", "databricks": "databricks-sql-connector",
               "xgboost": "xgboost-cpu", "dateutil": "python-dateutil"}
@@ -89,3 +96,19 @@ def explain(error: BaseException | str, spec_file: str | None = None) -> tuple[s
                 hint = f"{hint} (the libraries are in {spec_file})"
             return cause, hint
     return None
+
+
+@contextlib.contextmanager
+def explained_failures():
+    try:
+        yield
+    except dg.Failure:
+        raise
+    except Exception as exc:
+        # On a cluster the launcher says which spec file it ran with, so hints can name it.
+        known = explain(exc, os.environ.get(SPEC_ENV))
+        if known is None:
+            raise
+        cause, hint = known
+        raise dg.Failure(description=f"{cause}: {type(exc).__name__}: {exc}\nhint: {hint}",
+                         metadata={"cause": cause, "hint": hint, "error": f"{type(exc).__name__}: {exc}"}) from exc

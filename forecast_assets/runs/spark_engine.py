@@ -18,8 +18,7 @@ import io
 import json
 import re
 import time
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import numpy as np
 import pandas as pd
@@ -27,11 +26,9 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
-from forecast_assets import pipeline
 from forecast_assets.config import ConfigError, Settings, check_name
-from forecast_assets.core import calendar
-from forecast_assets.core.data import daily_series
 from forecast_assets.core.models import model_class
+from forecast_assets.runs.plan import WindowWork, plan_forecasts
 from forecast_assets.storage.base import ForecastStore
 from forecast_assets.storage.schema import TABLES, columns
 
@@ -53,24 +50,13 @@ def combined_schema() -> str:
     return ", ".join([f"{TABLE} string", *(f"{c} {_SPARK_TYPES[t]}" for c, t in cols.items())])
 
 
-@dataclass(frozen=True)
-class Task:
-    commodity: str
-    model_name: str
-    window_start: date
-    days: list[date]
-
-
-def plan(settings: Settings, model_names: list[str], days_by_commodity: dict[str, list[date]]) -> list[Task]:
-    """One task per commodity x model x window: the unit of parallel work."""
-    out = []
-    for commodity, days in days_by_commodity.items():
-        by_window: dict[date, list[date]] = {}
-        for d in sorted(set(days)):
-            by_window.setdefault(calendar.window_start(d), []).append(d)
-        for m in model_names:
-            out += [Task(commodity, m, w, ds) for w, ds in by_window.items()]
-    return out
+def plan(store: ForecastStore, settings: Settings, model_names: list[str], days_by_commodity: dict[str, list[date]],
+         force: bool = False) -> list[WindowWork]:
+    """The local engine's plan (runs.plan) for every commodity and model: one unit of parallel work per
+    commodity x model x window with days left to compute."""
+    work = [w for commodity, days in days_by_commodity.items() for m in model_names
+            for w in plan_forecasts(store, settings, m, commodity, days, force=force)]
+    return [w for w in work if w.todo]
 
 
 def _parquet_bytes(df: pd.DataFrame) -> bytes:
@@ -79,31 +65,13 @@ def _parquet_bytes(df: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-def task_rows(store: ForecastStore, settings: Settings, tasks: list[Task], force: bool = False
-              ) -> tuple[list[Task], pd.DataFrame]:
-    """What each group needs, read on the driver: model JSON and the window's input history.
-
-    Days already complete from the same trained model and input are dropped, as in the
-    local engine (unless force); tasks left with no day are dropped.
-    """
-    rows, kept = [], []
-    for t in tasks:
-        trained = pipeline.load_trained(store, settings, t.model_name, t.commodity, t.window_start)
-        unified = store.read_unified(t.commodity, start=t.window_start - timedelta(days=pipeline.lookback_days(t.model_name)),
-                                     end=t.days[-1] + timedelta(days=40))
-        daily = daily_series(unified, t.commodity)
-        status = store.forecast_status(t.commodity, t.model_name, settings.model_version, t.days[0], t.days[-1])
-        days = t.days if force else sorted(set(t.days) - pipeline.complete_days(
-            status, settings, t.days, trained.fingerprint, daily[daily.index < pd.Timestamp(t.days[-1])]))
-        if not days:
-            continue
-        kept.append(Task(t.commodity, t.model_name, t.window_start, days))
-        rows.append({
-            "commodity": t.commodity, "model_name": t.model_name, "window_start": t.window_start.isoformat(),
-            "days": json.dumps([d.isoformat() for d in days]), "model_json": trained.text,
-            "history": _parquet_bytes(daily),
-        })
-    return kept, pd.DataFrame(rows)
+def task_rows(work: list[WindowWork]) -> pd.DataFrame:
+    """What each group needs, read on the driver and shipped in its row: model JSON and input history."""
+    return pd.DataFrame([{
+        "commodity": w.commodity, "model_name": w.model_name, "window_start": w.window_start.isoformat(),
+        "days": json.dumps([d.isoformat() for d in w.todo]), "model_json": w.trained.text,
+        "history": _parquet_bytes(w.history),
+    } for w in work])
 
 
 def _run_group(pdf: pd.DataFrame, n_paths: int, seed: int, version: str, horizon: int) -> pd.DataFrame:
@@ -138,11 +106,11 @@ def forecast_frames(spark, store: ForecastStore, settings: Settings, model_names
     """
     from pyspark import StorageLevel
 
-    tasks, pdf = task_rows(store, settings, plan(settings, model_names, days_by_commodity), force)
+    tasks = plan(store, settings, model_names, days_by_commodity, force)
     if not tasks:
         yield [], {}
         return
-    sdf = spark.createDataFrame(pdf).repartition(partitions or max(len(tasks), 1), "commodity", "model_name",
+    sdf = spark.createDataFrame(task_rows(tasks)).repartition(partitions or max(len(tasks), 1), "commodity", "model_name",
                                                  "window_start")
     n_paths, seed, version, horizon = settings.n_paths, settings.seed, settings.model_version, settings.horizon
 
@@ -157,7 +125,7 @@ def forecast_frames(spark, store: ForecastStore, settings: Settings, model_names
         both.unpersist()
 
 
-def write_delta(frames: dict, catalog: str, tasks: list[Task], version: str) -> None:
+def write_delta(frames: dict, catalog: str, tasks: list[WindowWork], version: str) -> None:
     """Databricks: replace each task's days atomically in the Delta tables (replaceWhere).
 
     replaceWhere takes a predicate string, not parameters: every name in it is checked
@@ -173,9 +141,9 @@ def write_delta(frames: dict, catalog: str, tasks: list[Task], version: str) -> 
     for kind, df in frames.items():
         for t in tasks:
             pred = (f"commodity = '{t.commodity}' AND model_name = '{t.model_name}' AND model_version = '{version}' "
-                    f"AND forecast_start_date BETWEEN '{t.days[0]}' AND '{t.days[-1]}'")
+                    f"AND forecast_start_date BETWEEN '{t.todo[0]}' AND '{t.todo[-1]}'")
             part = df.where(f"commodity = '{t.commodity}' AND model_name = '{t.model_name}' "
-                            f"AND forecast_start_date BETWEEN '{t.days[0]}' AND '{t.days[-1]}'")
+                            f"AND forecast_start_date BETWEEN '{t.todo[0]}' AND '{t.todo[-1]}'")
             (part.write.format("delta").mode("overwrite").option("replaceWhere", pred)
              .saveAsTable(f"{catalog}.forecast.{kind}"))
 
@@ -199,7 +167,7 @@ def backfill(spark, store: ForecastStore, settings: Settings, model_names: list[
     """
     t0 = time.perf_counter()
     with forecast_frames(spark, store, settings, model_names, days_by_commodity, force=force) as (tasks, frames):
-        n_days = sum(len(t.days) for t in tasks)
+        n_days = sum(len(t.todo) for t in tasks)
         if not tasks:
             log("spark backfill: every day asked is already complete")
             return 0
@@ -217,9 +185,9 @@ def backfill(spark, store: ForecastStore, settings: Settings, model_names: list[
                 keep = pa.compute.and_(pa.compute.equal(table["commodity"], t.commodity),
                                        pa.compute.equal(table["model_name"], t.model_name))
                 keep = pa.compute.and_(keep, pa.compute.is_in(table["forecast_start_date"],
-                                                              value_set=pa.array(t.days, type=pa.date32())))
+                                                              value_set=pa.array(t.todo, type=pa.date32())))
                 parts[kind] = table.filter(keep)
-            store.replace_forecasts(t.commodity, t.model_name, settings.model_version, t.days,
+            store.replace_forecasts(t.commodity, t.model_name, settings.model_version, t.todo,
                                     parts["distributions"], parts["point_forecasts"])
     el = time.perf_counter() - t0
     log(f"spark backfill: {n_days} forecast days in {len(tasks)} groups (commodity x model x window), "

@@ -15,6 +15,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from datetime import timedelta  # noqa: E402
+
+from forecast_assets.core.data import daily_series  # noqa: E402
+from forecast_assets.core.forecast import realized  # noqa: E402
+from forecast_assets.storage.base import ForecastStore  # noqa: E402
+from forecast_assets.storage.schema import qualified  # noqa: E402
+
 
 def _save(fig, path: Path) -> Path:
     path = Path(path)
@@ -79,3 +86,31 @@ def pit_histograms(scores: pd.DataFrame, path: Path, bins: int = 10) -> Path:
             ax.set_ylim(0, max(2.5, ax.get_ylim()[1]))
     fig.suptitle("PIT histograms (all steps): flat = calibrated, U = too narrow, hump = too wide", fontsize=10, y=1.02)
     return _save(fig, path)
+
+
+def write_pictures(store: ForecastStore, plot_dir, perf: pd.DataFrame) -> dict[str, Path]:
+    """CRPS by horizon, PIT histograms, and a fan chart per commodity and model of the latest fully scored day."""
+    out = {}
+    if perf.empty:
+        return out
+    out["crps_by_horizon"] = crps_by_horizon(perf, Path(plot_dir) / "crps_by_horizon.png")
+    pit = store.query(f"SELECT commodity, model_name, model_version, forecast_start_date, pit "
+                      f"FROM {qualified('forecast_scores')} WHERE pit IS NOT NULL")
+    pit = pit[pd.to_datetime(pit["forecast_start_date"]).dt.dayofweek < 5]  # one forecast per cutoff
+    out["pit_histograms"] = pit_histograms(pit, Path(plot_dir) / "pit_histograms.png")
+    latest = store.query(
+        f"SELECT commodity, model_name, model_version, MAX(forecast_start_date) AS d FROM {qualified('forecast_metadata')} "
+        f"WHERE actuals_available GROUP BY ALL ORDER BY ALL")
+    for c, m, v, d in latest.itertuples(index=False):
+        d = pd.Timestamp(d).date()
+        pts, paths = store.read_paths(c, m, v, d, d)
+        if not len(pts):
+            continue
+        unified = store.read_unified(c, start=d - timedelta(days=90), end=d + timedelta(days=30))
+        daily = daily_series(unified, c)
+        steps = pts["forecast_date"].values.astype("datetime64[D]")
+        hist = daily["close"][daily.index < pd.Timestamp(d)].iloc[-60:]
+        out[f"fan_{c}_{m}_{v}"] = fan_chart(
+            hist, steps, paths[0], realized(daily, steps[None, :])[0], f"{c} {m} {v}: forecast of {d}",
+            Path(plot_dir) / f"fan_{c}_{m}_{v}.png")
+    return out

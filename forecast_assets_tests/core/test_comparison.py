@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecast_assets.core.evaluation import diebold_mariano, performance
+from forecast_assets.core.comparison import diebold_mariano, performance
 
 
 def test_dm_finds_a_real_difference_and_not_a_fake_one():

@@ -70,3 +70,32 @@ def performance(scores: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
     is_base = perf["model_name"] == baseline
     perf.loc[is_base, ["dm_stat", "dm_pvalue"]] = np.nan
     return perf.rename(columns={"day_ahead": "horizon"})
+
+
+def comparison_table(perf: pd.DataFrame, horizons=(1, 7, 14)) -> str:
+    """The comparison as text: per commodity and horizon, every model and version side by side."""
+    if perf.empty:
+        return "(no scored forecasts yet: materialize forecast_metadata after forecasts and actuals)"
+    p = perf[perf["horizon"].isin(horizons)].copy()
+    p["skill"] = (100 * p["crps_skill_vs_naive"]).map(lambda v: f"{v:+.1f}%" if np.isfinite(v) else "")
+    p["dm_p"] = p["dm_pvalue"].map(lambda v: f"{v:.3f}" if np.isfinite(v) else "-")
+    p["cov95"] = (100 * p["coverage_95"]).map("{:.1f}%".format)
+    p["cov80"] = (100 * p["coverage_80"]).map("{:.1f}%".format)
+    p["dir"] = (100 * p["directional_accuracy"]).map("{:.1f}%".format)
+    cols = ["commodity", "horizon", "model_name", "model_version", "n_forecasts", "crps", "skill", "dm_p", "mae",
+            "rmse", "mape", "cov80", "cov95", "sharpness_95", "dir"]
+    p = p.sort_values(["commodity", "horizon", "crps"])[cols]
+    p = p.rename(columns={"model_name": "model", "model_version": "version", "n_forecasts": "n",
+                          "skill": "crps_skill_vs_naive", "dm_p": "dm_pvalue", "mape": "mape_%",
+                          "cov80": "coverage_80", "cov95": "coverage_95", "dir": "direction"})
+    return p.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+
+
+def miscalibrated(perf: pd.DataFrame, low: float, high: float) -> pd.DataFrame:
+    """Commodity, model and version whose 95% coverage over all horizons of the period is outside [low, high]."""
+    if perf.empty:
+        return perf
+    w = perf.assign(hits=perf["coverage_95"] * perf["n_forecasts"])
+    g = w.groupby(["commodity", "model_name", "model_version"])[["hits", "n_forecasts"]].sum().reset_index()
+    g["coverage_95"] = g["hits"] / g["n_forecasts"]
+    return g[(g["coverage_95"] < low) | (g["coverage_95"] > high)]

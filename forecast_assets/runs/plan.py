@@ -1,0 +1,113 @@
+"""Which days a forecast run computes: the plan both engines (local, Spark) execute.
+
+Days are grouped by their semiannual window; each window's work holds its
+trained model, the input history it is forecast from (anchored at the window's
+start, so a day's numbers never depend on how days were batched) and the days
+still to compute. A day is skipped when its stored forecast is complete, from
+the same trained model, and made with the cutoff the data allows now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from forecast_assets.config import Settings
+from forecast_assets.core import calendar
+from forecast_assets.core.data import cutoff_positions, daily_series
+from forecast_assets.core.forecast import TrainedModel
+from forecast_assets.core.models import get_model
+from forecast_assets.runs.loading import load_trained_windows
+from forecast_assets.storage.base import ForecastStore
+
+Log = Callable[[str], None]
+
+# Calendar days of input read after a window's last day: the realized closes of its last steps.
+AFTER_DAYS = 40
+
+
+def noop(_: str) -> None:
+    pass
+
+
+def lookback_days(model_name: str) -> int:
+    """Calendar days of input before a window's first day, from the model's trading-day need."""
+    return int(get_model(model_name).history_days * 1.5) + 14
+
+
+@dataclass(frozen=True)
+class WindowWork:
+    """One commodity x model x window of a run: the unit each engine computes (and Spark fans out)."""
+
+    commodity: str
+    model_name: str
+    window_start: date
+    days: list[date]  # asked
+    todo: list[date]  # to compute: asked minus complete (all of them with force)
+    trained: TrainedModel
+    history: pd.DataFrame  # trading days, lookback before the window's start to AFTER_DAYS past its last day
+
+    @property
+    def skipped(self) -> int:
+        return len(self.days) - len(self.todo)
+
+
+def complete_days(status: pd.DataFrame, settings: Settings, days: list[date], fingerprint: str,
+                  daily: pd.DataFrame) -> set[date]:
+    """Days stored complete (per `status`, sql.forecast_status), from the same trained model and input.
+
+    A day forecast before its last input day arrived (a late feed) is not
+    complete: its cutoff is older than the one the data allows now.
+    """
+    if status.empty:
+        return set()
+    pos = cutoff_positions(daily.index, days)
+    trading = daily.index.values.astype("datetime64[D]")
+    expected = {d: (trading[p] if p >= 0 else None) for d, p in zip(days, pos)}
+    good = status[(status["n_paths"] == settings.n_paths) & (status["n_points"] == settings.horizon)
+                  & (status["all_success"] == 1) & (status["model_fingerprint"] == fingerprint)]
+    out = set()
+    for d, cut in zip(good["forecast_start_date"], good["data_cutoff_date"]):
+        d = pd.Timestamp(d).date()
+        if expected.get(d) is not None and np.datetime64(pd.Timestamp(cut).date(), "D") == expected[d]:
+            out.add(d)
+    return out
+
+
+def by_window(days) -> dict[date, list[date]]:
+    """Days (deduplicated, sorted) grouped by the start of their semiannual window."""
+    out: dict[date, list[date]] = {}
+    for d in sorted(set(days)):
+        out.setdefault(calendar.window_start(d), []).append(d)
+    return out
+
+
+def plan_forecasts(store: ForecastStore, settings: Settings, model_name: str, commodity: str, days,
+                   *, force: bool = False) -> list[WindowWork]:
+    """The work of forecasting `days` with one model: one read of the input, the models and the
+    stored status for the whole range, then each window's slice of them."""
+    groups = by_window(days)
+    if not groups:
+        return []
+    windows = list(groups)
+    last = max(groups[windows[-1]])
+    models = load_trained_windows(store, settings, model_name, commodity, windows)
+    lookback = timedelta(days=lookback_days(model_name))
+    unified = store.read_unified(commodity, start=windows[0] - lookback, end=last + timedelta(days=AFTER_DAYS))
+    daily_all = daily_series(unified, commodity)
+    status = pd.DataFrame() if force else store.forecast_status(
+        commodity, model_name, settings.model_version, min(groups[windows[0]]), last)
+    out = []
+    idx = daily_all.index
+    for w, wdays in groups.items():
+        trained = models[w]
+        history = daily_all[(idx >= pd.Timestamp(w - lookback))
+                            & (idx <= pd.Timestamp(wdays[-1] + timedelta(days=AFTER_DAYS)))]
+        todo = wdays if force else sorted(set(wdays) - complete_days(
+            status, settings, wdays, trained.fingerprint, history[history.index < pd.Timestamp(wdays[-1])]))
+        out.append(WindowWork(commodity, model_name, w, wdays, todo, trained, history))
+    return out

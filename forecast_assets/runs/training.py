@@ -1,0 +1,70 @@
+"""Training: fit a model per semiannual window on the data before it, and store it (JSON, a file when large)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+import pandas as pd
+
+from forecast_assets.config import Settings
+from forecast_assets.core.data import daily_series
+from forecast_assets.core.forecast import train
+from forecast_assets.core.input_rules import check_history
+from forecast_assets.runs import artifacts
+from forecast_assets.runs.loading import PipelineError
+from forecast_assets.runs.plan import Log, noop
+from forecast_assets.storage.base import ForecastStore
+
+
+@dataclass
+class TrainResult:
+    window_start: date
+    training_cutoff_date: date
+    n_train_rows: int
+    size_bytes: int
+    location: str
+    seconds: float
+
+
+def train_windows(store: ForecastStore, settings: Settings, model_name: str, commodity: str,
+                  windows: list[date], created_by: str, log: Log = noop) -> list[TrainResult]:
+    windows = sorted(windows)
+    unified = store.read_unified(commodity, end=windows[-1] - timedelta(days=1))
+    daily = daily_series(unified, commodity)
+    if daily.empty:
+        raise PipelineError(f"unified_data has no trading days for {commodity!r}: load data first "
+                            "(`forecast-assets load-sample` or `forecast-assets import PATH`)")
+    out = []
+    for w in windows:
+        t0 = time.perf_counter()
+        check_history(int((daily.index < pd.Timestamp(w)).sum()), commodity, "unified_data", before=w)
+        trained = train(model_name, commodity, daily, w)
+        text = trained.text
+        row = {
+            "commodity": commodity, "model_name": model_name, "model_version": settings.model_version,
+            "training_start_date": trained.training_start_date,
+            "training_cutoff_date": trained.training_cutoff_date,
+            "fitted_model_json": None, "fitted_model_s3_path": None,
+            "created_at": datetime.now(timezone.utc).replace(tzinfo=None), "created_by": created_by,
+            "year": trained.training_cutoff_date.year, "month": trained.training_cutoff_date.month,
+            "window_start": w, "model_fingerprint": trained.fingerprint,
+        }
+        size = len(text.encode())
+        path = None
+        if size >= artifacts.INLINE_LIMIT:
+            path = artifacts.artifact_path(settings.artifact_dir, settings.model_version, commodity, model_name, w,
+                                           trained.fingerprint)
+            row["fitted_model_s3_path"] = artifacts.write_text(path, text)
+        else:
+            row["fitted_model_json"] = text
+        store.write_trained_model(row)
+        if path is not None:  # only now does no row name the window's previous file
+            artifacts.remove_superseded(path, w)
+        r = TrainResult(w, trained.training_cutoff_date, trained.doc["n_train_rows"], size,
+                        row["fitted_model_s3_path"] or "inline", time.perf_counter() - t0)
+        log(f"trained {model_name} {commodity} window {w}: {r.n_train_rows} days to {r.training_cutoff_date}, "
+            f"{size / 1e3:.0f} kB ({r.location}), {r.seconds:.1f}s")
+        out.append(r)
+    return out
