@@ -115,10 +115,10 @@ def cmd_report(settings: Settings, args) -> int:
     print(f"model comparison ({args.start or 'first'} .. {args.end or 'last'} scored forecast, weekday starts; "
           f"skill = 1 - CRPS / CRPS of naive; dm_pvalue: Diebold-Mariano vs naive)\n")
     print(comparison.comparison_table(perf, horizons))
-    pictures = pictures.write_pictures(store, settings.plot_dir, perf)
-    if pictures:
+    written = pictures.write_pictures(store, settings.plot_dir, perf)
+    if written:
         print(f"\npictures in {settings.plot_dir.resolve()}:")
-        for p in pictures.values():
+        for p in written.values():
             print(f"  {p.name}")
     return 0
 

@@ -90,10 +90,10 @@ def model_performance(context: dg.AssetExecutionContext, config: PerformanceConf
     store, settings = forecast.store(), forecast.settings
     perf = scoring.model_performance(store, date.fromisoformat(config.start) if config.start else None,
                                       date.fromisoformat(config.end) if config.end else None)
-    pictures = pictures.write_pictures(store, settings.plot_dir, perf)
+    written = pictures.write_pictures(store, settings.plot_dir, perf)
     context.log.info("\n" + comparison.comparison_table(perf))
     bad = comparison.miscalibrated(perf, *CALIBRATION_BAND)
-    md = {f"picture_{k}": dg.MetadataValue.md(_image_md(p)) for k, p in pictures.items()
+    md = {f"picture_{k}": dg.MetadataValue.md(_image_md(p)) for k, p in written.items()
           if k in ("crps_by_horizon", "pit_histograms") or k.startswith("fan_")}
     return dg.MaterializeResult(
         metadata={

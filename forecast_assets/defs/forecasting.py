@@ -74,14 +74,14 @@ def forecast_asset(model_name: str, parts: Partitions) -> dg.AssetsDefinition:
                         totals[k] += getattr(r, k)
             for o in checks.forecast_checks(store, settings, model_name, commodity, days):
                 outcomes.setdefault(o.name, []).append(o)
-        checks = [
+        results = [
             dg.AssetCheckResult(
                 check_name=name, passed=all(o.passed for o in os_),
                 description="; ".join(o.description for o in os_),
                 metadata={k: sum(o.metadata.get(k, 0) for o in os_) for k in os_[0].metadata})
             for name, os_ in outcomes.items()
         ]
-        return dg.MaterializeResult(metadata=totals, check_results=checks)
+        return dg.MaterializeResult(metadata=totals, check_results=results)
 
     return _forecast
 

@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 
-from forecast_assets.runs import loading, training
+from forecast_assets.runs import artifacts, loading, training
 from forecast_assets.core.data import daily_series
 from forecast_assets.core.fitted import fingerprint
 from forecast_assets.core.forecast import train
