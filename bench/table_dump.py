@@ -4,7 +4,8 @@
 
 One line per table: row count and a SHA-256 of its rows sorted, every column but
 the wall-clock ones (created_at, generation_timestamp, evaluated_at, created_by);
-one line per model file: its SHA-256. Floats are hashed by their bytes, so a
+one line per model file: its SHA-256. Model file paths in trained_models are
+compared relative to the artifact folder, so two checkouts can be compared. Floats are hashed by their bytes, so a
 change in the last bit shows.
 """
 
@@ -22,6 +23,7 @@ VOLATILE = {"created_at", "created_by", "generation_timestamp", "evaluated_at"}
 
 
 def dump(db: Path, artifacts: Path | None) -> list[str]:
+    root = str(artifacts.resolve()) if artifacts is not None else None
     con = duckdb.connect(str(db), read_only=True)
     out = []
     tables = con.execute("SELECT table_catalog, table_schema, table_name FROM information_schema.tables "
@@ -42,7 +44,9 @@ def dump(db: Path, artifacts: Path | None) -> list[str]:
             elif pa.types.is_date(t) or pa.types.is_timestamp(t):
                 h.update(np.asarray(col.cast(pa.int64() if pa.types.is_timestamp(t) else pa.int32()).fill_null(0)).tobytes())
             else:
-                h.update("\x00".join(map(str, col.to_pylist())).encode())
+                # Model file paths are absolute: compare them relative to the artifact folder.
+                vals = [v.replace(root, "<artifacts>") if root and isinstance(v, str) else v for v in col.to_pylist()]
+                h.update("\x00".join(map(str, vals)).encode())
         out.append(f"{schema}.{name}\trows={arrow.num_rows}\tcolumns={len(cols)}\t{h.hexdigest()}")
     con.close()
     if artifacts is not None and artifacts.exists():
