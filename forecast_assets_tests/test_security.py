@@ -21,8 +21,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from forecast_assets.runs import forecasting, loading, spark_engine
-from forecast_assets.runs.plan import WindowWork
+from forecast_assets.runs import forecasting, loading
 from forecast_assets.runs.artifacts import ArtifactError
 from forecast_assets.config import ConfigError, Settings
 from forecast_assets.core import fitted
@@ -31,6 +30,7 @@ from forecast_assets.core.forecast import forecast
 from forecast_assets.core.models import REGISTRY, ModelError, model_class
 from forecast_assets.core.paths import day_seeds
 from forecast_assets.storage.base import StorageError
+from forecast_assets.storage.delta import DeltaStore
 from forecast_assets.storage.duckdb_store import DuckDBStore
 from forecast_assets.storage.rows import distribution_rows, point_rows
 from forecast_assets.storage.schema import columns, qualified
@@ -261,10 +261,13 @@ def test_hostile_names_are_refused_at_every_door(name):
     with pytest.raises(ConfigError):
         Settings.from_env({"FORECAST_MODEL_VERSION": name})
     with pytest.raises((ConfigError, ModelError)):
-        spark_engine.write_delta({}, "commodity", [WindowWork(name, "naive", date(2024, 1, 1), [date(2024, 1, 2)],
-                                                                  [date(2024, 1, 2)], None, None)], "v1.0")
+        DeltaStore("commodity").replace_forecasts({}, "v1.0", [(name, "naive", [date(2024, 1, 2)])])
+    with pytest.raises((ConfigError, ModelError)):
+        DeltaStore("commodity").replace_forecasts({}, "v1.0", [("Coffee", name, [date(2024, 1, 2)])])
     with pytest.raises(ConfigError):
-        spark_engine.write_delta({}, name, [], "v1.0")
+        DeltaStore("commodity").replace_forecasts({}, name, [("Coffee", "naive", [date(2024, 1, 2)])])
+    with pytest.raises(ConfigError):
+        DeltaStore(name)
 
 
 @QUICK
