@@ -11,6 +11,7 @@ import pytest
 from forecast_assets.runs import forecasting, spark_engine, training
 from forecast_assets.storage.delta import DeltaStore
 from forecast_assets.storage.schema import DAY_COLUMNS, columns, qualified
+from forecast_assets_tests.read_sql import read_sql
 
 pyspark = pytest.importorskip("pyspark")
 DAYS = [date(2024, 6, 25) + timedelta(days=i) for i in range(12)]  # crosses a window boundary
@@ -56,7 +57,7 @@ def test_spark_backfill_gives_the_local_engines_paths(spark, store, settings, tm
     assert (stamps[0]["min"] == stamps[0]["max"]).all()
     pd.testing.assert_frame_equal(stamps[0], stamps[1])
 
-    local = store.query(f"SELECT * FROM {qualified('distributions')}")
+    local = read_sql(store, f"SELECT * FROM {qualified('distributions')}")
     key = ["model_name", "forecast_start_date", "path_id"]
     for df in (dist, local):
         df["forecast_start_date"] = pd.to_datetime(df["forecast_start_date"])
@@ -66,7 +67,7 @@ def test_spark_backfill_gives_the_local_engines_paths(spark, store, settings, tm
         assert (both[f"{c}_local"] == both[f"{c}_spark"]).all(), c  # bit-identical
     assert not dist["has_data_leakage"].any()
 
-    local_pts = store.query(f"SELECT * FROM {qualified('point_forecasts')}")
+    local_pts = read_sql(store, f"SELECT * FROM {qualified('point_forecasts')}")
     for df in (pts, local_pts):
         df["forecast_start_date"] = pd.to_datetime(df["forecast_start_date"])
     both = local_pts.merge(pts, on=["model_name", "forecast_start_date", "day_ahead"], suffixes=("_local", "_spark"))
@@ -141,11 +142,11 @@ def test_a_large_range_goes_through_spark_when_dagster_runs_it(spark, store, set
     logs = [e.message for e in instance.all_logs(result.run_id) if e.message]
     assert any("spark backfill: 31 forecast days" in m for m in logs)
     q = f"SELECT forecast_start_date, path_id, {', '.join(DAY_COLUMNS)} FROM {qualified('distributions')} ORDER BY 1, 2"
-    by_spark = store.query(q)
+    by_spark = read_sql(store, q)
     assert len(by_spark) == 31 * 201
     forecasting.forecast_days(store, s, "naive", "Coffee", [date(2024, 1, 1) + timedelta(days=i) for i in range(31)],
                            force=True)  # the local engine replaces them
-    pd.testing.assert_frame_equal(store.query(q), by_spark)
+    pd.testing.assert_frame_equal(read_sql(store, q), by_spark)
     # A rerun skips what is complete, on Spark too.
     result = dg.materialize([assets["forecasts/naive"]], instance=instance, resources=resources, tags=tags)
     logs = [e.message for e in instance.all_logs(result.run_id) if e.message]
