@@ -29,7 +29,6 @@ from forecast_assets.config import Settings
 from forecast_assets.core.calendar import windows_between
 from forecast_assets.core.sample import make_sample
 from forecast_assets.storage.duckdb_store import DuckDBStore
-from forecast_assets.storage.schema import qualified
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -89,11 +88,10 @@ def main() -> int:
             os.killpg(daemon.pid, signal.SIGKILL)
     elapsed = time.perf_counter() - t0
     runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/backfill": backfill_id}))
-    n = store.query(f"SELECT COUNT(DISTINCT commodity || CAST(forecast_start_date AS VARCHAR)) AS days, COUNT(*) AS rows "
-                    f"FROM {qualified('point_forecasts')}")
+    n = store.forecasts_summary()  # one row per commodity (one model, one version): days are commodity-days
     print(f"status {instance.get_backfill(backfill_id).status.value} after {elapsed:.0f} s: {len(runs)} runs "
-          f"({', '.join(sorted(r.status.value for r in runs))}); {int(n['days'][0])} commodity-days, "
-          f"{int(n['rows'][0])} point rows written")
+          f"({', '.join(sorted(r.status.value for r in runs))}); {int(n['days'].sum())} commodity-days, "
+          f"{int(n['point_rows'].sum())} point rows written")
     return 0 if len(runs) and all(r.status.value == "SUCCESS" for r in runs) else 1
 
 

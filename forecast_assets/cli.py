@@ -77,22 +77,9 @@ def cmd_summary(settings: Settings, args) -> int:
     print(f"model artifacts: {settings.artifact_dir.resolve()}\n")
     print(f"{qualified('unified_data')}:")
     print(store.unified_summary().to_string(index=False), "\n")
-    tm = store.query(
-        f"SELECT commodity, model_name, model_version, COUNT(*) AS windows, MIN(window_start) AS first_window, "
-        f"MAX(window_start) AS last_window, CAST(SUM(CASE WHEN fitted_model_s3_path IS NULL THEN 0 ELSE 1 END) "
-        f"AS BIGINT) AS in_artifact_files FROM {qualified('trained_models')} GROUP BY ALL ORDER BY ALL")
+    tm = store.trained_models_summary()
     print(f"{qualified('trained_models')}:\n{tm.to_string(index=False) if len(tm) else '(empty)'}\n")
-    fc = store.query(
-        f"SELECT p.commodity, p.model_name, p.model_version, COUNT(DISTINCT p.forecast_start_date) AS days, "
-        f"MIN(p.forecast_start_date) AS first_day, MAX(p.forecast_start_date) AS last_day, "
-        f"COUNT(*) AS point_rows, CAST(SUM(CASE WHEN p.has_data_leakage THEN 1 ELSE 0 END) AS BIGINT) AS leakage_rows "
-        f"FROM {qualified('point_forecasts')} p GROUP BY ALL ORDER BY ALL")
-    dist = store.query(
-        f"SELECT commodity, model_name, model_version, COUNT(*) AS distribution_rows, "
-        f"CAST(SUM(CASE WHEN is_actuals THEN 1 ELSE 0 END) AS BIGINT) AS actuals_rows FROM {qualified('distributions')} "
-        f"GROUP BY ALL ORDER BY ALL")
-    if len(fc):
-        fc = fc.merge(dist, on=["commodity", "model_name", "model_version"], how="left")
+    fc = store.forecasts_summary()
     print(f"{qualified('distributions')} / {qualified('point_forecasts')}:")
     print(fc.to_string(index=False) if len(fc) else "(empty)")
     return 0
@@ -104,9 +91,8 @@ def cmd_report(settings: Settings, args) -> int:
 
     store = _store(settings)
     if args.score:
-        days = store.query(f"SELECT commodity, MIN(forecast_start_date) AS a, MAX(forecast_start_date) AS b "
-                           f"FROM {qualified('point_forecasts')} GROUP BY commodity")
-        for c, a, b in days.itertuples(index=False):
+        days = store.forecasts_summary().groupby("commodity").agg(a=("first_day", "min"), b=("last_day", "max"))
+        for c, a, b in days.itertuples():
             scoring.score_days(store, c, [d.date() for d in pd.date_range(a, b, freq="D")])
     start = date.fromisoformat(args.start) if args.start else None
     end = date.fromisoformat(args.end) if args.end else None

@@ -12,6 +12,7 @@ from forecast_assets.core import comparison
 
 from forecast_assets.runs import forecasting, pictures, scoring, training
 from forecast_assets.storage.schema import columns, qualified
+from forecast_assets_tests.read_sql import read_sql
 
 META = qualified("forecast_metadata")
 DAYS = [date(2024, 9, 1) + timedelta(days=i) for i in range(45)]
@@ -32,7 +33,7 @@ def two_versions(store, settings):
 def test_every_forecast_gets_one_metadata_row_with_the_contract_columns(store, two_versions):
     r = scoring.score_days(store, "Coffee", DAYS)
     assert r.forecasts_scored == 2 * len(DAYS) and r.forecasts_complete == 2 * len(DAYS)
-    meta = store.query(f"SELECT * FROM {META}")
+    meta = read_sql(store, f"SELECT * FROM {META}")
     assert list(meta.columns) == columns("forecast_metadata")
     assert len(meta) == 2 * len(DAYS) and meta[["model_version", "forecast_start_date"]].duplicated().sum() == 0
     assert meta["actuals_available"].all() and meta["model_success"].all()
@@ -41,21 +42,21 @@ def test_every_forecast_gets_one_metadata_row_with_the_contract_columns(store, t
         assert meta[f"coverage_95_{h}d"].isin([0.0, 1.0]).all()
     assert (meta["crps_14d"].mean() > meta["crps_1d"].mean())
     scoring.score_days(store, "Coffee", DAYS)  # rescoring replaces, never duplicates
-    assert len(store.query(f"SELECT * FROM {META}")) == 2 * len(DAYS)
+    assert len(read_sql(store, f"SELECT * FROM {META}")) == 2 * len(DAYS)
 
 
 def test_days_are_scored_as_their_actuals_arrive(store, two_versions, sample_unified):
     full = store.read_unified("Coffee")
     store.replace_unified(full[full["date"] <= "2024-10-10"])
     scoring.score_days(store, "Coffee", DAYS)
-    m = store.query(f"SELECT forecast_start_date, actuals_available, crps_1d, crps_14d FROM {META} "
+    m = read_sql(store, f"SELECT forecast_start_date, actuals_available, crps_1d, crps_14d FROM {META} "
                     f"WHERE model_version = 'v1.0' ORDER BY 1")
     late = m[m["forecast_start_date"] >= "2024-10-01"]
     assert not late["actuals_available"].any() and late["crps_14d"].isna().all()
     assert late[late["forecast_start_date"] <= "2024-10-10"]["crps_1d"].notna().all()
     store.replace_unified(full)
     scoring.score_days(store, "Coffee", DAYS)
-    m = store.query(f"SELECT actuals_available, crps_14d FROM {META}")
+    m = read_sql(store, f"SELECT actuals_available, crps_14d FROM {META}")
     assert m["actuals_available"].all() and m["crps_14d"].notna().all()
 
 
@@ -63,7 +64,7 @@ def test_the_comparison_puts_versions_side_by_side_and_pictures_open(store, two_
     scoring.score_days(store, "Coffee", DAYS)
     perf = scoring.model_performance(store)
     assert set(perf["model_version"]) == {"v1.0", "v2.0"} and set(perf["horizon"]) == set(range(1, 15))
-    stored = store.query(f"SELECT * FROM {qualified('model_performance')}")
+    stored = read_sql(store, f"SELECT * FROM {qualified('model_performance')}")
     assert len(stored) == 28 and list(stored.columns) == columns("model_performance")
     assert np.allclose(perf[perf.model_name == "naive"]["crps_skill_vs_naive"], 0.0)
     pics = pictures.write_pictures(store, settings.plot_dir, perf)

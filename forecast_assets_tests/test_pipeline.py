@@ -7,13 +7,14 @@ import pytest
 
 from forecast_assets.runs import forecasting, loading, training
 from forecast_assets.storage.schema import qualified
+from forecast_assets_tests.read_sql import read_sql
 
 DIST, POINTS, MODELS = qualified("distributions"), qualified("point_forecasts"), qualified("trained_models")
 DAYS = [date(2024, 6, 20) + timedelta(days=i) for i in range(20)]  # crosses into the 2024-07-01 window
 
 
 def _n(store, table, where="TRUE"):
-    return int(store.query(f"SELECT COUNT(*) AS n FROM {table} WHERE {where}")["n"].iloc[0])
+    return int(read_sql(store, f"SELECT COUNT(*) AS n FROM {table} WHERE {where}")["n"].iloc[0])
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def test_train_then_forecast_then_rerun_skips(store, small):
     n = _n(store, DIST), _n(store, POINTS)
     assert n == (20 * 101, 20 * 14)  # 100 paths + the actuals row per day
     # Days map to the window containing them.
-    cut = store.query(f"SELECT forecast_start_date, MIN(training_cutoff_date) AS t FROM {POINTS} GROUP BY 1")
+    cut = read_sql(store, f"SELECT forecast_start_date, MIN(training_cutoff_date) AS t FROM {POINTS} GROUP BY 1")
     for d, t in cut.itertuples(index=False):
         assert t.date() == (date(2023, 12, 29) if d.date() < date(2024, 7, 1) else date(2024, 6, 28))
     r = forecasting.forecast_days(store, small, "naive", "Coffee", DAYS)
@@ -59,11 +60,11 @@ def test_a_forecast_made_before_its_input_arrived_is_redone(store, small, sample
     full = store.read_unified("Coffee")
     store.replace_unified(full[full["date"] < "2024-07-09"])  # the feed is a day late
     forecasting.forecast_days(store, small, "naive", "Coffee", days)
-    assert str(store.query(f"SELECT MAX(data_cutoff_date) AS c FROM {POINTS}")["c"].iloc[0].date()) == "2024-07-08"
+    assert str(read_sql(store, f"SELECT MAX(data_cutoff_date) AS c FROM {POINTS}")["c"].iloc[0].date()) == "2024-07-08"
     store.replace_unified(full)
     r = forecasting.forecast_days(store, small, "naive", "Coffee", days)
     assert r.days_written == 1
-    assert str(store.query(f"SELECT MAX(data_cutoff_date) AS c FROM {POINTS}")["c"].iloc[0].date()) == "2024-07-09"
+    assert str(read_sql(store, f"SELECT MAX(data_cutoff_date) AS c FROM {POINTS}")["c"].iloc[0].date()) == "2024-07-09"
 
 
 def test_forecasting_without_a_trained_model_says_what_to_do(store, small):

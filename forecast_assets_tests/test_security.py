@@ -21,8 +21,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from forecast_assets.runs import forecasting, loading, spark_engine
-from forecast_assets.runs.plan import WindowWork
+from forecast_assets.runs import forecasting, loading
 from forecast_assets.runs.artifacts import ArtifactError
 from forecast_assets.config import ConfigError, Settings
 from forecast_assets.core import fitted
@@ -31,9 +30,11 @@ from forecast_assets.core.forecast import forecast
 from forecast_assets.core.models import REGISTRY, ModelError, model_class
 from forecast_assets.core.paths import day_seeds
 from forecast_assets.storage.base import StorageError
+from forecast_assets.storage.delta import DeltaStore
 from forecast_assets.storage.duckdb_store import DuckDBStore
 from forecast_assets.storage.rows import distribution_rows, point_rows
 from forecast_assets.storage.schema import columns, qualified
+from forecast_assets_tests.read_sql import read_sql
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "forecast_assets"
@@ -193,7 +194,7 @@ def test_a_tampered_stored_model_stops_the_run_before_model_code(model_name, sma
         with pytest.raises(FittedModelError):
             forecasting.forecast_days(store, settings, model_name, "Coffee", [date(2024, 1, 2)])
     assert spy.calls == []
-    assert store.query(f"SELECT COUNT(*) AS n FROM {n_dist}")["n"].iloc[0] == 0
+    assert read_sql(store, f"SELECT COUNT(*) AS n FROM {n_dist}")["n"].iloc[0] == 0
 
 
 class _Boom:
@@ -261,10 +262,13 @@ def test_hostile_names_are_refused_at_every_door(name):
     with pytest.raises(ConfigError):
         Settings.from_env({"FORECAST_MODEL_VERSION": name})
     with pytest.raises((ConfigError, ModelError)):
-        spark_engine.write_delta({}, "commodity", [WindowWork(name, "naive", date(2024, 1, 1), [date(2024, 1, 2)],
-                                                                  [date(2024, 1, 2)], None, None)], "v1.0")
+        DeltaStore("commodity").replace_forecasts({}, "v1.0", [(name, "naive", [date(2024, 1, 2)])])
+    with pytest.raises((ConfigError, ModelError)):
+        DeltaStore("commodity").replace_forecasts({}, "v1.0", [("Coffee", name, [date(2024, 1, 2)])])
     with pytest.raises(ConfigError):
-        spark_engine.write_delta({}, name, [], "v1.0")
+        DeltaStore("commodity").replace_forecasts({}, name, [("Coffee", "naive", [date(2024, 1, 2)])])
+    with pytest.raises(ConfigError):
+        DeltaStore(name)
 
 
 @QUICK
@@ -292,7 +296,7 @@ def test_a_hostile_duckdb_path_is_bound_not_spliced(tmp_path):
     store = DuckDBStore(path)
     store.ensure_schema()
     assert path.is_file()
-    assert store.query(f"SELECT COUNT(*) AS n FROM {qualified('trained_models')}")["n"].iloc[0] == 0
+    assert read_sql(store, f"SELECT COUNT(*) AS n FROM {qualified('trained_models')}")["n"].iloc[0] == 0
 
 
 @pytest.fixture(scope="module")
@@ -319,7 +323,7 @@ def _daily(store):
 
 
 def _counts(store) -> dict:
-    return {t: int(store.query(f"SELECT COUNT(*) AS n FROM {qualified(t)}")["n"].iloc[0])
+    return {t: int(read_sql(store, f"SELECT COUNT(*) AS n FROM {qualified(t)}")["n"].iloc[0])
             for t in ("unified_data", "trained_models", "distributions", "point_forecasts")}
 
 
@@ -369,7 +373,7 @@ def test_a_trailing_nul_in_a_key_never_lands_on_another_key(small_store):
         store.replace_forecasts(commodity, "naive", "v1.0", _days(batch), distribution_rows(b, "v1.0"),
                                 point_rows(b, "v1.0"))
     try:
-        got = store.query(f"SELECT commodity, COUNT(*) AS n FROM {qualified('point_forecasts')} "
+        got = read_sql(store, f"SELECT commodity, COUNT(*) AS n FROM {qualified('point_forecasts')} "
                           f"WHERE commodity LIKE ? GROUP BY 1", [name + "%"])
         assert sorted(got["commodity"]) == [name, name + "\x00"] and (got["n"] == 14).all()
     finally:

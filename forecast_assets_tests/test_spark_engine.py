@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from forecast_assets.runs import forecasting, spark_engine, training
-from forecast_assets.runs.plan import WindowWork
+from forecast_assets.storage.delta import DeltaStore
 from forecast_assets.storage.schema import DAY_COLUMNS, columns, qualified
+from forecast_assets_tests.read_sql import read_sql
 
 pyspark = pytest.importorskip("pyspark")
 DAYS = [date(2024, 6, 25) + timedelta(days=i) for i in range(12)]  # crosses a window boundary
@@ -28,6 +29,15 @@ def spark():
     yield s
 
 
+def write_parquet(frames: dict, root: str) -> dict[str, str]:
+    """The engine's frames as one Parquet dataset per table (partitioned by commodity and model), to read back."""
+    out = {}
+    for kind, df in frames.items():
+        out[kind] = f"{root}/{kind}"
+        df.write.mode("overwrite").partitionBy("commodity", "model_name").parquet(out[kind])
+    return out
+
+
 def test_spark_backfill_gives_the_local_engines_paths(spark, store, settings, tmp_path):
     s = dataclasses.replace(settings, n_paths=300)
     for m in ("naive", "sarimax_auto_weather"):
@@ -36,7 +46,7 @@ def test_spark_backfill_gives_the_local_engines_paths(spark, store, settings, tm
     with spark_engine.forecast_frames(spark, store, s, ["naive", "sarimax_auto_weather"], {"Coffee": DAYS}) as (
             tasks, frames):
         assert len(tasks) == 4  # 2 models x 2 windows: the groups Spark fans out
-        written = spark_engine.write_parquet(frames, str(tmp_path / "spark"))
+        written = write_parquet(frames, str(tmp_path / "spark"))
     dist = spark.read.parquet(written["distributions"]).toPandas()
     pts = spark.read.parquet(written["point_forecasts"]).toPandas()
     assert set(columns("distributions")) == set(dist.columns) and set(columns("point_forecasts")) == set(pts.columns)
@@ -47,7 +57,7 @@ def test_spark_backfill_gives_the_local_engines_paths(spark, store, settings, tm
     assert (stamps[0]["min"] == stamps[0]["max"]).all()
     pd.testing.assert_frame_equal(stamps[0], stamps[1])
 
-    local = store.query(f"SELECT * FROM {qualified('distributions')}")
+    local = read_sql(store, f"SELECT * FROM {qualified('distributions')}")
     key = ["model_name", "forecast_start_date", "path_id"]
     for df in (dist, local):
         df["forecast_start_date"] = pd.to_datetime(df["forecast_start_date"])
@@ -57,7 +67,7 @@ def test_spark_backfill_gives_the_local_engines_paths(spark, store, settings, tm
         assert (both[f"{c}_local"] == both[f"{c}_spark"]).all(), c  # bit-identical
     assert not dist["has_data_leakage"].any()
 
-    local_pts = store.query(f"SELECT * FROM {qualified('point_forecasts')}")
+    local_pts = read_sql(store, f"SELECT * FROM {qualified('point_forecasts')}")
     for df in (pts, local_pts):
         df["forecast_start_date"] = pd.to_datetime(df["forecast_start_date"])
     both = local_pts.merge(pts, on=["model_name", "forecast_start_date", "day_ahead"], suffixes=("_local", "_spark"))
@@ -66,11 +76,47 @@ def test_spark_backfill_gives_the_local_engines_paths(spark, store, settings, tm
         assert (both[f"{c}_local"] == both[f"{c}_spark"]).all(), c
 
 
-def test_replace_where_predicates_only_take_safe_names(spark):
-    task = WindowWork("Coffee'; DROP TABLE x; --", "naive", date(2024, 1, 1), [date(2024, 1, 2)], [date(2024, 1, 2)],
-                      None, None)
+def test_replace_where_predicates_only_take_safe_names():
     with pytest.raises(Exception, match="not allowed"):
-        spark_engine.write_delta({}, "commodity", [task], "v1.0")
+        DeltaStore("commodity").replace_forecasts({}, "v1.0", [("Coffee'; DROP TABLE x", "naive", [date(2024, 1, 2)])])
+
+
+class _Recorded:
+    """A Spark DataFrame's write chain as DeltaStore uses it, recorded (no Delta jars here)."""
+
+    def __init__(self, calls, table):
+        self.calls, self.table, self.write = calls, table, self
+
+    def where(self, rows):
+        self.calls.append(("rows", self.table, rows))
+        return self
+
+    def format(self, f):
+        assert f == "delta"
+        return self
+
+    def mode(self, m):
+        assert m == "overwrite"
+        return self
+
+    def option(self, key, pred):
+        self.calls.append((key, self.table, pred))
+        return self
+
+    def saveAsTable(self, name):
+        self.calls.append(("table", self.table, name))
+
+
+def test_delta_store_replaces_each_groups_days_in_its_catalog():
+    calls = []
+    frames = {t: _Recorded(calls, t) for t in ("distributions", "point_forecasts")}
+    DeltaStore("commodity_dev").replace_forecasts(frames, "v1.0", [("Coffee", "naive", DAYS[:3])])
+    days = "forecast_start_date BETWEEN '2024-06-25' AND '2024-06-27'"
+    for t in frames:
+        assert ("rows", t, f"commodity = 'Coffee' AND model_name = 'naive' AND {days}") in calls
+        assert ("replaceWhere", t, f"commodity = 'Coffee' AND model_name = 'naive' AND model_version = 'v1.0' "
+                                   f"AND {days}") in calls
+        assert ("table", t, f"commodity_dev.forecast.{t}") in calls
 
 
 def test_a_large_range_goes_through_spark_when_dagster_runs_it(spark, store, settings):
@@ -96,11 +142,11 @@ def test_a_large_range_goes_through_spark_when_dagster_runs_it(spark, store, set
     logs = [e.message for e in instance.all_logs(result.run_id) if e.message]
     assert any("spark backfill: 31 forecast days" in m for m in logs)
     q = f"SELECT forecast_start_date, path_id, {', '.join(DAY_COLUMNS)} FROM {qualified('distributions')} ORDER BY 1, 2"
-    by_spark = store.query(q)
+    by_spark = read_sql(store, q)
     assert len(by_spark) == 31 * 201
     forecasting.forecast_days(store, s, "naive", "Coffee", [date(2024, 1, 1) + timedelta(days=i) for i in range(31)],
                            force=True)  # the local engine replaces them
-    pd.testing.assert_frame_equal(store.query(q), by_spark)
+    pd.testing.assert_frame_equal(read_sql(store, q), by_spark)
     # A rerun skips what is complete, on Spark too.
     result = dg.materialize([assets["forecasts/naive"]], instance=instance, resources=resources, tags=tags)
     logs = [e.message for e in instance.all_logs(result.run_id) if e.message]

@@ -7,7 +7,7 @@ import dagster as dg
 
 from forecast_assets.core import comparison
 
-from forecast_assets.runs import checks, pictures, scoring
+from forecast_assets.runs import pictures, scoring
 from forecast_assets.core.models import REGISTRY
 from forecast_assets.defs.failures import explained_failures
 from forecast_assets.defs.launchers import BACKFILL
@@ -49,8 +49,8 @@ def forecast_metadata_asset(parts: Partitions) -> dg.AssetsDefinition:
             with explained_failures():
                 r = scoring.score_days(store, commodity, days, log=context.log.info)
             totals = {k: totals[k] + getattr(r, k) for k in totals}
-            leaks += checks.leaking_scored(store, commodity, days[0], days[-1])
-            missing += len(checks.missing_scored_days(store, commodity, days[0], days[-1]))
+            leaks += store.leaking_scored(commodity, days[0], days[-1])
+            missing += len(store.missing_scored_days(commodity, days[0], days[-1]))
         return dg.MaterializeResult(metadata=totals, check_results=[
             dg.AssetCheckResult(check_name="no_leakage_in_scored", passed=leaks == 0,
                                 description=f"{leaks} scored forecasts flag data leakage",

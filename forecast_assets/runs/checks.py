@@ -8,15 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-import pandas as pd
-
 from forecast_assets.config import Settings
 from forecast_assets.storage.base import ForecastStore
-from forecast_assets.storage.schema import DAY_COLUMNS, qualified
-
-# NaN compares greater than every number in DuckDB and Spark SQL, so this is
-# false for NULL, NaN, +-inf and non-positive values on both backends.
-_GOOD = " AND ".join(f"({c} > 0 AND {c} < CAST('Infinity' AS FLOAT))" for c in DAY_COLUMNS)
 
 
 @dataclass
@@ -29,27 +22,11 @@ class CheckOutcome:
 
 def forecast_checks(store: ForecastStore, settings: Settings, model_name: str, commodity: str,
                     days: list[date]) -> list[CheckOutcome]:
-    key = [commodity, model_name, settings.model_version, min(days), max(days)]
-    leak = store.query(
-        f"SELECT (SELECT COUNT(*) FROM {qualified('distributions')} WHERE has_data_leakage AND commodity = ? "
-        f"AND model_name = ? AND model_version = ? AND forecast_start_date BETWEEN ? AND ?) + "
-        f"(SELECT COUNT(*) FROM {qualified('point_forecasts')} WHERE has_data_leakage AND commodity = ? "
-        f"AND model_name = ? AND model_version = ? AND forecast_start_date BETWEEN ? AND ?) AS n", key + key)
-    n_leak = int(leak["n"].iloc[0])
-
-    paths = store.query(
-        f"SELECT forecast_start_date, COUNT(*) AS n_paths, "
-        f"SUM(CASE WHEN {_GOOD} THEN 0 ELSE 1 END) AS n_bad "
-        f"FROM {qualified('distributions')} WHERE path_id > 0 AND commodity = ? AND model_name = ? "
-        f"AND model_version = ? AND forecast_start_date BETWEEN ? AND ? GROUP BY forecast_start_date", key)
+    stored = store.stored_forecast_checks(commodity, model_name, settings.model_version, min(days), max(days))
+    n_leak, paths, pts = stored.leakage_rows, stored.paths, stored.points
     wrong_count = paths[paths["n_paths"] != settings.n_paths]
     bad_values = int(paths["n_bad"].sum()) if len(paths) else 0
 
-    pts = store.query(
-        f"SELECT forecast_start_date, COUNT(*) AS n_points, "
-        f"MIN(CASE WHEN model_success THEN 1 ELSE 0 END) AS ok, MAX(failure_reason) AS reason "
-        f"FROM {qualified('point_forecasts')} WHERE commodity = ? AND model_name = ? AND model_version = ? "
-        f"AND forecast_start_date BETWEEN ? AND ? GROUP BY forecast_start_date", key)
     have_pts = {d.date() if hasattr(d, "date") else d: (n, ok, r) for d, n, ok, r in pts.itertuples(index=False)}
     have_paths = {d.date() if hasattr(d, "date") else d for d in paths["forecast_start_date"]}
     asked = sorted(set(days))
@@ -76,25 +53,3 @@ def forecast_checks(store: ForecastStore, settings: Settings, model_name: str, c
                      f"({sample(failed)}: {have_pts[failed[0]][2] if failed else ''})",
                      {"days_asked": len(asked), "days_missing": len(missing), "days_failed": len(failed)}),
     ]
-
-
-def leaking_scored(store: ForecastStore, commodity: str, start: date, end: date) -> int:
-    """Scored forecasts (metadata rows) whose stored rows flag data leakage."""
-    q = store.query(
-        f"SELECT COUNT(*) AS n FROM {qualified('forecast_metadata')} m WHERE m.commodity = ? "
-        f"AND m.forecast_start_date BETWEEN ? AND ? AND EXISTS (SELECT 1 FROM {qualified('point_forecasts')} p "
-        f"WHERE p.commodity = m.commodity AND p.model_name = m.model_name AND p.model_version = m.model_version "
-        f"AND p.forecast_start_date = m.forecast_start_date AND p.has_data_leakage)", [commodity, start, end])
-    return int(q["n"].iloc[0])
-
-
-def missing_scored_days(store: ForecastStore, commodity: str, start: date, end: date) -> pd.DataFrame:
-    """Successful forecasts whose 14 actuals are all stored but which have no complete score row."""
-    return store.query(
-        f"SELECT p.model_name, p.model_version, p.forecast_start_date FROM {qualified('point_forecasts')} p "
-        f"LEFT JOIN {qualified('forecast_metadata')} m ON m.commodity = p.commodity AND m.model_name = p.model_name "
-        f"AND m.model_version = p.model_version AND m.forecast_start_date = p.forecast_start_date "
-        f"AND m.actuals_available AND m.crps_14d IS NOT NULL "
-        f"WHERE p.commodity = ? AND p.forecast_start_date BETWEEN ? AND ? AND p.model_success "
-        f"GROUP BY p.model_name, p.model_version, p.forecast_start_date "
-        f"HAVING COUNT(p.actual_close) = 14 AND COUNT(m.forecast_start_date) = 0", [commodity, start, end])

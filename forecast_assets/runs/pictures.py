@@ -20,7 +20,6 @@ from datetime import timedelta  # noqa: E402
 from forecast_assets.core.data import daily_series  # noqa: E402
 from forecast_assets.core.forecast import realized  # noqa: E402
 from forecast_assets.storage.base import ForecastStore  # noqa: E402
-from forecast_assets.storage.schema import qualified  # noqa: E402
 
 
 def _save(fig, path: Path) -> Path:
@@ -94,14 +93,10 @@ def write_pictures(store: ForecastStore, plot_dir, perf: pd.DataFrame) -> dict[s
     if perf.empty:
         return out
     out["crps_by_horizon"] = crps_by_horizon(perf, Path(plot_dir) / "crps_by_horizon.png")
-    pit = store.query(f"SELECT commodity, model_name, model_version, forecast_start_date, pit "
-                      f"FROM {qualified('forecast_scores')} WHERE pit IS NOT NULL")
+    pit = store.read_pit()
     pit = pit[pd.to_datetime(pit["forecast_start_date"]).dt.dayofweek < 5]  # one forecast per cutoff
     out["pit_histograms"] = pit_histograms(pit, Path(plot_dir) / "pit_histograms.png")
-    latest = store.query(
-        f"SELECT commodity, model_name, model_version, MAX(forecast_start_date) AS d FROM {qualified('forecast_metadata')} "
-        f"WHERE actuals_available GROUP BY ALL ORDER BY ALL")
-    for c, m, v, d in latest.itertuples(index=False):
+    for c, m, v, d in store.latest_scored_days().itertuples(index=False):
         d = pd.Timestamp(d).date()
         pts, paths = store.read_paths(c, m, v, d, d)
         if not len(pts):

@@ -18,7 +18,7 @@ from forecast_assets.core.comparison import performance
 from forecast_assets.core.forecast import realized
 from forecast_assets.core.scoring import score
 from forecast_assets.storage.base import ForecastStore
-from forecast_assets.storage.schema import METADATA_HORIZONS, SCORE_COLUMNS, columns, qualified
+from forecast_assets.storage.schema import METADATA_HORIZONS, SCORE_COLUMNS, columns
 
 # forecast_metadata metric -> per-step score it is taken from
 _METADATA_FROM = {"mae": "abs_error", "rmse": "abs_error", "mape": "ape", "crps": "crps", "coverage_80": "in_80",
@@ -41,9 +41,7 @@ def score_days(store: ForecastStore, commodity: str, days: list[date], log=lambd
     """Score every model and version forecast on these days with the actuals known now."""
     days = sorted(set(days))
     start, end = days[0], days[-1]
-    pairs = store.query(
-        f"SELECT DISTINCT model_name, model_version FROM {qualified('point_forecasts')} WHERE commodity = ? "
-        f"AND forecast_start_date BETWEEN ? AND ? ORDER BY 1, 2", [commodity, start, end])
+    pairs = store.model_versions(commodity, start, end)
     unified = store.read_unified(commodity, start=start - timedelta(days=30), end=end + timedelta(days=40))
     daily = daily_series(unified, commodity)
     wanted = np.asarray(days, dtype="datetime64[D]")
@@ -80,10 +78,7 @@ def score_days(store: ForecastStore, commodity: str, days: list[date], log=lambd
         meta["evaluated_at"] = _now()
         meta_rows.append(meta)
         # Days whose model failed: a metadata row says so, with no scores.
-        failed = store.query(
-            f"SELECT DISTINCT forecast_start_date, data_cutoff_date FROM {qualified('point_forecasts')} "
-            f"WHERE commodity = ? AND model_name = ? AND model_version = ? AND NOT model_success "
-            f"AND forecast_start_date BETWEEN ? AND ?", [commodity, model_name, version, start, end])
+        failed = store.failed_days(commodity, model_name, version, start, end)
         if len(failed):
             meta_rows.append(failed.assign(commodity=commodity, model_name=model_name, model_version=version,
                                            actuals_available=False, model_success=False, evaluated_at=_now()))
@@ -106,15 +101,7 @@ def _arrow(df: pd.DataFrame, table: str) -> pa.Table:
 
 def model_performance(store: ForecastStore, start: date | None = None, end: date | None = None) -> pd.DataFrame:
     """Comparison over [start, end] (default: every scored forecast), stored in model_performance."""
-    where, params = ["crps IS NOT NULL"], []
-    if start:
-        where.append("forecast_start_date >= ?")
-        params.append(start)
-    if end:
-        where.append("forecast_start_date <= ?")
-        params.append(end)
-    scores = store.query(f"SELECT * FROM {qualified('forecast_scores')} WHERE {' AND '.join(where)}", params)
-    perf = performance(scores)
+    perf = performance(store.read_scores(start, end))
     if perf.empty:
         return perf
     perf = perf.rename(columns={"first_day": "period_start", "last_day": "period_end"})

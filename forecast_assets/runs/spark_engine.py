@@ -6,9 +6,9 @@ core.forecast.forecast per group with applyInPandas. Seeds are per day, as in
 the local engine, so a day's paths are identical whichever engine made them.
 Each group is computed once: one applyInPandas returns the rows of both tables
 (distributions and point forecasts) in one frame, tagged by table and persisted,
-and each table's frame is a filter of it. Rows are written through Spark: on
-Databricks a Delta table replaced with `replaceWhere` per group's days (atomic),
-elsewhere (local tests) Parquet. No Dagster here.
+and each table's frame is a filter of it. On Databricks, Spark writes the rows
+to the Delta tables itself (storage.delta); elsewhere they are collected and go
+through the store, one transaction per window. No Dagster here.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import re
 import time
 from datetime import date, datetime, timezone
 
@@ -26,10 +25,10 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 
-from forecast_assets.config import ConfigError, Settings, check_name
-from forecast_assets.core.models import model_class
+from forecast_assets.config import Settings
 from forecast_assets.runs.plan import WindowWork, plan_forecasts
 from forecast_assets.storage.base import ForecastStore
+from forecast_assets.storage.delta import DeltaStore
 from forecast_assets.storage.schema import TABLES, columns
 
 _SPARK_TYPES = {"STRING": "string", "DOUBLE": "double", "FLOAT": "float", "INT": "int", "DATE": "date",
@@ -125,39 +124,6 @@ def forecast_frames(spark, store: ForecastStore, settings: Settings, model_names
         both.unpersist()
 
 
-def write_delta(frames: dict, catalog: str, tasks: list[WindowWork], version: str) -> None:
-    """Databricks: replace each task's days atomically in the Delta tables (replaceWhere).
-
-    replaceWhere takes a predicate string, not parameters: every name in it is checked
-    against the safe patterns first (commodity and version patterns, registered models).
-    """
-    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$", catalog):
-        raise ConfigError(f"catalog name {catalog!r} is not a plain identifier")
-    for t in tasks:
-        check_name(t.commodity)
-        model_class(t.model_name)
-    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$", version):
-        raise ConfigError(f"model version {version!r} is not a valid version label")
-    for kind, df in frames.items():
-        for t in tasks:
-            pred = (f"commodity = '{t.commodity}' AND model_name = '{t.model_name}' AND model_version = '{version}' "
-                    f"AND forecast_start_date BETWEEN '{t.todo[0]}' AND '{t.todo[-1]}'")
-            part = df.where(f"commodity = '{t.commodity}' AND model_name = '{t.model_name}' "
-                            f"AND forecast_start_date BETWEEN '{t.todo[0]}' AND '{t.todo[-1]}'")
-            (part.write.format("delta").mode("overwrite").option("replaceWhere", pred)
-             .saveAsTable(f"{catalog}.forecast.{kind}"))
-
-
-def write_parquet(frames: dict, root: str) -> dict[str, str]:
-    """Anywhere else: one Parquet dataset per table, partitioned by commodity and model."""
-    out = {}
-    for kind, df in frames.items():
-        path = f"{root}/{kind}"
-        df.write.mode("overwrite").partitionBy("commodity", "model_name").parquet(path)
-        out[kind] = path
-    return out
-
-
 def backfill(spark, store: ForecastStore, settings: Settings, model_names: list[str],
              days_by_commodity: dict[str, list[date]], *, force: bool = False, delta_catalog: str | None = None,
              log=lambda _: None) -> int:
@@ -166,13 +132,15 @@ def backfill(spark, store: ForecastStore, settings: Settings, model_names: list[
     Returns the number of forecast days written.
     """
     t0 = time.perf_counter()
+    delta = DeltaStore(delta_catalog) if delta_catalog else None  # refuses an unsafe catalog before any work
     with forecast_frames(spark, store, settings, model_names, days_by_commodity, force=force) as (tasks, frames):
         n_days = sum(len(t.todo) for t in tasks)
         if not tasks:
             log("spark backfill: every day asked is already complete")
             return 0
-        if delta_catalog:
-            write_delta(frames, delta_catalog, tasks, settings.model_version)
+        if delta is not None:
+            delta.replace_forecasts(frames, settings.model_version,
+                                    [(t.commodity, t.model_name, t.todo) for t in tasks])
             got = None
         else:
             # Collected once per table (from the persisted rows), written below task by task.

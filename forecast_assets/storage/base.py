@@ -1,26 +1,42 @@
 """The storage interface: read input, write a partition's rows atomically, read models and forecasts back.
 
-Every backend (DuckDB embedded, Databricks SQL, Spark) implements this; the
-Dagster layer sees nothing else. Writes of one partition batch replace that
-batch's rows in one transaction, so a reader never sees a half-written day.
+Every backend (DuckDB embedded, Databricks SQL) implements this; the run and
+Dagster layers see nothing else and write no SQL. Writes of one partition batch
+replace that batch's rows in one transaction, so a reader never sees a
+half-written day. The named reads at the end are written once here: their SQL
+comes from storage.sql (text both engines accept) and a backend only supplies
+`_read`, which runs one such statement.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+
+from forecast_assets.storage import sql
+from forecast_assets.storage.schema import CATALOG
 
 
 class StorageError(RuntimeError):
     """The backend refused or failed an operation; the message says which and why."""
 
 
+class StoredChecks(NamedTuple):
+    """What the forecast checks read back for one commodity/model/version over a range of days."""
+
+    leakage_rows: int  # rows of distributions and point_forecasts flagging data leakage
+    paths: pd.DataFrame  # per day: forecast_start_date, n_paths (path_id > 0), n_bad (a price not finite and > 0)
+    points: pd.DataFrame  # per day: forecast_start_date, n_points, ok (all successful), reason (a failure_reason)
+
+
 class ForecastStore(ABC):
+    catalog: str = CATALOG  # the catalog of the three-part table names; a backend may serve another
+
     @abstractmethod
     def ensure_schema(self) -> None:
         """Create the catalog's schemas and the contract tables if missing."""
@@ -95,9 +111,67 @@ class ForecastStore(ABC):
     def replace_performance(self, rows: pa.Table) -> None:
         """Replace model_performance rows for the (commodity, model, version) keys in `rows`."""
 
+    # -- named reads (SQL from storage.sql, run by the backend's _read) -------
     @abstractmethod
-    def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
-        """Read-only SQL over the catalog (three-part names), values bound as parameters."""
+    def _read(self, what: str, text: str, params: list | None = None) -> pd.DataFrame:
+        """Run one read-only statement of storage.sql (values bound as parameters) as a DataFrame.
+
+        For the named reads of this interface only: callers outside storage/ use those.
+        `what` names the read in the backend's logs and errors.
+        """
+
+    def model_versions(self, commodity: str, start: date, end: date) -> pd.DataFrame:
+        """model_name, model_version pairs with point forecasts in [start, end], sorted."""
+        return self._read("model_versions", sql.model_versions(self.catalog), [commodity, start, end])
+
+    def failed_days(self, commodity: str, model_name: str, model_version: str, start: date, end: date
+                    ) -> pd.DataFrame:
+        """forecast_start_date, data_cutoff_date of the days in [start, end] whose model failed."""
+        return self._read("failed_days", sql.failed_days(self.catalog),
+                          [commodity, model_name, model_version, start, end])
+
+    def read_scores(self, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+        """forecast_scores rows with a CRPS, of forecasts made in [start, end] (either bound optional)."""
+        params = [d for d in (start, end) if d]
+        return self._read("read_scores", sql.scores(self.catalog, bool(start), bool(end)), params)
+
+    def read_pit(self) -> pd.DataFrame:
+        """commodity, model_name, model_version, forecast_start_date, pit of every step with a PIT value."""
+        return self._read("read_pit", sql.pit(self.catalog))
+
+    def latest_scored_days(self) -> pd.DataFrame:
+        """Per commodity, model and version (sorted): d, the latest forecast day with all actuals scored."""
+        return self._read("latest_scored_days", sql.latest_scored_days(self.catalog))
+
+    def stored_forecast_checks(self, commodity: str, model_name: str, model_version: str, start: date, end: date
+                               ) -> StoredChecks:
+        """What the forecast checks need of the stored rows in [start, end]: see StoredChecks."""
+        key = [commodity, model_name, model_version, start, end]
+        leak = self._read("leakage_rows", sql.leakage_rows(self.catalog), key + key)
+        return StoredChecks(int(leak["n"].iloc[0]), self._read("path_counts", sql.path_counts(self.catalog), key),
+                            self._read("point_counts", sql.point_counts(self.catalog), key))
+
+    def leaking_scored(self, commodity: str, start: date, end: date) -> int:
+        """Scored forecasts (forecast_metadata rows) in [start, end] whose point rows flag data leakage."""
+        return int(self._read("leaking_scored", sql.leaking_scored(self.catalog), [commodity, start, end])["n"].iloc[0])
+
+    def missing_scored_days(self, commodity: str, start: date, end: date) -> pd.DataFrame:
+        """model_name, model_version, forecast_start_date of successful forecasts in [start, end] whose 14
+        actuals are all stored but which have no complete score row."""
+        return self._read("missing_scored_days", sql.missing_scored_days(self.catalog), [commodity, start, end])
+
+    def trained_models_summary(self) -> pd.DataFrame:
+        """Per commodity, model and version (sorted): windows, first_window, last_window, in_artifact_files."""
+        return self._read("trained_models_summary", sql.trained_models_summary(self.catalog))
+
+    def forecasts_summary(self) -> pd.DataFrame:
+        """Per commodity, model and version with point forecasts (sorted): days, first_day, last_day,
+        point_rows, leakage_rows, and from distributions distribution_rows, actuals_rows."""
+        fc = self._read("point_forecasts_summary", sql.point_forecasts_summary(self.catalog))
+        dist = self._read("distributions_summary", sql.distributions_summary(self.catalog))
+        if len(fc):
+            fc = fc.merge(dist, on=["commodity", "model_name", "model_version"], how="left")
+        return fc
 
 
 def paths_by_day(raw: dict[str, np.ndarray], points: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:

@@ -72,7 +72,6 @@ _logger = logging.getLogger(__name__)
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _VOLUME_RE = re.compile(r"^/Volumes/[A-Za-z0-9_]+/[A-Za-z0-9_]+/[A-Za-z0-9_]+(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*$")
 _LOCAL_PATH_RE = re.compile(r"^[A-Za-z0-9_./\-]+$")
-_CONTRACT_PREFIX_RE = re.compile(rf"(?<![\w.`]){CATALOG}\.(?=({SILVER}|{FORECAST})\.)")
 # Text of connector errors that mean "the session or connection is gone", or a Delta
 # conflict with a concurrent writer: the whole (idempotent) operation is worth redoing.
 _TRANSIENT_RE = re.compile(
@@ -558,7 +557,7 @@ class DatabricksSQLStore(ForecastStore):
         return hashlib.sha256(repr([tuple(r.values()) for r in rows]).encode()).hexdigest()[:16]
 
     def unified_summary(self) -> pd.DataFrame:
-        return self.query(sql.unified_summary(self._t("unified_data")))
+        return self._read("unified_summary", sql.unified_summary(self._t("unified_data")))
 
     def replace_unified(self, df: pd.DataFrame) -> int:
         fx = [c for c in df.columns if FX_RE.match(c)]
@@ -612,8 +611,8 @@ class DatabricksSQLStore(ForecastStore):
         self._run(f"write_trained_model {'/'.join(map(str, key))}", lambda cur: self._exec(cur, text, params))
 
     def read_trained_model(self, commodity, model_name, model_version, window_start) -> dict | None:
-        df = self.query(
-            f"SELECT * FROM {self._t('trained_models')} WHERE commodity = ? AND model_name = ? "
+        df = self._read(
+            "read_trained_model", f"SELECT * FROM {self._t('trained_models')} WHERE commodity = ? AND model_name = ? "
             f"AND model_version = ? AND window_start = ?",
             [commodity, model_name, model_version, _as_date(window_start)])
         return None if df.empty else df.iloc[0].to_dict()
@@ -722,8 +721,6 @@ class DatabricksSQLStore(ForecastStore):
         self._bulk_replace(f"replace_performance {len(keys)} models",
                            [_Write("model_performance", rows, target, pred, params)])
 
-    def query(self, text: str, params: list | None = None) -> pd.DataFrame:
-        """Read-only SQL; contract three-part names (commodity.silver/forecast.x) go to this store's catalog."""
-        if self.catalog != CATALOG:
-            text = _CONTRACT_PREFIX_RE.sub(f"{self.catalog}.", text)
-        return self._to_pandas(self._run("query", lambda cur: self._select(cur, text, params)))
+    def _read(self, what: str, text: str, params: list | None = None) -> pd.DataFrame:
+        """One read of storage.sql, built with this store's catalog (no name rewriting here)."""
+        return self._to_pandas(self._run(what, lambda cur: self._select(cur, text, params)))

@@ -121,7 +121,7 @@ class DuckDBStore(ForecastStore):
         return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
 
     def unified_summary(self) -> pd.DataFrame:
-        return self.query(sql.unified_summary(UNIFIED))
+        return self._read("unified_summary", sql.unified_summary(UNIFIED))
 
     def replace_unified(self, df: pd.DataFrame) -> int:
         fx = [c for c in df.columns if FX_RE.match(c)]
@@ -156,15 +156,16 @@ class DuckDBStore(ForecastStore):
                         [row.get(c) for c in cols])
 
     def read_trained_model(self, commodity, model_name, model_version, window_start) -> dict | None:
-        df = self.query(
-            f"SELECT * FROM {MODELS} WHERE commodity = ? AND model_name = ? AND model_version = ? "
-            f"AND window_start = ?", [commodity, model_name, model_version, window_start])
+        df = self._read("read_trained_model",
+                        f"SELECT * FROM {MODELS} WHERE commodity = ? AND model_name = ? AND model_version = ? "
+                        f"AND window_start = ?", [commodity, model_name, model_version, window_start])
         return None if df.empty else df.iloc[0].to_dict()
 
     def read_trained_models(self, commodity, model_name, model_version, windows) -> dict:
-        df = self.query(
-            f"SELECT * FROM {MODELS} WHERE commodity = ? AND model_name = ? AND model_version = ? "
-            f"AND window_start IN (SELECT UNNEST(?))", [commodity, model_name, model_version, list(windows)])
+        df = self._read("read_trained_models",
+                        f"SELECT * FROM {MODELS} WHERE commodity = ? AND model_name = ? AND model_version = ? "
+                        f"AND window_start IN (SELECT UNNEST(?))",
+                        [commodity, model_name, model_version, list(windows)])
         return {pd.Timestamp(r["window_start"]).date(): r for r in df.to_dict("records")}
 
     # -- forecasts ---------------------------------------------------------
@@ -184,7 +185,7 @@ class DuckDBStore(ForecastStore):
 
     def forecast_status(self, commodity, model_name, model_version, start, end) -> pd.DataFrame:
         key = [commodity, model_name, model_version, start, end]
-        return self.query(sql.forecast_status(CATALOG), key + key)
+        return self._read("forecast_status", sql.forecast_status(CATALOG), key + key)
 
     def update_actuals(self, commodity: str, actuals: pd.DataFrame) -> int:
         if actuals.empty:
@@ -242,7 +243,7 @@ class DuckDBStore(ForecastStore):
             con.execute(f"INSERT INTO {qualified('model_performance')} BY NAME SELECT * FROM batch_rows")
             con.unregister("batch_rows")
 
-    def query(self, text: str, params: list | None = None) -> pd.DataFrame:
+    def _read(self, what: str, text: str, params: list | None = None) -> pd.DataFrame:
         try:
             with self.connect() as con:
                 return con.execute(text, params or []).df()

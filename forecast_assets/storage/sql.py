@@ -1,7 +1,9 @@
 """SQL text shared by the backends: DuckDB and Databricks SQL agree on all of it.
 
-Identifiers come only from storage.schema (constants); every value is a bound
-parameter (`?`), never formatted into the text.
+Identifiers come only from storage.schema (constants) and the catalog each
+builder takes as an argument (the store's own, checked where it is configured),
+so no text is rewritten afterwards; every value is a bound parameter (`?`),
+never formatted into the text. No SQL is written outside storage/.
 """
 
 from __future__ import annotations
@@ -108,3 +110,107 @@ def unified_version(table: str) -> str:
     return (f"SELECT commodity, COUNT(*) AS n, MIN(date) AS first_date, MAX(date) AS last_date, "
             f"SUM(CAST(ROUND(close * 10000) AS BIGINT)) AS close_sum, SUM(is_trading_day) AS trading_days "
             f"FROM {table} GROUP BY commodity ORDER BY commodity")
+
+
+# -- named reads (storage.base.ForecastStore); catalog is the store's ---------------------------
+
+def model_versions(catalog: str) -> str:
+    """Model/version pairs with point forecasts of a commodity in [start, end]. Params: commodity, start, end."""
+    return (f"SELECT DISTINCT model_name, model_version FROM {qualified('point_forecasts', catalog)} "
+            f"WHERE commodity = ? AND forecast_start_date BETWEEN ? AND ? ORDER BY 1, 2")
+
+
+def failed_days(catalog: str) -> str:
+    """Days whose model failed. Params: commodity, model_name, model_version, start, end."""
+    return (f"SELECT DISTINCT forecast_start_date, data_cutoff_date FROM {qualified('point_forecasts', catalog)} "
+            f"WHERE commodity = ? AND model_name = ? AND model_version = ? AND NOT model_success "
+            f"AND forecast_start_date BETWEEN ? AND ?")
+
+
+def scores(catalog: str, start: bool, end: bool) -> str:
+    """Scored steps (crps known), bounded by forecast_start_date >= ? / <= ? when start / end are given."""
+    where = ["crps IS NOT NULL"]
+    if start:
+        where.append("forecast_start_date >= ?")
+    if end:
+        where.append("forecast_start_date <= ?")
+    return f"SELECT * FROM {qualified('forecast_scores', catalog)} WHERE {' AND '.join(where)}"
+
+
+def pit(catalog: str) -> str:
+    return (f"SELECT commodity, model_name, model_version, forecast_start_date, pit "
+            f"FROM {qualified('forecast_scores', catalog)} WHERE pit IS NOT NULL")
+
+
+def latest_scored_days(catalog: str) -> str:
+    return (f"SELECT commodity, model_name, model_version, MAX(forecast_start_date) AS d "
+            f"FROM {qualified('forecast_metadata', catalog)} WHERE actuals_available GROUP BY ALL ORDER BY ALL")
+
+
+# NaN compares greater than every number in DuckDB and Spark SQL, so this is
+# false for NULL, NaN, +-inf and non-positive values on both backends.
+_GOOD = " AND ".join(f"({c} > 0 AND {c} < CAST('Infinity' AS FLOAT))" for c in DAY_COLUMNS)
+
+
+def leakage_rows(catalog: str) -> str:
+    """Rows of both forecast tables flagging leakage. Params: (commodity, model_name, model_version, start, end) x 2."""
+    return (f"SELECT (SELECT COUNT(*) FROM {qualified('distributions', catalog)} WHERE has_data_leakage AND "
+            f"commodity = ? AND model_name = ? AND model_version = ? AND forecast_start_date BETWEEN ? AND ?) + "
+            f"(SELECT COUNT(*) FROM {qualified('point_forecasts', catalog)} WHERE has_data_leakage AND commodity = ? "
+            f"AND model_name = ? AND model_version = ? AND forecast_start_date BETWEEN ? AND ?) AS n")
+
+
+def path_counts(catalog: str) -> str:
+    """Per day: simulated paths and paths with a bad price. Params: commodity, model_name, model_version, start, end."""
+    return (f"SELECT forecast_start_date, COUNT(*) AS n_paths, "
+            f"SUM(CASE WHEN {_GOOD} THEN 0 ELSE 1 END) AS n_bad "
+            f"FROM {qualified('distributions', catalog)} WHERE path_id > 0 AND commodity = ? AND model_name = ? "
+            f"AND model_version = ? AND forecast_start_date BETWEEN ? AND ? GROUP BY forecast_start_date")
+
+
+def point_counts(catalog: str) -> str:
+    """Per day: point rows, all successful, a failure reason. Params as path_counts."""
+    return (f"SELECT forecast_start_date, COUNT(*) AS n_points, "
+            f"MIN(CASE WHEN model_success THEN 1 ELSE 0 END) AS ok, MAX(failure_reason) AS reason "
+            f"FROM {qualified('point_forecasts', catalog)} WHERE commodity = ? AND model_name = ? "
+            f"AND model_version = ? AND forecast_start_date BETWEEN ? AND ? GROUP BY forecast_start_date")
+
+
+def leaking_scored(catalog: str) -> str:
+    """Scored forecasts whose point rows flag leakage. Params: commodity, start, end."""
+    return (f"SELECT COUNT(*) AS n FROM {qualified('forecast_metadata', catalog)} m WHERE m.commodity = ? "
+            f"AND m.forecast_start_date BETWEEN ? AND ? AND EXISTS (SELECT 1 FROM "
+            f"{qualified('point_forecasts', catalog)} p "
+            f"WHERE p.commodity = m.commodity AND p.model_name = m.model_name AND p.model_version = m.model_version "
+            f"AND p.forecast_start_date = m.forecast_start_date AND p.has_data_leakage)")
+
+
+def missing_scored_days(catalog: str) -> str:
+    """Successful forecasts with all 14 actuals stored but no complete score row. Params: commodity, start, end."""
+    return (f"SELECT p.model_name, p.model_version, p.forecast_start_date "
+            f"FROM {qualified('point_forecasts', catalog)} p LEFT JOIN {qualified('forecast_metadata', catalog)} m "
+            f"ON m.commodity = p.commodity AND m.model_name = p.model_name "
+            f"AND m.model_version = p.model_version AND m.forecast_start_date = p.forecast_start_date "
+            f"AND m.actuals_available AND m.crps_14d IS NOT NULL "
+            f"WHERE p.commodity = ? AND p.forecast_start_date BETWEEN ? AND ? AND p.model_success "
+            f"GROUP BY p.model_name, p.model_version, p.forecast_start_date "
+            f"HAVING COUNT(p.actual_close) = 14 AND COUNT(m.forecast_start_date) = 0")
+
+
+def trained_models_summary(catalog: str) -> str:
+    return (f"SELECT commodity, model_name, model_version, COUNT(*) AS windows, MIN(window_start) AS first_window, "
+            f"MAX(window_start) AS last_window, CAST(SUM(CASE WHEN fitted_model_s3_path IS NULL THEN 0 ELSE 1 END) "
+            f"AS BIGINT) AS in_artifact_files FROM {qualified('trained_models', catalog)} GROUP BY ALL ORDER BY ALL")
+
+
+def point_forecasts_summary(catalog: str) -> str:
+    return (f"SELECT p.commodity, p.model_name, p.model_version, COUNT(DISTINCT p.forecast_start_date) AS days, "
+            f"MIN(p.forecast_start_date) AS first_day, MAX(p.forecast_start_date) AS last_day, "
+            f"COUNT(*) AS point_rows, CAST(SUM(CASE WHEN p.has_data_leakage THEN 1 ELSE 0 END) AS BIGINT) "
+            f"AS leakage_rows FROM {qualified('point_forecasts', catalog)} p GROUP BY ALL ORDER BY ALL")
+
+
+def distributions_summary(catalog: str) -> str:
+    return (f"SELECT commodity, model_name, model_version, COUNT(*) AS distribution_rows, "
+            f"CAST(SUM(CASE WHEN is_actuals THEN 1 ELSE 0 END) AS BIGINT) AS actuals_rows "
+            f"FROM {qualified('distributions', catalog)} GROUP BY ALL ORDER BY ALL")

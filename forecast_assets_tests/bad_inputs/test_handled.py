@@ -18,6 +18,7 @@ from forecast_assets.runs import actuals, forecasting, loading, training
 from forecast_assets.core import importer
 from forecast_assets.core.importer import prepare_unified, read_table
 from forecast_assets.storage.schema import DAY_COLUMNS, qualified
+from forecast_assets_tests.read_sql import read_sql
 
 from .conftest import DAYS, WINDOW, run_sql
 from .files import base_rows, write_csv
@@ -56,7 +57,7 @@ HANDLED = {
 
 
 def _paths(store) -> pd.DataFrame:
-    return store.query(f"SELECT forecast_start_date, path_id, data_cutoff_date, {', '.join(DAY_COLUMNS)} "
+    return read_sql(store, f"SELECT forecast_start_date, path_id, data_cutoff_date, {', '.join(DAY_COLUMNS)} "
                        f"FROM {qualified('distributions')} WHERE commodity = 'Coffee' AND model_name = 'naive' "
                        f"ORDER BY 1, 2")
 
@@ -87,7 +88,7 @@ def test_table_without_any_weather_trains_every_model_without_it(db):
 
 
 def _all_paths(store) -> np.ndarray:
-    return store.query(f"SELECT {', '.join(DAY_COLUMNS)} FROM {qualified('distributions')} WHERE path_id > 0"
+    return read_sql(store, f"SELECT {', '.join(DAY_COLUMNS)} FROM {qualified('distributions')} WHERE path_id > 0"
                        ).to_numpy(dtype="float64")
 
 

@@ -28,6 +28,7 @@ from forecast_assets.defs.launchers import spark_resource, step_launchers
 from forecast_assets.defs.resources import ForecastResource
 from forecast_assets.storage.duckdb_store import DuckDBStore
 from forecast_assets.storage.schema import DAY_COLUMNS, TABLES, qualified
+from forecast_assets_tests.read_sql import read_sql
 
 pytestmark = pytest.mark.slow
 
@@ -51,13 +52,13 @@ def _force() -> dict:
 
 def snapshot(store: DuckDBStore) -> dict[str, pd.DataFrame]:
     """The forecast rows that carry numbers, in a fixed order."""
-    dist = store.query(f"SELECT model_name, forecast_start_date, path_id, data_cutoff_date, training_cutoff_date, "
+    dist = read_sql(store, f"SELECT model_name, forecast_start_date, path_id, data_cutoff_date, training_cutoff_date, "
                        f"model_fingerprint, {', '.join(DAY_COLUMNS)} FROM {DIST} "
                        f"ORDER BY model_name, forecast_start_date, path_id")
-    pts = store.query(f"SELECT model_name, forecast_start_date, day_ahead, forecast_date, data_cutoff_date, "
+    pts = read_sql(store, f"SELECT model_name, forecast_start_date, day_ahead, forecast_date, data_cutoff_date, "
                       f"training_cutoff_date, model_fingerprint, model_success, forecast_mean, forecast_std, "
                       f"lower_95, upper_95 FROM {POINTS} ORDER BY model_name, forecast_start_date, day_ahead")
-    stamps = store.query(f"SELECT model_name, forecast_start_date, MIN(generation_timestamp) AS t0, "
+    stamps = read_sql(store, f"SELECT model_name, forecast_start_date, MIN(generation_timestamp) AS t0, "
                          f"MAX(generation_timestamp) AS t1 FROM {DIST} GROUP BY 1, 2 ORDER BY 1, 2")
     return {"dist": dist, "points": pts, "stamps": stamps}
 
@@ -131,7 +132,7 @@ def test_same_paths_from_one_run_for_the_range_and_one_run_per_day(world):
 def test_stored_cutoffs_show_no_leakage(world):
     store = world["store"]
     for table in (DIST, POINTS):
-        rows = store.query(f"""
+        rows = read_sql(store, f"""
             SELECT f.model_name, f.forecast_start_date, f.data_cutoff_date, f.training_cutoff_date,
                    f.model_fingerprint, f.has_data_leakage,
                    (SELECT MAX(u.date) FROM {UNIFIED} u WHERE u.commodity = f.commodity AND u.is_trading_day = 1
@@ -151,7 +152,7 @@ def test_stored_cutoffs_show_no_leakage(world):
         assert (rows["training_cutoff_date"] < rows["window_start"]).all()  # ...trained before the window
         assert not rows["has_data_leakage"].any()
         assert rows["window_start"].nunique() == 2
-    models = store.query(f"""
+    models = read_sql(store, f"""
         SELECT m.window_start, m.training_cutoff_date,
                (SELECT MAX(u.date) FROM {UNIFIED} u WHERE u.commodity = m.commodity AND u.is_trading_day = 1
                   AND u.date < m.window_start) AS last_trading_day_before
@@ -220,5 +221,5 @@ def test_a_token_in_the_environment_is_written_nowhere(world):
     store = world["store"]
     for table, (_, cols) in TABLES.items():
         for c in (c for c, t in cols if t == "STRING"):
-            n = store.query(f"SELECT COUNT(*) AS n FROM {qualified(table)} WHERE {c} LIKE ?", [f"%{CANARY}%"])
+            n = read_sql(store, f"SELECT COUNT(*) AS n FROM {qualified(table)} WHERE {c} LIKE ?", [f"%{CANARY}%"])
             assert n["n"].iloc[0] == 0, (table, c)

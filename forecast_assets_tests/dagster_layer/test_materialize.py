@@ -10,6 +10,7 @@ import pytest
 
 from forecast_assets.storage.duckdb_store import DuckDBStore
 from forecast_assets.storage.schema import qualified
+from forecast_assets_tests.read_sql import read_sql
 
 DIST, POINTS = qualified("distributions"), qualified("point_forecasts")
 RANGE_TAGS = {"dagster/asset_partition_range_start": "Coffee|2024-01-01",
@@ -17,7 +18,7 @@ RANGE_TAGS = {"dagster/asset_partition_range_start": "Coffee|2024-01-01",
 
 
 def _counts(store, model):
-    q = store.query(
+    q = read_sql(store, 
         f"SELECT (SELECT COUNT(*) FROM {DIST} WHERE model_name = ?) AS d, "
         f"(SELECT COUNT(*) FROM {POINTS} WHERE model_name = ?) AS p, "
         f"(SELECT COUNT(*) FROM {DIST} WHERE has_data_leakage) + (SELECT COUNT(*) FROM {POINTS} WHERE has_data_leakage) AS leak, "
@@ -48,7 +49,7 @@ def test_scores_and_the_comparison_through_dagster(assets, resources, store, set
                             instance=instance, resources=resources, tags=RANGE_TAGS)
     checks = {c.check_name: c.passed for c in result.get_asset_check_evaluations()}
     assert checks["no_leakage_in_scored"] and checks["no_missing_scored_days"]
-    assert len(store.query(f"SELECT * FROM {qualified('forecast_metadata')}")) == 31
+    assert len(read_sql(store, f"SELECT * FROM {qualified('forecast_metadata')}")) == 31
     result = dg.materialize([assets["model_performance"]], instance=instance, resources=resources)
     (check,) = result.get_asset_check_evaluations()
     assert check.check_name == "calibration_95"

@@ -284,7 +284,7 @@ def test_ensure_schema_creates_the_contract_columns(store, warehouse, spark):
     creates = [t for t in warehouse.texts if t.startswith("CREATE TABLE")]
     assert creates and all(t.endswith(" USING DELTA") for t in creates)
     for name in TABLES:
-        assert store.query(f"SELECT * FROM {qualified(name)} LIMIT 0").columns.tolist() == columns(name)
+        assert _rows(spark, qualified(name)).columns.tolist() == columns(name)
     types = {f.name: f.dataType.simpleString() for f in spark.table("spark_catalog.forecast.distributions").schema}
     assert types["day_1"] == "float" and types["forecast_start_date"] == "date" and types["path_id"] == "int"
     assert types["generation_timestamp"] == "timestamp" and types["is_actuals"] == "boolean"
@@ -367,7 +367,7 @@ def test_unified_models_paths_actuals_and_scores(store, warehouse, spark, coffee
     pts, paths = store.read_paths("Coffee", "naive", "v1.0", days[0], days[-1])
     assert paths.shape == (3, N_PATHS, 14) and len(pts) == 42
     assert np.allclose(paths, b.prices, rtol=1e-6)
-    from forecast_assets.runs.forecasting import attach_actuals
+    from forecast_assets.runs.actuals import attach_actuals
 
     complete, partial = attach_actuals(store, "Coffee", days)
     assert (complete, partial) == (3, 3)
@@ -375,7 +375,7 @@ def test_unified_models_paths_actuals_and_scores(store, warehouse, spark, coffee
     d, p = _no_duplicates(spark)
     assert ((d["path_id"] == 0) & d["is_actuals"]).sum() == 3 and len(d) == 3 * N_PATHS + 3
     assert p["actual_close"].notna().all() and len(p) == 42
-    day1 = store.query(f"SELECT day_1 FROM {DIST} WHERE path_id = 0 AND forecast_start_date = ?", [days[0]])
+    day1 = d[(d["path_id"] == 0) & (d["forecast_start_date"] == days[0])]
     assert day1["day_1"].iloc[0] == pytest.approx(coffee_daily.loc["2024-04-01", "close"], rel=1e-6)
     st = store.forecast_status("Coffee", "naive", "v1.0", days[0], days[-1])
     assert st["has_actuals"].tolist() == [1, 1, 1] and st["n_paths"].tolist() == [N_PATHS] * 3
@@ -389,6 +389,25 @@ def test_unified_models_paths_actuals_and_scores(store, warehouse, spark, coffee
     assert len(_rows(spark, qualified("forecast_metadata"))) == 3
     assert len(_rows(spark, qualified("forecast_scores"))) == 3 * 14
     assert len(_rows(spark, qualified("model_performance"))) == len(perf) > 0
+
+    # the named reads of the checks, pictures and summary, run by Spark SQL
+    assert store.model_versions("Coffee", days[0], days[-1]).values.tolist() == [["naive", "v1.0"]]
+    assert store.failed_days("Coffee", "naive", "v1.0", days[0], days[-1]).empty
+    assert len(store.read_scores()) == 42 and store.read_scores(end=days[0] - timedelta(days=1)).empty
+    assert len(store.read_pit()) == 42
+    latest = store.latest_scored_days()
+    assert latest[["commodity", "model_name", "model_version"]].values.tolist() == [["Coffee", "naive", "v1.0"]]
+    assert latest["d"].iloc[0].date() == days[-1]
+    checks = store.stored_forecast_checks("Coffee", "naive", "v1.0", days[0], days[-1])
+    assert checks.leakage_rows == 0
+    assert checks.paths["n_paths"].tolist() == [N_PATHS] * 3 and checks.paths["n_bad"].tolist() == [0] * 3
+    assert checks.points["n_points"].tolist() == [14] * 3 and checks.points["ok"].tolist() == [1] * 3
+    assert store.leaking_scored("Coffee", days[0], days[-1]) == 0
+    assert store.missing_scored_days("Coffee", days[0], days[-1]).empty
+    assert store.trained_models_summary()["windows"].tolist() == [1]
+    summary = store.forecasts_summary()
+    assert summary[["days", "point_rows", "distribution_rows", "actuals_rows"]].values.tolist() == [
+        [3, 42, 3 * N_PATHS + 3, 3]]
 
 
 def test_a_failed_write_leaves_the_day_incomplete(warehouse, spark, coffee_daily, lines):
@@ -490,7 +509,7 @@ def test_the_token_never_leaks():
     store.retry_wait = wait_none()
     assert TOKEN not in repr(store) and TOKEN not in str(vars(store))
     with pytest.raises(StorageError) as ei:
-        store.query("SELECT 1")
+        store.read_pit()
     err = ei.value
     assert broken.connects == 3 and "after 3 attempts" in str(err) and "session" in str(err).lower()
     text = "".join(traceback.format_exception(err)) + repr(err) + str(err)
@@ -533,8 +552,8 @@ def test_other_catalog_and_idle_reconnect():
                 def execute(self, text, parameters=None):
                     sent.append(text)
 
-                def fetchall_arrow(self):
-                    return pa.table({"n": [1]})
+                def fetchall_arrow(self):  # a count where the statement makes one, else no rows
+                    return pa.table({"n": [1] if re.search(r"\bAS n\b", sent[-1]) else []})
 
                 def close(self):
                     pass
@@ -550,14 +569,22 @@ def test_other_catalog_and_idle_reconnect():
 
     store = DatabricksSQLStore(HOST, HTTP_PATH, TOKEN, catalog="commodity_dev",
                                staging_volume="/Volumes/commodity_dev/forecast/staging", connect=connect)
-    store.query(f"SELECT COUNT(*) AS n FROM {DIST}")
-    store.forecast_status("Coffee", "naive", "v1.0", date(2024, 1, 1), date(2024, 1, 2))
-    assert "commodity_dev.forecast.distributions" in sent[0] and "commodity.forecast" not in sent[0]
-    assert "commodity_dev.forecast.point_forecasts" in sent[1]
+    key, day = ("Coffee", "naive", "v1.0"), date(2024, 1, 2)
+    store.forecast_status(*key, date(2024, 1, 1), day)
+    assert "commodity_dev.forecast.distributions" in sent[0] and "commodity_dev.forecast.point_forecasts" in sent[0]
+    # Every read builds its SQL with the store's catalog: nothing is rewritten, nothing names the default one.
+    for read in (lambda: store.model_versions("Coffee", day, day), lambda: store.failed_days(*key, day, day),
+                 lambda: store.read_scores(day, day), store.read_pit, store.latest_scored_days,
+                 lambda: store.stored_forecast_checks(*key, day, day), lambda: store.leaking_scored("Coffee", day, day),
+                 lambda: store.missing_scored_days("Coffee", day, day), store.trained_models_summary,
+                 store.forecasts_summary, store.unified_summary, lambda: store.read_trained_model(*key, day)):
+        read()
+    assert len(sent) == 16 and all("commodity_dev." in t for t in sent)
+    assert not [t for t in sent if re.search(r"(?<![\w.`])commodity\.", t)]
     assert len(opened) == 1 and opened[0]["staging_allowed_local_path"]  # one cached session
     assert opened[0]["_retry_stop_after_attempts_duration"] <= 300  # the connector may not hang for 15 min
     store._last_used = time.monotonic() - store.MAX_IDLE_S - 1  # idle past the warehouse's session timeout
-    store.query("SELECT 1 AS n")
+    store.read_pit()
     assert len(opened) == 2
 
 

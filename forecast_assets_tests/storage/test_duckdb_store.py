@@ -11,6 +11,7 @@ from forecast_assets.core.forecast import forecast, train
 from forecast_assets.core.paths import day_seeds
 from forecast_assets.storage.rows import distribution_rows, point_rows
 from forecast_assets.storage.schema import TABLES, columns, qualified
+from forecast_assets_tests.read_sql import read_sql
 
 DIST, POINTS = qualified("distributions"), qualified("point_forecasts")
 
@@ -22,15 +23,15 @@ def _batch(coffee_daily, days, n_paths=50, model="naive"):
 
 
 def _count(store, table, where="TRUE"):
-    return int(store.query(f"SELECT COUNT(*) AS n FROM {table} WHERE {where}")["n"].iloc[0])
+    return int(read_sql(store, f"SELECT COUNT(*) AS n FROM {table} WHERE {where}")["n"].iloc[0])
 
 
 def test_tables_have_the_contract_columns(store):
     for name in TABLES:
-        got = store.query("SELECT column_name FROM information_schema.columns WHERE table_catalog = 'commodity' "
+        got = read_sql(store, "SELECT column_name FROM information_schema.columns WHERE table_catalog = 'commodity' "
                           "AND table_name = ? ORDER BY ordinal_position", [name])["column_name"].tolist()
         assert got[: len(columns(name))] == columns(name)
-    assert store.query(f"SELECT COUNT(*) AS n FROM {qualified('unified_data')}")["n"].iloc[0] > 0
+    assert read_sql(store, f"SELECT COUNT(*) AS n FROM {qualified('unified_data')}")["n"].iloc[0] > 0
 
 
 def test_replace_forecasts_replaces_exactly_the_days(store, coffee_daily):
@@ -71,14 +72,14 @@ def test_actuals_fill_points_and_path_zero_for_every_model(store, coffee_daily):
         assert np.isnan(b.actuals).all()
         store.replace_forecasts("Coffee", model, "v1.0", days, distribution_rows(b, "v1.0"), point_rows(b, "v1.0"))
     assert _count(store, DIST, "path_id = 0") == 0
-    from forecast_assets.runs.forecasting import attach_actuals
+    from forecast_assets.runs.actuals import attach_actuals
     complete, partial = attach_actuals(store, "Coffee", days)
     assert complete == 3 and partial == 3
     assert _count(store, DIST, "path_id = 0 AND is_actuals") == 6
     assert _count(store, POINTS, "actual_close IS NULL") == 0
     attach_actuals(store, "Coffee", days)  # idempotent
     assert _count(store, DIST, "path_id = 0") == 6
-    row = store.query(f"SELECT day_1 FROM {DIST} WHERE path_id = 0 AND forecast_start_date = '2024-04-01' LIMIT 1")
+    row = read_sql(store, f"SELECT day_1 FROM {DIST} WHERE path_id = 0 AND forecast_start_date = '2024-04-01' LIMIT 1")
     assert row["day_1"].iloc[0] == pytest.approx(coffee_daily.loc["2024-04-01", "close"], rel=1e-6)
 
 
