@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from forecast_assets.runs import forecasting, spark_engine, training
+from forecast_assets.config import ConfigError
 from forecast_assets.storage.delta import DeltaStore
 from forecast_assets.storage.schema import DAY_COLUMNS, columns, qualified
 from forecast_assets_tests.read_sql import read_sql
@@ -117,6 +118,20 @@ def test_delta_store_replaces_each_groups_days_in_its_catalog():
         assert ("replaceWhere", t, f"commodity = 'Coffee' AND model_name = 'naive' AND model_version = 'v1.0' "
                                    f"AND {days}") in calls
         assert ("table", t, f"commodity_dev.forecast.{t}") in calls
+
+
+def test_delta_store_replaces_exactly_the_days_computed_not_the_complete_days_between():
+    """A plan skips complete days; replacing first..last would delete their rows."""
+    calls = []
+    frames = {"point_forecasts": _Recorded(calls, "point_forecasts")}
+    gappy = [date(2024, 6, 25), date(2024, 6, 26), date(2024, 6, 29), date(2024, 7, 3)]
+    DeltaStore("commodity").replace_forecasts(frames, "v1.0", [("Coffee", "naive", gappy)])
+    pred = next(p for k, _, p in calls if k == "replaceWhere")
+    assert pred.endswith("AND (forecast_start_date BETWEEN '2024-06-25' AND '2024-06-26' OR "
+                         "forecast_start_date BETWEEN '2024-06-29' AND '2024-06-29' OR "
+                         "forecast_start_date BETWEEN '2024-07-03' AND '2024-07-03')")
+    with pytest.raises(ConfigError):
+        DeltaStore("commodity").replace_forecasts(frames, "v1.0", [("Coffee", "naive", ["2024-06-25' OR 1=1 --"])])
 
 
 def test_a_large_range_goes_through_spark_when_dagster_runs_it(spark, store, settings):

@@ -24,6 +24,24 @@ _CATALOG_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 
 
+def days_predicate(days: Sequence[date]) -> str:
+    """`forecast_start_date` on exactly these days, one BETWEEN per run of consecutive days.
+
+    Only `date` objects are formatted into it (ISO text); anything else is refused.
+    """
+    ds = sorted(set(days))
+    if not ds or not all(type(d) is date for d in ds):
+        raise ConfigError(f"replaceWhere needs a non-empty list of dates, got {days!r}")
+    runs = [[ds[0], ds[0]]]
+    for d in ds[1:]:
+        if (d - runs[-1][1]).days == 1:
+            runs[-1][1] = d
+        else:
+            runs.append([d, d])
+    terms = [f"forecast_start_date BETWEEN '{a}' AND '{b}'" for a, b in runs]
+    return terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
+
+
 class DeltaStore:
     def __init__(self, catalog: str):
         if not isinstance(catalog, str) or not _CATALOG_RE.match(catalog):
@@ -35,7 +53,8 @@ class DeltaStore:
         """For each (commodity, model_name, days) group, replace the rows of its days in each table of
         `frames` ({table: Spark DataFrame}) with that frame's rows of the group.
 
-        The days replaced are those from the group's first to its last (days sorted).
+        Exactly the group's days are replaced, as runs of consecutive days: a plan skips days already
+        complete, and a range from the first to the last day would delete the skipped days' rows.
         """
         for commodity, model_name, _ in groups:
             check_name(commodity)
@@ -44,10 +63,9 @@ class DeltaStore:
             raise ConfigError(f"model version {model_version!r} is not a valid version label")
         for table, df in frames.items():
             for commodity, model_name, days in groups:
-                rows = (f"commodity = '{commodity}' AND model_name = '{model_name}' "
-                        f"AND forecast_start_date BETWEEN '{days[0]}' AND '{days[-1]}'")
+                on_days = days_predicate(days)
+                rows = f"commodity = '{commodity}' AND model_name = '{model_name}' AND {on_days}"
                 pred = (f"commodity = '{commodity}' AND model_name = '{model_name}' "
-                        f"AND model_version = '{model_version}' "
-                        f"AND forecast_start_date BETWEEN '{days[0]}' AND '{days[-1]}'")
+                        f"AND model_version = '{model_version}' AND {on_days}")
                 (df.where(rows).write.format("delta").mode("overwrite").option("replaceWhere", pred)
                  .saveAsTable(qualified(table, self.catalog)))
