@@ -12,11 +12,13 @@ import pandas as pd
 
 from forecast_assets.config import Settings
 from forecast_assets.storage.base import ForecastStore
-from forecast_assets.storage.schema import DAY_COLUMNS, qualified
+from forecast_assets.storage.schema import day_columns, qualified
 
-# NaN compares greater than every number in DuckDB and Spark SQL, so this is
-# false for NULL, NaN, +-inf and non-positive values on both backends.
-_GOOD = " AND ".join(f"({c} > 0 AND {c} < CAST('Infinity' AS FLOAT))" for c in DAY_COLUMNS)
+
+def _good(horizon: int) -> str:
+    """True when every day column holds a finite positive price. NaN compares greater than every
+    number in DuckDB and Spark SQL, so this is false for NULL, NaN, +-inf and non-positive values."""
+    return " AND ".join(f"({c} > 0 AND {c} < CAST('Infinity' AS FLOAT))" for c in day_columns(horizon))
 
 
 @dataclass
@@ -39,7 +41,7 @@ def forecast_checks(store: ForecastStore, settings: Settings, model_name: str, c
 
     paths = store.query(
         f"SELECT forecast_start_date, COUNT(*) AS n_paths, "
-        f"SUM(CASE WHEN {_GOOD} THEN 0 ELSE 1 END) AS n_bad "
+        f"SUM(CASE WHEN {_good(settings.horizon)} THEN 0 ELSE 1 END) AS n_bad "
         f"FROM {qualified('distributions')} WHERE path_id > 0 AND commodity = ? AND model_name = ? "
         f"AND model_version = ? AND forecast_start_date BETWEEN ? AND ? GROUP BY forecast_start_date", key)
     wrong_count = paths[paths["n_paths"] != settings.n_paths]
@@ -89,12 +91,14 @@ def leaking_scored(store: ForecastStore, commodity: str, start: date, end: date)
 
 
 def missing_scored_days(store: ForecastStore, commodity: str, start: date, end: date) -> pd.DataFrame:
-    """Successful forecasts whose 14 actuals are all stored but which have no complete score row."""
+    """Successful forecasts whose actuals (every step of the store's horizon) are all stored but which have
+    no complete score row."""
+    h = int(store.horizon)
     return store.query(
         f"SELECT p.model_name, p.model_version, p.forecast_start_date FROM {qualified('point_forecasts')} p "
         f"LEFT JOIN {qualified('forecast_metadata')} m ON m.commodity = p.commodity AND m.model_name = p.model_name "
         f"AND m.model_version = p.model_version AND m.forecast_start_date = p.forecast_start_date "
-        f"AND m.actuals_available AND m.crps_14d IS NOT NULL "
+        f"AND m.actuals_available AND m.crps_{h}d IS NOT NULL "
         f"WHERE p.commodity = ? AND p.forecast_start_date BETWEEN ? AND ? AND p.model_success "
         f"GROUP BY p.model_name, p.model_version, p.forecast_start_date "
-        f"HAVING COUNT(p.actual_close) = 14 AND COUNT(m.forecast_start_date) = 0", [commodity, start, end])
+        f"HAVING COUNT(p.actual_close) = ? AND COUNT(m.forecast_start_date) = 0", [commodity, start, end, h])

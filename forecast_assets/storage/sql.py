@@ -1,16 +1,17 @@
 """SQL text shared by the backends: DuckDB and Databricks SQL agree on all of it.
 
-Identifiers come only from storage.schema (constants); every value is a bound
-parameter (`?`), never formatted into the text.
+Identifiers come only from storage.schema (constants, and column names built
+from the integer horizon); every value is a bound parameter (`?`), never
+formatted into the text.
 """
 
 from __future__ import annotations
 
-from forecast_assets.storage.schema import DAY_COLUMNS, TABLES, qualified
+from forecast_assets.storage.schema import day_columns, qualified, table_columns
 
 
-def create_table(table: str, catalog: str, using: str = "") -> str:
-    cols = ", ".join(f"{c} {t}" for c, t in TABLES[table][1])
+def create_table(table: str, catalog: str, horizon: int, using: str = "") -> str:
+    cols = ", ".join(f"{c} {t}" for c, t in table_columns(table, horizon))
     return f"CREATE TABLE IF NOT EXISTS {qualified(table, catalog)} ({cols}){using}"
 
 
@@ -51,16 +52,16 @@ def forecast_status(catalog: str) -> str:
     """
 
 
-def insert_path0(catalog: str, actuals_relation: str) -> str:
+def insert_path0(catalog: str, actuals_relation: str, horizon: int) -> str:
     """Path-0 rows for every model/version with a successful forecast on a day whose actuals are complete.
 
-    The relation holds one row per forecast_start_date with day_1..day_14 realized closes.
+    The relation holds one row per forecast_start_date with day_1..day_H realized closes.
     """
     dist = qualified("distributions", catalog)
-    days = ", ".join(f"a.{c}" for c in DAY_COLUMNS)
+    days = ", ".join(f"a.{c}" for c in day_columns(horizon))
     return f"""
         INSERT INTO {dist} (path_id, forecast_start_date, data_cutoff_date, generation_timestamp, commodity,
-                            model_name, model_version, {", ".join(DAY_COLUMNS)}, is_actuals, has_data_leakage,
+                            model_name, model_version, {", ".join(day_columns(horizon))}, is_actuals, has_data_leakage,
                             training_cutoff_date, model_fingerprint)
         SELECT 0, d.forecast_start_date, d.data_cutoff_date, d.generation_timestamp, d.commodity, d.model_name,
                d.model_version, {days}, TRUE, d.has_data_leakage, d.training_cutoff_date, d.model_fingerprint
@@ -76,7 +77,7 @@ def delete_path0(catalog: str, actuals_relation: str) -> str:
     )
 
 
-def path0_rows(catalog: str, actuals_relation: str) -> str:
+def path0_rows(catalog: str, actuals_relation: str, horizon: int) -> str:
     """The rows insert_path0 inserts, as a query named like distributions' columns.
 
     For backends that replace path-0 rows with one atomic statement
@@ -84,7 +85,7 @@ def path0_rows(catalog: str, actuals_relation: str) -> str:
     delete_path0 + insert_path0. Same selection and values as insert_path0.
     """
     dist = qualified("distributions", catalog)
-    days = ", ".join(f"a.{c} AS {c}" for c in DAY_COLUMNS)
+    days = ", ".join(f"a.{c} AS {c}" for c in day_columns(horizon))
     return f"""
         SELECT 0 AS path_id, d.forecast_start_date, d.data_cutoff_date, d.generation_timestamp, d.commodity,
                d.model_name, d.model_version, {days}, TRUE AS is_actuals, d.has_data_leakage,

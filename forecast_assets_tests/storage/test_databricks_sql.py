@@ -252,9 +252,9 @@ def store(warehouse, lines):
 
 
 def _batch(coffee_daily, days, n_paths=N_PATHS, model="naive"):
-    t = train(model, "Coffee", coffee_daily, date(2024, 1, 1))
+    t = train(model, "Coffee", coffee_daily, date(2024, 1, 1), 14)
     d = np.asarray(days, dtype="datetime64[D]")
-    return forecast(t, coffee_daily, d, n_paths=n_paths, seeds=day_seeds(1, "Coffee", model, "v1.0", d))
+    return forecast(t, coffee_daily, d, n_paths=n_paths, seeds=day_seeds(1, "Coffee", model, "v1.0", d), horizon=14)
 
 
 def _write(store, b, days, version="v1.0", model="naive"):
@@ -284,7 +284,7 @@ def test_ensure_schema_creates_the_contract_columns(store, warehouse, spark):
     creates = [t for t in warehouse.texts if t.startswith("CREATE TABLE")]
     assert creates and all(t.endswith(" USING DELTA") for t in creates)
     for name in TABLES:
-        assert store.query(f"SELECT * FROM {qualified(name)} LIMIT 0").columns.tolist() == columns(name)
+        assert store.query(f"SELECT * FROM {qualified(name)} LIMIT 0").columns.tolist() == columns(name, 14)
     types = {f.name: f.dataType.simpleString() for f in spark.table("spark_catalog.forecast.distributions").schema}
     assert types["day_1"] == "float" and types["forecast_start_date"] == "date" and types["path_id"] == "int"
     assert types["generation_timestamp"] == "timestamp" and types["is_actuals"] == "boolean"
