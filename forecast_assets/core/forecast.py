@@ -117,12 +117,12 @@ def forecast(
     """
     days = np.asarray(days, dtype="datetime64[D]")
     model = get_model(trained.model_name)
-    limit = getattr(model, "max_horizon", None)
-    if limit is not None and horizon > limit(trained.doc["params"]):
+    most = model.max_horizon(trained.doc["params"]) if hasattr(model, "max_horizon") else horizon
+    if horizon > most:  # refused for every day alike, not only for days whose cutoff is stale
         raise ModelError(
             f"the {trained.model_name} model of {trained.doc['commodity']} (trained to "
-            f"{trained.training_cutoff_date}) was trained for a horizon of {limit(trained.doc['params'])} steps "
-            f"and cannot forecast {horizon}: train it again with FORECAST_HORIZON={horizon} "
+            f"{trained.training_cutoff_date}) was trained for a horizon of {most} steps and cannot forecast "
+            f"{horizon}: train it again with FORECAST_HORIZON={horizon} "
             f"(materialize trained_models/{trained.model_name} for the windows to forecast)")
     history = daily[daily.index < pd.Timestamp(days.max())]
     pos = cutoff_positions(history.index, days)

@@ -92,7 +92,7 @@ def _forecast_metadata(horizon: int) -> list[tuple[str, str]]:
     ]
 
 # Ours, beyond the contract: the per-step scores behind forecast_metadata (every step, not
-# only 1/7/14, so calibration and CRPS by horizon need no rescoring), and the comparison.
+# only the steps of metadata_horizons, so calibration and CRPS by horizon need no rescoring), and the comparison.
 SCORE_COLUMNS = ["error", "abs_error", "sq_error", "ape", "crps", "in_80", "in_95", "width_80", "width_95",
                  "interval_score_80", "interval_score_95", "direction_hit", "pit"]
 FORECAST_SCORES = [

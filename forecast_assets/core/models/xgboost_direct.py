@@ -156,8 +156,9 @@ class XGBoostModel:
         return self.steps_trained(params) - MAX_GAP
 
     def simulate(self, params, history, cutoff_pos, steps, n_paths, seeds) -> np.ndarray:
-        if steps > self.steps_trained(params):
-            raise ModelError(f"xgboost covers {self.steps_trained(params)} steps from the cutoff; {steps} were asked")
+        covered = self.steps_trained(params)
+        if steps > covered:
+            raise ModelError(f"xgboost covers {covered} steps from the cutoff; {steps} were asked")
         booster = self._booster(params)
         names = params["feature_names"]
         weather = [c for c in params["weather"] if c in history.columns]
