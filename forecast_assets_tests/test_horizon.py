@@ -142,7 +142,8 @@ def test_a_database_made_with_14_is_refused_under_21_and_nothing_changes(made_wi
         DuckDBStore(store.path, horizon=21).ensure_schema()
     msg = str(err.value)
     assert "made for a horizon of 14 steps, but FORECAST_HORIZON is 21" in msg
-    assert "distributions has 14 step columns (day_1..day_14) where horizon 21 needs 21 (day_1..day_21)" in msg
+    assert ("distributions has day_1..day_14 where horizon 21 needs day_1..day_21; forecast_metadata scores "
+            "steps 1, 7, 14 where horizon 21 needs 1, 10, 21" in msg)
     assert "set FORECAST_HORIZON=14" in msg and "`forecast-assets migrate-horizon --yes`" in msg
     assert _sizes(store) == before
     DuckDBStore(store.path, horizon=14).ensure_schema()  # the horizon it was made with still works

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from forecast_assets.storage.base import ForecastStore, StorageError
-from forecast_assets.storage.schema import HORIZON_TABLES, METADATA_METRICS, day_columns, metadata_columns, qualified
+from forecast_assets.storage.schema import (HORIZON_TABLES, METADATA_METRICS, day_columns, metadata_columns,
+                                            metadata_horizons, qualified)
 
 # Every table whose rows are per step of the horizon (or computed from such rows).
 RESHAPED = ("distributions", "point_forecasts", "forecast_scores", "forecast_metadata", "model_performance")
@@ -53,15 +54,18 @@ def stored_horizon(live: dict[str, list[str]]) -> int | None:
 def mismatch(live: dict[str, list[str]], horizon: int) -> str | None:
     """What in the stored columns disagrees with `horizon`, or None when they fit it."""
     problems = []
-    for table, pattern, want in (("distributions", _DAY_RE, day_columns(horizon)),
-                                 ("forecast_metadata", _METADATA_RE, metadata_columns(horizon))):
-        if table not in live:
-            continue
-        have = [c for c in live[table] if pattern.match(c)]
-        if have != want:
-            shown = f"{have[0]}..{have[-1]}" if len(have) > 2 else ", ".join(have) or "none"
-            problems.append(f"{table} has {len(have)} step columns ({shown}) where horizon {horizon} needs "
-                            f"{len(want)} ({want[0]}..{want[-1]})")
+    if "distributions" in live:
+        have = [c for c in live["distributions"] if _DAY_RE.match(c)]
+        if have != day_columns(horizon):
+            shown = f"{have[0]}..{have[-1]}" if len(have) > 2 else ", ".join(have) or "no day columns"
+            problems.append(f"distributions has {shown} where horizon {horizon} needs day_1..day_{horizon}")
+    if "forecast_metadata" in live:
+        have = [c for c in live["forecast_metadata"] if _METADATA_RE.match(c)]
+        if have != metadata_columns(horizon):
+            steps = ", ".join(map(str, dict.fromkeys(_steps(have, _METADATA_RE))))
+            needs = ", ".join(map(str, metadata_horizons(horizon)))
+            problems.append(f"forecast_metadata scores {f'steps {steps}' if steps else 'no steps'} where horizon "
+                            f"{horizon} needs {needs}")
     return "; ".join(problems) or None
 
 
