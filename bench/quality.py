@@ -1,8 +1,8 @@
 """Forecast quality of stored forecasts: 95% coverage and mean CRPS per commodity and model.
 
 Scores every stored day (scoring.score_days, weekday starts as in model_performance) and
-averages over horizons 1..14. Used by bench/perf.py after the full workload, and runnable on
-its own against any database:
+averages over every step (1..14 with the default horizon). Used by bench/perf.py after the
+full workload, and runnable on its own against any database (FORECAST_HORIZON as it was made):
 
     python bench/quality.py DUCKDB_PATH START END [--out quality.csv]
 """
@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from forecast_assets.config import Settings
 from forecast_assets.runs import scoring
 from forecast_assets.storage.duckdb_store import DuckDBStore
 
@@ -38,8 +39,8 @@ def main() -> int:
     ap.add_argument("--commodities", default="Coffee,Sugar")
     ap.add_argument("--out")
     a = ap.parse_args()
-    q = quality(DuckDBStore(a.duckdb_path), a.commodities.split(","), date.fromisoformat(a.start),
-                date.fromisoformat(a.end))
+    store = DuckDBStore(a.duckdb_path, horizon=Settings.from_env().horizon)
+    q = quality(store, a.commodities.split(","), date.fromisoformat(a.start), date.fromisoformat(a.end))
     print(q.to_string(index=False))
     if a.out:
         q.to_csv(a.out, index=False)

@@ -112,7 +112,8 @@ class XGBoostRecursive:
 def forecast_days(store, settings, model_name: str, commodity: str, days: list[date], window: date) -> None:
     """Per day: read, simulate the straightforward way, summarize, one delete + INSERT."""
     trained = loading.load_trained(store, settings, model_name, commodity, window)
-    everything = daily_series(store.read_unified(commodity, end=days[-1] + timedelta(days=40)), commodity)
+    after = timedelta(days=plan.after_days(settings.horizon))
+    everything = daily_series(store.read_unified(commodity, end=days[-1] + after), commodity)
     # The same history span as the fast path (anchored at the window start).
     daily = everything[everything.index >= pd.Timestamp(window - timedelta(days=plan.lookback_days(model_name)))]
     if model_name == "naive":

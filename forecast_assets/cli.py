@@ -5,6 +5,7 @@
     forecast-assets import PATH          load your own daily history (CSV or Parquet), all or nothing
     forecast-assets summary              what the tables hold
     forecast-assets report               the model comparison (scores, skill vs naive) and pictures
+    forecast-assets migrate-horizon      what moving the tables to FORECAST_HORIZON removes; --yes does it
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from forecast_assets.core.importer import MAX_IMPORT_ROWS
 from forecast_assets.core.input_rules import InputDataError
 from forecast_assets.storage.base import StorageError
 from forecast_assets.storage.duckdb_store import DuckDBStore
-from forecast_assets.storage.schema import qualified
+from forecast_assets.storage.schema import metadata_horizons, qualified
 
 
 def _store(settings: Settings) -> DuckDBStore:
-    store = DuckDBStore(settings.duckdb_path)
+    store = DuckDBStore(settings.duckdb_path, horizon=settings.horizon)
     store.ensure_schema()
     return store
 
@@ -97,7 +98,8 @@ def cmd_report(settings: Settings, args) -> int:
     start = date.fromisoformat(args.start) if args.start else None
     end = date.fromisoformat(args.end) if args.end else None
     perf = scoring.model_performance(store, start, end)
-    horizons = tuple(int(h) for h in args.horizons.split(","))
+    horizons = (tuple(int(h) for h in args.horizons.split(",")) if args.horizons
+                else metadata_horizons(settings.horizon))
     print(f"model comparison ({args.start or 'first'} .. {args.end or 'last'} scored forecast, weekday starts; "
           f"skill = 1 - CRPS / CRPS of naive; dm_pvalue: Diebold-Mariano vs naive)\n")
     print(comparison.comparison_table(perf, horizons))
@@ -106,6 +108,20 @@ def cmd_report(settings: Settings, args) -> int:
         print(f"\npictures in {settings.plot_dir.resolve()}:")
         for p in written.values():
             print(f"  {p.name}")
+    return 0
+
+
+def cmd_migrate_horizon(settings: Settings, args) -> int:
+    from forecast_assets.storage.horizon import migrate
+
+    if settings.env == "databricks":
+        from forecast_assets.storage.databricks_sql import DatabricksSQLStore
+
+        store = DatabricksSQLStore.from_env(horizon=settings.horizon)
+        where = f"Databricks catalog {store.catalog}"
+    else:
+        store, where = DuckDBStore(settings.duckdb_path, horizon=settings.horizon), str(settings.duckdb_path)
+    print(migrate(store, yes=args.yes).report(where))
     return 0
 
 
@@ -127,9 +143,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("report", help="print the model comparison and write the pictures")
     p.add_argument("--start", help="first forecast day of the period (YYYY-MM-DD)")
     p.add_argument("--end", help="last forecast day of the period (YYYY-MM-DD)")
-    p.add_argument("--horizons", default="1,7,14", help="horizons to print (default 1,7,14)")
+    p.add_argument("--horizons", help="steps to print (default: those forecast_metadata scores, 1,7,14 for 14)")
     p.add_argument("--score", action="store_true", help="(re)score every stored forecast first")
     p.set_defaults(fn=cmd_report)
+    p = sub.add_parser("migrate-horizon", help="move the forecast tables to FORECAST_HORIZON (drops their rows)")
+    p.add_argument("--yes", action="store_true", help="do it: drop and recreate the forecast and score tables")
+    p.set_defaults(fn=cmd_migrate_horizon)
     args = parser.parse_args(argv)
     try:
         return args.fn(Settings.from_env(), args)

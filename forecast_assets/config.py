@@ -15,6 +15,10 @@ _VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 
 DEFAULT_COMMODITIES = ("Coffee", "Sugar")
 DEFAULT_START_DATE = date(2018, 1, 1)
+# Steps (weekdays) per forecast. Every table shape, model and window that depends on it takes it
+# from Settings.horizon; a database made with another horizon is refused (storage/horizon.py).
+DEFAULT_HORIZON = 14
+MAX_HORIZON = 60
 
 
 class ConfigError(ValueError):
@@ -72,7 +76,7 @@ class Settings:
     start_date: date = DEFAULT_START_DATE
     model_version: str = "v1.0"
     n_paths: int = 2000
-    horizon: int = 14
+    horizon: int = DEFAULT_HORIZON
     seed: int = 20180101
     # Spark for large backfills: "" off, "local" (local[*]) or a master URL; always on under databricks.
     spark: str = ""
@@ -98,7 +102,7 @@ class Settings:
             start_date=_date(e.get("FORECAST_START_DATE"), DEFAULT_START_DATE, "FORECAST_START_DATE"),
             model_version=version,
             n_paths=_int(e.get("FORECAST_N_PATHS"), 2000, "FORECAST_N_PATHS", 10, 100_000),
-            horizon=14,
+            horizon=_int(e.get("FORECAST_HORIZON"), DEFAULT_HORIZON, "FORECAST_HORIZON", 1, MAX_HORIZON),
             seed=_int(e.get("FORECAST_SEED"), 20180101, "FORECAST_SEED", 0, 2**31 - 1),
             spark=(e.get("FORECAST_SPARK") or "").strip(),
             spark_min_days=_int(e.get("FORECAST_SPARK_MIN_DAYS"), 60, "FORECAST_SPARK_MIN_DAYS", 1, 100_000),

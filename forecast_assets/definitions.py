@@ -29,9 +29,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets=[
             unified_data,
             *(trained_model_asset(m, parts) for m in REGISTRY),
-            *(forecast_asset(m, parts) for m in REGISTRY),
-            actuals_asset(parts),
-            forecast_metadata_asset(parts),
+            *(forecast_asset(m, parts, settings.horizon) for m in REGISTRY),
+            actuals_asset(parts, settings.horizon),
+            forecast_metadata_asset(parts, settings.horizon),
             model_performance,
         ],
         asset_checks=[new_trading_days, valid_rows],

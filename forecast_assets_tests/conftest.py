@@ -33,7 +33,7 @@ def small_trained(coffee_daily):
     """small_trained(model_name): the model fitted once per session for window 2024-01-01 on the
     ~16 months of Coffee from SMALL_FROM (seconds per model, not minutes)."""
     rows = coffee_daily[coffee_daily.index >= SMALL_FROM]
-    return cache(lambda model_name: train(model_name, "Coffee", rows, SMALL_WINDOW))
+    return cache(lambda model_name: train(model_name, "Coffee", rows, SMALL_WINDOW, 14))
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ def test_every_forecast_gets_one_metadata_row_with_the_contract_columns(store, t
     r = scoring.score_days(store, "Coffee", DAYS)
     assert r.forecasts_scored == 2 * len(DAYS) and r.forecasts_complete == 2 * len(DAYS)
     meta = read_sql(store, f"SELECT * FROM {META}")
-    assert list(meta.columns) == columns("forecast_metadata")
+    assert list(meta.columns) == columns("forecast_metadata", 14)
     assert len(meta) == 2 * len(DAYS) and meta[["model_version", "forecast_start_date"]].duplicated().sum() == 0
     assert meta["actuals_available"].all() and meta["model_success"].all()
     for h in (1, 7, 14):

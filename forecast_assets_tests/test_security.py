@@ -308,7 +308,7 @@ def small_store(tmp_path_factory, sample_unified, small_trained):
     store.replace_unified(u[(u["date"] >= "2023-12-01") & (u["date"] < "2024-01-10")].reset_index(drop=True))
     days = np.array(["2024-01-03"], dtype="datetime64[D]")
     batch = forecast(small_trained("naive"), _daily(store), days, n_paths=5,
-                     seeds=day_seeds(1, "Coffee", "naive", "v1.0", days))
+                     seeds=day_seeds(1, "Coffee", "naive", "v1.0", days), horizon=14)
     return store, batch
 
 

@@ -11,8 +11,10 @@ import pytest
 from forecast_assets.runs import forecasting, spark_engine, training
 from forecast_assets.config import ConfigError
 from forecast_assets.storage.delta import DeltaStore
-from forecast_assets.storage.schema import DAY_COLUMNS, columns, qualified
+from forecast_assets.storage.schema import columns, day_columns, qualified
 from forecast_assets_tests.read_sql import read_sql
+
+DAY_COLUMNS = day_columns(14)
 
 pyspark = pytest.importorskip("pyspark")
 DAYS = [date(2024, 6, 25) + timedelta(days=i) for i in range(12)]  # crosses a window boundary
@@ -50,7 +52,8 @@ def test_spark_backfill_gives_the_local_engines_paths(spark, store, settings, tm
         written = write_parquet(frames, str(tmp_path / "spark"))
     dist = spark.read.parquet(written["distributions"]).toPandas()
     pts = spark.read.parquet(written["point_forecasts"]).toPandas()
-    assert set(columns("distributions")) == set(dist.columns) and set(columns("point_forecasts")) == set(pts.columns)
+    assert set(columns("distributions", 14)) == set(dist.columns)
+    assert set(columns("point_forecasts")) == set(pts.columns)
     assert len(pts) == 2 * len(DAYS) * 14
     # Each group was forecast once for both tables: a day's rows carry one generation timestamp in both.
     stamps = [df.groupby(["model_name", "forecast_start_date"])["generation_timestamp"].agg(["min", "max"])

@@ -11,18 +11,29 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-HORIZON = 14
-
+# A cutoff more than this many weekdays before the forecast start means the
+# input feed is stale: the day is marked failed rather than quietly forecast.
+# Models simulate up to horizon + MAX_GAP steps from a cutoff.
+MAX_GAP = 6
 
 def to_day(x) -> np.datetime64:
     return np.datetime64(pd.Timestamp(x).date(), "D")
 
 
-def step_dates(starts, horizon: int = HORIZON) -> np.ndarray:
+def step_dates(starts, horizon: int) -> np.ndarray:
     """(n_days, horizon) datetime64[D]: the weekdays at or after each start."""
     starts = np.asarray(starts, dtype="datetime64[D]")
     first = np.busday_offset(starts, 0, roll="forward")
     return np.busday_offset(first[:, None], np.arange(horizon)[None, :], roll="forward")
+
+
+def span_days(horizon: int) -> int:
+    """Calendar days from a forecast's start to its last step, at most (19 for 14 steps).
+
+    A Saturday start is the longest: its first step is the Monday after, two days on.
+    Windows that wait for a forecast's actuals are this plus a margin for holidays and late feeds.
+    """
+    return 2 + (horizon - 1) + 2 * ((horizon - 1) // 5)
 
 
 def weekday_gap(cutoffs, starts) -> np.ndarray:

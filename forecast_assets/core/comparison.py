@@ -72,8 +72,9 @@ def performance(scores: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
     return perf.rename(columns={"day_ahead": "horizon"})
 
 
-def comparison_table(perf: pd.DataFrame, horizons=(1, 7, 14)) -> str:
-    """The comparison as text: per commodity and horizon, every model and version side by side."""
+def comparison_table(perf: pd.DataFrame, horizons) -> str:
+    """The comparison as text: per commodity and horizon (those in `horizons`, e.g. the steps
+    forecast_metadata scores), every model and version side by side."""
     if perf.empty:
         return "(no scored forecasts yet: materialize forecast_metadata after forecasts and actuals)"
     p = perf[perf["horizon"].isin(horizons)].copy()

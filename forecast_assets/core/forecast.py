@@ -15,14 +15,10 @@ import numpy as np
 import pandas as pd
 
 from forecast_assets.core import fitted
-from forecast_assets.core.calendar import HORIZON, step_dates, weekday_gap
+from forecast_assets.core.calendar import MAX_GAP, step_dates, weekday_gap
 from forecast_assets.core.data import cutoff_positions
 from forecast_assets.core.models import ModelError, get_model
 from forecast_assets.core.paths import summarize
-
-# A cutoff more than this many weekdays before the forecast start means the
-# input feed is stale: the day is marked failed rather than quietly forecast.
-MAX_GAP = 6
 
 
 @dataclass(frozen=True)
@@ -51,12 +47,16 @@ class TrainedModel:
         return cls(doc=fitted.loads(text), text=text)
 
 
-def train(model_name: str, commodity: str, daily: pd.DataFrame, window_start: date) -> TrainedModel:
-    """Fit on trading days strictly before `window_start`; never a day of the window itself."""
+def train(model_name: str, commodity: str, daily: pd.DataFrame, window_start: date, horizon: int) -> TrainedModel:
+    """Fit on trading days strictly before `window_start`; never a day of the window itself.
+
+    `horizon` is the number of steps the model will be asked for (models that fit
+    per step, like xgboost, fit horizon + MAX_GAP of them).
+    """
     data = daily[daily.index < pd.Timestamp(window_start)]
     if len(data) < 2:
         raise ModelError(f"{commodity}: no training data before {window_start} for {model_name}")
-    params = get_model(model_name).fit(data)
+    params = get_model(model_name).fit(data, horizon)
     doc = fitted.envelope(model_name, commodity, data.index[0].date(), data.index[-1].date(), len(data), params)
     text = fitted.dumps(doc)
     return TrainedModel(doc=fitted.loads(text), text=text)
@@ -107,7 +107,7 @@ def forecast(
     *,
     n_paths: int,
     seeds: np.ndarray,
-    horizon: int = HORIZON,
+    horizon: int,
 ) -> ForecastBatch:
     """Forecasts for every day in `days` from the data strictly before each day.
 
@@ -117,6 +117,13 @@ def forecast(
     """
     days = np.asarray(days, dtype="datetime64[D]")
     model = get_model(trained.model_name)
+    most = model.max_horizon(trained.doc["params"]) if hasattr(model, "max_horizon") else horizon
+    if horizon > most:  # refused for every day alike, not only for days whose cutoff is stale
+        raise ModelError(
+            f"the {trained.model_name} model of {trained.doc['commodity']} (trained to "
+            f"{trained.training_cutoff_date}) was trained for a horizon of {most} steps and cannot forecast "
+            f"{horizon}: train it again with FORECAST_HORIZON={horizon} "
+            f"(materialize trained_models/{trained.model_name} for the windows to forecast)")
     history = daily[daily.index < pd.Timestamp(days.max())]
     pos = cutoff_positions(history.index, days)
     cutoffs = np.full(len(days), np.datetime64("NaT"), dtype="datetime64[D]")

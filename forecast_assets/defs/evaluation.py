@@ -10,18 +10,27 @@ from forecast_assets.core import comparison
 from forecast_assets.runs import pictures, scoring
 from forecast_assets.core.models import REGISTRY
 from forecast_assets.defs.failures import explained_failures
+from forecast_assets.defs.forecasting import actuals_window
 from forecast_assets.defs.launchers import BACKFILL
 from forecast_assets.defs.partitions import Partitions, split_keys
 from forecast_assets.defs.resources import ForecastResource
+from forecast_assets.storage.schema import metadata_horizons
 
 CALIBRATION_BAND = (0.85, 0.995)  # 95% coverage outside this over the period: warn
 
 
-def forecast_metadata_asset(parts: Partitions) -> dg.AssetsDefinition:
+def _steps(horizon: int) -> str:
+    """'1, 7 and 14' for 14: the steps forecast_metadata scores."""
+    hs = [str(h) for h in metadata_horizons(horizon)]
+    return hs[0] if len(hs) == 1 else f"{', '.join(hs[:-1])} and {hs[-1]}"
+
+
+def forecast_metadata_asset(parts: Partitions, horizon: int) -> dg.AssetsDefinition:
     key = dg.AssetKey("forecast_metadata")
-    # Scores change when actuals arrive: rescore recent days whenever an upstream partition updates.
+    # Scores change when actuals arrive: rescore recent days whenever an upstream partition updates,
+    # over the actuals' window and six days more (30 days for 14 steps).
     # (Not eager(): a model that was never trained must not block scoring the others.)
-    condition = (dg.AutomationCondition.in_latest_time_window(timedelta(days=30))
+    condition = (dg.AutomationCondition.in_latest_time_window(timedelta(days=actuals_window(horizon) + 6))
                  & dg.AutomationCondition.any_deps_updated().since_last_handled()
                  & ~dg.AutomationCondition.any_deps_in_progress() & ~dg.AutomationCondition.in_progress())
 
@@ -38,7 +47,7 @@ def forecast_metadata_asset(parts: Partitions) -> dg.AssetsDefinition:
         pool="forecast_db",
         required_resource_keys={"forecast", BACKFILL},
         description="Scores of every model's forecast of the day once its prices are known: mae, rmse, mape, crps, "
-                    "coverage and sharpness (80/95), direction from day 0, at 1, 7 and 14 steps. Rows in "
+                    f"coverage and sharpness (80/95), direction from day 0, at {_steps(horizon)} steps. Rows in "
                     "commodity.forecast.forecast_metadata (per-step scores in forecast_scores).",
     )
     def _metadata(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
@@ -91,7 +100,8 @@ def model_performance(context: dg.AssetExecutionContext, config: PerformanceConf
     perf = scoring.model_performance(store, date.fromisoformat(config.start) if config.start else None,
                                       date.fromisoformat(config.end) if config.end else None)
     written = pictures.write_pictures(store, settings.plot_dir, perf)
-    context.log.info("\n" + comparison.comparison_table(perf))
+    horizons = metadata_horizons(settings.horizon)
+    context.log.info("\n" + comparison.comparison_table(perf, horizons))
     bad = comparison.miscalibrated(perf, *CALIBRATION_BAND)
     md = {f"picture_{k}": dg.MetadataValue.md(_image_md(p)) for k, p in written.items()
           if k in ("crps_by_horizon", "pit_histograms") or k.startswith("fan_")}
@@ -99,7 +109,8 @@ def model_performance(context: dg.AssetExecutionContext, config: PerformanceConf
         metadata={
             "rows": len(perf),
             "comparison": dg.MetadataValue.md(
-                comparison.comparison_table(perf).join(["```\n", "\n```"]) if len(perf) else "(nothing scored)"),
+                comparison.comparison_table(perf, horizons).join(["```\n", "\n```"]) if len(perf)
+                else "(nothing scored)"),
             "pictures_dir": dg.MetadataValue.path(str(settings.plot_dir.resolve())),
             **md,
         },

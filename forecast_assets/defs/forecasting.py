@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import dagster as dg
 
+from forecast_assets.core.calendar import span_days
 from forecast_assets.runs import actuals, checks, forecasting, spark_engine
 from forecast_assets.defs.failures import explained_failures
 from forecast_assets.defs.input import UNIFIED_KEY
@@ -30,7 +31,13 @@ def _recent(days: int) -> dg.AutomationCondition:
         "in_latest_time_window", dg.AutomationCondition.in_latest_time_window(timedelta(days=days)))
 
 
-def forecast_asset(model_name: str, parts: Partitions) -> dg.AssetsDefinition:
+def actuals_window(horizon: int) -> int:
+    """Days back whose actuals are refreshed when input lands: a day's last step is up to span_days(H)
+    calendar days after it, plus five days for a late feed (24 for 14 steps)."""
+    return span_days(horizon) + 5
+
+
+def forecast_asset(model_name: str, parts: Partitions, horizon: int) -> dg.AssetsDefinition:
     key = dg.AssetKey(["forecasts", model_name])
 
     @dg.asset(
@@ -39,14 +46,15 @@ def forecast_asset(model_name: str, parts: Partitions) -> dg.AssetsDefinition:
         deps=[dg.AssetDep(["trained_models", model_name], partition_mapping=parts.day_to_window), UNIFIED_KEY],
         backfill_policy=dg.BackfillPolicy.single_run(),
         # Newly arrived input: forecast the recent days it enables (and re-forecast ones made from stale input).
+        # A matter of input lateness, not of the horizon.
         automation_condition=_recent(4),
         check_specs=[dg.AssetCheckSpec(n, asset=key) for n in CHECK_NAMES],
         group_name="forecasts",
         kinds={"python", "duckdb"},
         pool="forecast_db",
         required_resource_keys={"forecast", BACKFILL, SPARK},
-        description=f"{model_name}: 2,000 price paths x 14 weekdays and 14 point forecasts per day, from the "
-                    f"data before the day and the model of the day's window. Rows in "
+        description=f"{model_name}: 2,000 price paths x {horizon} weekdays and {horizon} point forecasts per day, "
+                    f"from the data before the day and the model of the day's window. Rows in "
                     f"commodity.forecast.distributions and commodity.forecast.point_forecasts.",
     )
     def _forecast(context: dg.AssetExecutionContext, config: ForecastRunConfig) -> dg.MaterializeResult:
@@ -86,19 +94,19 @@ def forecast_asset(model_name: str, parts: Partitions) -> dg.AssetsDefinition:
     return _forecast
 
 
-def actuals_asset(parts: Partitions) -> dg.AssetsDefinition:
+def actuals_asset(parts: Partitions, horizon: int) -> dg.AssetsDefinition:
     @dg.asset(
         key="actuals",
         partitions_def=parts.forecast,
         deps=[UNIFIED_KEY],
         backfill_policy=dg.BackfillPolicy.single_run(),
-        # Closes for a day's 14 steps arrive over the following three weeks.
-        automation_condition=_recent(24),
+        # Closes for a day's steps arrive over the following span_days(H) calendar days.
+        automation_condition=_recent(actuals_window(horizon)),
         group_name="forecasts",
         kinds={"python", "duckdb"},
         pool="forecast_db",
         required_resource_keys={"forecast", BACKFILL},
-        description="Realized closes on each forecast day's 14 steps: fills point_forecasts.actual_close and "
+        description=f"Realized closes on each forecast day's {horizon} steps: fills point_forecasts.actual_close and "
                     "the path_id 0 (is_actuals) rows of every model's distributions once all steps are known.",
     )
     def _actuals(context: dg.AssetExecutionContext) -> dg.MaterializeResult:

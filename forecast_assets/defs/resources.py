@@ -24,31 +24,32 @@ class ForecastResource(dg.ConfigurableResource):
     model_version: str
     n_paths: int
     seed: int
+    horizon: int  # steps per forecast; the tables' shape follows it (`forecast-assets migrate-horizon`)
     spark_min_days: int = 60
 
     @classmethod
     def from_settings(cls, s: Settings) -> "ForecastResource":
         return cls(backend="databricks" if s.env == "databricks" else "duckdb", duckdb_path=str(s.duckdb_path), artifact_dir=str(s.artifact_dir),
                    plot_dir=str(s.plot_dir), model_version=s.model_version, n_paths=s.n_paths, seed=s.seed,
-                   spark_min_days=s.spark_min_days)
+                   spark_min_days=s.spark_min_days, horizon=s.horizon)
 
     @property
     def settings(self) -> Settings:
         base = Settings.from_env()
         return replace(base, duckdb_path=Path(self.duckdb_path), artifact_dir=Path(self.artifact_dir),
                        plot_dir=Path(self.plot_dir), model_version=self.model_version, n_paths=self.n_paths, seed=self.seed,
-                       spark_min_days=self.spark_min_days)
+                       spark_min_days=self.spark_min_days, horizon=self.horizon)
 
     def store(self) -> ForecastStore:
         if self.backend == "databricks":
             from forecast_assets.storage.databricks_sql import DatabricksSQLStore
 
-            store = DatabricksSQLStore.from_env()
+            store = DatabricksSQLStore.from_env(horizon=self.horizon)
         elif self.backend == "duckdb":
             # Imported here, as databricks_sql above: the clusters do not install duckdb.
             from forecast_assets.storage.duckdb_store import DuckDBStore
 
-            store = DuckDBStore(self.duckdb_path)
+            store = DuckDBStore(self.duckdb_path, horizon=self.horizon)
         else:
             raise ValueError(f"unknown storage backend {self.backend!r}: use 'duckdb' or 'databricks'")
         store.ensure_schema()

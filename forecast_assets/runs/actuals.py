@@ -10,21 +10,22 @@ import pandas as pd
 from forecast_assets.core import calendar
 from forecast_assets.core.data import daily_series
 from forecast_assets.core.forecast import realized
-from forecast_assets.runs.plan import Log, noop
+from forecast_assets.runs.plan import Log, after_days, noop
 from forecast_assets.storage.base import ForecastStore
 
 
 def attach_actuals(store: ForecastStore, commodity: str, days: list[date], log: Log = noop) -> tuple[int, int]:
-    """Realized closes for the 14 steps of each day's forecasts: fills actual_close and path-0 rows.
+    """Realized closes for the steps of each day's forecasts (the store's horizon): fills actual_close
+    and path-0 rows.
 
     Returns (days with every step known, days with some step known).
     """
     days = sorted(set(days))
-    unified = store.read_unified(commodity, start=days[0], end=days[-1] + timedelta(days=40))
+    horizon = store.horizon
+    unified = store.read_unified(commodity, start=days[0], end=days[-1] + timedelta(days=after_days(horizon)))
     daily = daily_series(unified, commodity)
-    steps = calendar.step_dates(days)
+    steps = calendar.step_dates(days, horizon)
     closes = realized(daily, steps)
-    horizon = steps.shape[1]
     long = pd.DataFrame({
         "forecast_start_date": np.repeat(np.asarray(days, dtype="datetime64[D]"), horizon),
         "day_ahead": np.tile(np.arange(1, horizon + 1), len(days)),

@@ -17,6 +17,7 @@ import pandas as pd  # noqa: E402
 
 from datetime import timedelta  # noqa: E402
 
+from forecast_assets.core.calendar import span_days  # noqa: E402
 from forecast_assets.core.data import daily_series  # noqa: E402
 from forecast_assets.core.forecast import realized  # noqa: E402
 from forecast_assets.storage.base import ForecastStore  # noqa: E402
@@ -31,7 +32,7 @@ def _save(fig, path: Path) -> Path:
 
 
 def fan_chart(history: pd.Series, step_dates, paths: np.ndarray, actual: np.ndarray, title: str, path: Path) -> Path:
-    """One forecast's paths as quantile bands over the 14 steps, the history before it, and what happened."""
+    """One forecast's paths as quantile bands over its steps, the history before it, and what happened."""
     x = pd.to_datetime(np.asarray(step_dates, dtype="datetime64[D]"))
     q = np.quantile(np.asarray(paths, dtype=np.float64), [0.025, 0.10, 0.25, 0.5, 0.75, 0.90, 0.975], axis=0)
     fig, ax = plt.subplots(figsize=(9, 4.5))
@@ -101,7 +102,9 @@ def write_pictures(store: ForecastStore, plot_dir, perf: pd.DataFrame) -> dict[s
         pts, paths = store.read_paths(c, m, v, d, d)
         if not len(pts):
             continue
-        unified = store.read_unified(c, start=d - timedelta(days=90), end=d + timedelta(days=30))
+        # To the last step's close, with 11 days to spare (30 days for 14 steps).
+        unified = store.read_unified(c, start=d - timedelta(days=90),
+                                     end=d + timedelta(days=span_days(paths.shape[2]) + 11))
         daily = daily_series(unified, c)
         steps = pts["forecast_date"].values.astype("datetime64[D]")
         hist = daily["close"][daily.index < pd.Timestamp(d)].iloc[-60:]

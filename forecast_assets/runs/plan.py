@@ -26,8 +26,12 @@ from forecast_assets.storage.base import ForecastStore
 
 Log = Callable[[str], None]
 
-# Calendar days of input read after a window's last day: the realized closes of its last steps.
-AFTER_DAYS = 40
+
+
+def after_days(horizon: int) -> int:
+    """Calendar days of input read after a window's last day: the realized closes of its last day's steps,
+    with three weeks to spare for holidays (40 for 14 steps)."""
+    return calendar.span_days(horizon) + 21
 
 
 def noop(_: str) -> None:
@@ -36,7 +40,7 @@ def noop(_: str) -> None:
 
 def lookback_days(model_name: str) -> int:
     """Calendar days of input before a window's first day, from the model's trading-day need."""
-    return int(get_model(model_name).history_days * 1.5) + 14
+    return int(get_model(model_name).history_days * 1.5) + 14  # + two weeks of slack, whatever the horizon
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class WindowWork:
     days: list[date]  # asked
     todo: list[date]  # to compute: asked minus complete (all of them with force)
     trained: TrainedModel
-    history: pd.DataFrame  # trading days, lookback before the window's start to AFTER_DAYS past its last day
+    history: pd.DataFrame  # trading days, lookback before the window's start to after_days past its last day
 
     @property
     def skipped(self) -> int:
@@ -90,6 +94,9 @@ def plan_forecasts(store: ForecastStore, settings: Settings, model_name: str, co
                    *, force: bool = False) -> list[WindowWork]:
     """The work of forecasting `days` with one model: one read of the input, the models and the
     stored status for the whole range, then each window's slice of them."""
+    if store.horizon != settings.horizon:  # before any work: the write would refuse the rows anyway
+        raise ValueError(f"the store holds forecasts of {store.horizon} steps but the settings ask for "
+                         f"{settings.horizon}: make both from one Settings")
     groups = by_window(days)
     if not groups:
         return []
@@ -97,7 +104,8 @@ def plan_forecasts(store: ForecastStore, settings: Settings, model_name: str, co
     last = max(groups[windows[-1]])
     models = load_trained_windows(store, settings, model_name, commodity, windows)
     lookback = timedelta(days=lookback_days(model_name))
-    unified = store.read_unified(commodity, start=windows[0] - lookback, end=last + timedelta(days=AFTER_DAYS))
+    after = timedelta(days=after_days(settings.horizon))
+    unified = store.read_unified(commodity, start=windows[0] - lookback, end=last + after)
     daily_all = daily_series(unified, commodity)
     status = pd.DataFrame() if force else store.forecast_status(
         commodity, model_name, settings.model_version, min(groups[windows[0]]), last)
@@ -106,7 +114,7 @@ def plan_forecasts(store: ForecastStore, settings: Settings, model_name: str, co
     for w, wdays in groups.items():
         trained = models[w]
         history = daily_all[(idx >= pd.Timestamp(w - lookback))
-                            & (idx <= pd.Timestamp(wdays[-1] + timedelta(days=AFTER_DAYS)))]
+                            & (idx <= pd.Timestamp(wdays[-1] + after))]
         todo = wdays if force else sorted(set(wdays) - complete_days(
             status, settings, wdays, trained.fingerprint, history[history.index < pd.Timestamp(wdays[-1])]))
         out.append(WindowWork(commodity, model_name, w, wdays, todo, trained, history))

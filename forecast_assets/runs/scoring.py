@@ -18,7 +18,8 @@ from forecast_assets.core.comparison import performance
 from forecast_assets.core.forecast import realized
 from forecast_assets.core.scoring import score
 from forecast_assets.storage.base import ForecastStore
-from forecast_assets.storage.schema import METADATA_HORIZONS, SCORE_COLUMNS, columns
+from forecast_assets.runs.plan import after_days
+from forecast_assets.storage.schema import SCORE_COLUMNS, columns, metadata_horizons
 
 # forecast_metadata metric -> per-step score it is taken from
 _METADATA_FROM = {"mae": "abs_error", "rmse": "abs_error", "mape": "ape", "crps": "crps", "coverage_80": "in_80",
@@ -38,11 +39,12 @@ def _now() -> datetime:
 
 
 def score_days(store: ForecastStore, commodity: str, days: list[date], log=lambda _: None) -> ScoreResult:
-    """Score every model and version forecast on these days with the actuals known now."""
+    """Score every model and version forecast on these days with the actuals known now (the store's horizon)."""
     days = sorted(set(days))
-    start, end = days[0], days[-1]
+    start, end, steps_scored = days[0], days[-1], store.horizon
     pairs = store.model_versions(commodity, start, end)
-    unified = store.read_unified(commodity, start=start - timedelta(days=30), end=end + timedelta(days=40))
+    unified = store.read_unified(commodity, start=start - timedelta(days=30),
+                                 end=end + timedelta(days=after_days(steps_scored)))
     daily = daily_series(unified, commodity)
     wanted = np.asarray(days, dtype="datetime64[D]")
     score_rows, meta_rows = [], []
@@ -71,7 +73,7 @@ def score_days(store: ForecastStore, commodity: str, days: list[date], log=lambd
         meta = pd.DataFrame({"commodity": commodity, "model_name": model_name, "model_version": version,
                              "forecast_start_date": fdays, "data_cutoff_date": cutoffs})
         for m, src in _METADATA_FROM.items():
-            for h in METADATA_HORIZONS:
+            for h in metadata_horizons(steps_scored):
                 meta[f"{m}_{h}d"] = s[src][:, h - 1] * (100.0 if m == "mape" else 1.0)
         meta["actuals_available"] = np.isfinite(actual).all(axis=1)
         meta["model_success"] = True
@@ -82,17 +84,18 @@ def score_days(store: ForecastStore, commodity: str, days: list[date], log=lambd
         if len(failed):
             meta_rows.append(failed.assign(commodity=commodity, model_name=model_name, model_version=version,
                                            actuals_available=False, model_success=False, evaluated_at=_now()))
+    meta_cols = columns("forecast_metadata", steps_scored)
     scores = pd.concat(score_rows, ignore_index=True) if score_rows else pd.DataFrame(columns=columns("forecast_scores"))
-    meta = pd.concat(meta_rows, ignore_index=True) if meta_rows else pd.DataFrame(columns=columns("forecast_metadata"))
-    store.replace_scores(commodity, days, _arrow(scores, "forecast_scores"), _arrow(meta, "forecast_metadata"))
+    meta = pd.concat(meta_rows, ignore_index=True) if meta_rows else pd.DataFrame(columns=meta_cols)
+    store.replace_scores(commodity, days, _arrow(scores, columns("forecast_scores")), _arrow(meta, meta_cols))
     complete = int(meta["actuals_available"].sum()) if len(meta) else 0
     log(f"scored {commodity}: {len(meta)} forecasts on {len(days)} days ({len(pairs)} model versions), "
-        f"{complete} with all 14 actuals")
+        f"{complete} with all {steps_scored} actuals")
     return ScoreResult(len(days), len(meta), complete)
 
 
-def _arrow(df: pd.DataFrame, table: str) -> pa.Table:
-    df = df.reindex(columns=columns(table))
+def _arrow(df: pd.DataFrame, cols: list[str]) -> pa.Table:
+    df = df.reindex(columns=cols)
     for c in df.columns:
         if c.endswith("_date") or c in ("forecast_start_date", "forecast_date"):
             df[c] = pd.to_datetime(df[c]).dt.date
@@ -106,5 +109,5 @@ def model_performance(store: ForecastStore, start: date | None = None, end: date
         return perf
     perf = perf.rename(columns={"first_day": "period_start", "last_day": "period_end"})
     perf["evaluated_at"] = _now()
-    store.replace_performance(_arrow(perf, "model_performance"))
+    store.replace_performance(_arrow(perf, columns("model_performance")))
     return perf

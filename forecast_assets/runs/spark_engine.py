@@ -29,7 +29,7 @@ from forecast_assets.config import Settings
 from forecast_assets.runs.plan import WindowWork, plan_forecasts
 from forecast_assets.storage.base import ForecastStore
 from forecast_assets.storage.delta import DeltaStore
-from forecast_assets.storage.schema import TABLES, columns
+from forecast_assets.storage.schema import columns, table_columns
 
 _SPARK_TYPES = {"STRING": "string", "DOUBLE": "double", "FLOAT": "float", "INT": "int", "DATE": "date",
                 "TIMESTAMP": "timestamp", "BOOLEAN": "boolean"}
@@ -39,11 +39,11 @@ KINDS = ("distributions", "point_forecasts")
 TABLE = "output_table"  # which of KINDS a row of the combined frame belongs to
 
 
-def combined_schema() -> str:
+def combined_schema(horizon: int) -> str:
     """Both output tables' columns as one Spark DDL schema (shared columns once, types checked equal), plus TABLE."""
     cols: dict[str, str] = {}
     for kind in KINDS:
-        for c, t in TABLES[kind][1]:
+        for c, t in table_columns(kind, horizon):
             if cols.setdefault(c, t) != t:
                 raise TypeError(f"column {c} is {cols[c]} in one output table and {t} in the other")
     return ", ".join([f"{TABLE} string", *(f"{c} {_SPARK_TYPES[t]}" for c, t in cols.items())])
@@ -116,10 +116,10 @@ def forecast_frames(spark, store: ForecastStore, settings: Settings, model_names
     def run(pdf: pd.DataFrame) -> pd.DataFrame:  # one argument: applyInPandas passes the key to two
         return _run_group(pdf, n_paths, seed, version, horizon)
 
-    both = (sdf.groupBy("commodity", "model_name", "window_start").applyInPandas(run, schema=combined_schema())
+    both = (sdf.groupBy("commodity", "model_name", "window_start").applyInPandas(run, schema=combined_schema(horizon))
             .persist(StorageLevel.MEMORY_AND_DISK))
     try:
-        yield tasks, {kind: both.where(both[TABLE] == kind).select(*columns(kind)) for kind in KINDS}
+        yield tasks, {kind: both.where(both[TABLE] == kind).select(*columns(kind, horizon)) for kind in KINDS}
     finally:
         both.unpersist()
 

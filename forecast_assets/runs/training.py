@@ -40,7 +40,7 @@ def train_windows(store: ForecastStore, settings: Settings, model_name: str, com
     for w in windows:
         t0 = time.perf_counter()
         check_history(int((daily.index < pd.Timestamp(w)).sum()), commodity, "unified_data", before=w)
-        trained = train(model_name, commodity, daily, w)
+        trained = train(model_name, commodity, daily, w, settings.horizon)
         text = trained.text
         row = {
             "commodity": commodity, "model_name": model_name, "model_version": settings.model_version,

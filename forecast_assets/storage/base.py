@@ -6,6 +6,11 @@ replace that batch's rows in one transaction, so a reader never sees a
 half-written day. The named reads at the end are written once here: their SQL
 comes from storage.sql (text both engines accept) and a backend only supplies
 `_read`, which runs one such statement.
+
+A store is made for one forecast horizon (`horizon`, from Settings.horizon):
+the number of day columns of distributions and the steps forecast_metadata
+scores follow it, and ensure_schema refuses tables made for another
+(storage/horizon.py).
 """
 
 from __future__ import annotations
@@ -36,10 +41,24 @@ class StoredChecks(NamedTuple):
 
 class ForecastStore(ABC):
     catalog: str = CATALOG  # the catalog of the three-part table names; a backend may serve another
+    horizon: int  # steps per forecast the tables are made for
 
     @abstractmethod
     def ensure_schema(self) -> None:
-        """Create the catalog's schemas and the contract tables if missing."""
+        """Create the catalog's schemas and the contract tables if missing; refuse (HorizonMismatchError)
+        tables made for another horizon than self.horizon."""
+
+    @abstractmethod
+    def live_columns(self, tables: tuple[str, ...]) -> dict[str, list[str]]:
+        """The columns, in order, of those of `tables` that exist (absent tables left out)."""
+
+    @abstractmethod
+    def count_rows(self, tables: tuple[str, ...]) -> dict[str, int]:
+        """Rows in each of `tables` (0 for an absent one)."""
+
+    @abstractmethod
+    def drop_tables(self, tables: tuple[str, ...]) -> None:
+        """Drop these tables if they exist (horizon migration only: ensure_schema then recreates them)."""
 
     # -- input -------------------------------------------------------------
     @abstractmethod
@@ -100,7 +119,7 @@ class ForecastStore(ABC):
     def read_paths(self, commodity: str, model_name: str, model_version: str, start: date, end: date
                    ) -> tuple[pd.DataFrame, "np.ndarray"]:
         """Point-forecast rows (one per day and step, ordered) and the simulated paths as an
-        array (n_days, n_paths, 14), for the days in [start, end] that have complete paths."""
+        array (n_days, n_paths, horizon), for the days in [start, end] that have complete paths."""
 
     @abstractmethod
     def replace_scores(self, commodity: str, days: list[date], scores: pa.Table, metadata: pa.Table) -> None:
@@ -148,7 +167,7 @@ class ForecastStore(ABC):
         """What the forecast checks need of the stored rows in [start, end]: see StoredChecks."""
         key = [commodity, model_name, model_version, start, end]
         leak = self._read("leakage_rows", sql.leakage_rows(self.catalog), key + key)
-        return StoredChecks(int(leak["n"].iloc[0]), self._read("path_counts", sql.path_counts(self.catalog), key),
+        return StoredChecks(int(leak["n"].iloc[0]), self._read("path_counts", sql.path_counts(self.catalog, self.horizon), key),
                             self._read("point_counts", sql.point_counts(self.catalog), key))
 
     def leaking_scored(self, commodity: str, start: date, end: date) -> int:
@@ -156,9 +175,10 @@ class ForecastStore(ABC):
         return int(self._read("leaking_scored", sql.leaking_scored(self.catalog), [commodity, start, end])["n"].iloc[0])
 
     def missing_scored_days(self, commodity: str, start: date, end: date) -> pd.DataFrame:
-        """model_name, model_version, forecast_start_date of successful forecasts in [start, end] whose 14
-        actuals are all stored but which have no complete score row."""
-        return self._read("missing_scored_days", sql.missing_scored_days(self.catalog), [commodity, start, end])
+        """model_name, model_version, forecast_start_date of successful forecasts in [start, end] whose
+        actuals (every step of the horizon) are all stored but which have no complete score row."""
+        return self._read("missing_scored_days", sql.missing_scored_days(self.catalog, self.horizon),
+                          [commodity, start, end, int(self.horizon)])
 
     def trained_models_summary(self) -> pd.DataFrame:
         """Per commodity, model and version (sorted): windows, first_window, last_window, in_artifact_files."""
@@ -174,20 +194,20 @@ class ForecastStore(ABC):
         return fc
 
 
-def paths_by_day(raw: dict[str, np.ndarray], points: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+def paths_by_day(raw: dict[str, np.ndarray], points: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, np.ndarray]:
     """Shape fetched path rows (ordered by day, path) into (n_days, n_paths, horizon), keeping only
     days with the full number of paths and a successful point forecast; shared by the backends."""
-    from forecast_assets.storage.schema import DAY_COLUMNS
+    from forecast_assets.storage.schema import day_columns
 
     days = np.asarray(raw["forecast_start_date"], dtype="datetime64[D]")
     if len(days) == 0 or points.empty:
-        return points.iloc[0:0], np.empty((0, 0, len(DAY_COLUMNS)), dtype=np.float32)
-    values = np.stack([np.asarray(raw[c], dtype=np.float32) for c in DAY_COLUMNS], axis=1)
+        return points.iloc[0:0], np.empty((0, 0, horizon), dtype=np.float32)
+    values = np.stack([np.asarray(raw[c], dtype=np.float32) for c in day_columns(horizon)], axis=1)
     uniq, counts = np.unique(days, return_counts=True)  # rows arrive ordered by day
     n_paths = int(counts.max())
     pts_days = np.asarray(points["forecast_start_date"].values.astype("datetime64[D]"))
     whole = (counts == n_paths) & np.isin(uniq, pts_days)
     keep = uniq[whole]
-    paths = values[np.repeat(whole, counts)].reshape(len(keep), n_paths, len(DAY_COLUMNS))
+    paths = values[np.repeat(whole, counts)].reshape(len(keep), n_paths, horizon)
     pts = points[np.isin(pts_days, keep)].reset_index(drop=True)
     return pts, paths

@@ -60,11 +60,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from forecast_assets.config import DEFAULT_HORIZON
 from forecast_assets.core.data import FX_RE
 from forecast_assets.core.input_rules import conform_frame
 from forecast_assets.storage import sql
 from forecast_assets.storage.base import ForecastStore, StorageError, paths_by_day
-from forecast_assets.storage.schema import CATALOG, DAY_COLUMNS, FORECAST, SILVER, TABLES, columns, qualified
+from forecast_assets.storage.horizon import check_batch, check_horizon
+from forecast_assets.storage.schema import (CATALOG, FORECAST, HORIZON_TABLES, SILVER, TABLES, columns, day_columns,
+                                            qualified, table_columns)
 
 T = TypeVar("T")
 _logger = logging.getLogger(__name__)
@@ -251,7 +254,7 @@ class DatabricksSQLStore(ForecastStore):
     def __init__(self, server_hostname: str, http_path: str, access_token: str, *, catalog: str = CATALOG,
                  staging_volume: str = f"/Volumes/{CATALOG}/{FORECAST}/staging",
                  connect: Callable[..., Any] | None = None, max_attempts: int = 5,
-                 log: Callable[[str], None] | None = None):
+                 log: Callable[[str], None] | None = None, horizon: int = DEFAULT_HORIZON):
         if not server_hostname or not http_path:
             raise StorageError("Databricks SQL needs a server hostname and an HTTP path")
         if not access_token:
@@ -264,6 +267,7 @@ class DatabricksSQLStore(ForecastStore):
         self.catalog = _check_ident(catalog, "catalog")
         self.staging_volume = _check_volume(staging_volume)
         self.max_attempts = int(max_attempts)
+        self.horizon = int(horizon)
         self._connect_fn = connect
         self._log_fn = log
         self.retry_wait = wait_exponential_jitter(initial=1.0, max=30.0)  # tests set tenacity.wait_none()
@@ -526,9 +530,10 @@ class DatabricksSQLStore(ForecastStore):
             for schema in (SILVER, FORECAST):
                 self._exec(cur, f"CREATE SCHEMA IF NOT EXISTS {self.catalog}.{schema}")
             for table in TABLES:
-                self._exec(cur, sql.create_table(table, self.catalog, " USING DELTA"))
+                self._exec(cur, sql.create_table(table, self.catalog, self.horizon, " USING DELTA"))
+            return self._live_columns(cur, HORIZON_TABLES)
 
-        self._run("ensure_schema", run)
+        check_horizon(self._run("ensure_schema", run), self.horizon, f"catalog {self.catalog}")
         _, _, cat, schema, volume, *_ = self.staging_volume.split("/")
         try:  # the staging volume; may exist already and we may lack CREATE VOLUME: then say so and go on
             self._run("create staging volume",
@@ -536,6 +541,29 @@ class DatabricksSQLStore(ForecastStore):
         except StorageError as exc:
             self._log(f"databricks: could not create the staging volume {cat}.{schema}.{volume} ({exc}); "
                       f"bulk writes need it to exist and be writable")
+
+    def _live_columns(self, cur, tables) -> dict[str, list[str]]:
+        out = {}
+        for table in tables:
+            schema = qualified(table).split(".")[1]
+            listed = self._select(cur, f"SHOW TABLES IN {self.catalog}.{schema}").column("tableName").to_pylist()
+            if table in listed:
+                out[table] = self._select(cur, f"SELECT * FROM {self._t(table)} LIMIT 0").schema.names
+        return out
+
+    def live_columns(self, tables) -> dict[str, list[str]]:
+        return self._run("live_columns", lambda cur: self._live_columns(cur, tables))
+
+    def count_rows(self, tables) -> dict[str, int]:
+        def run(cur):
+            live = self._live_columns(cur, tables)
+            return {t: (self._select(cur, f"SELECT COUNT(*) AS n FROM {self._t(t)}").column("n")[0].as_py()
+                        if t in live else 0) for t in tables}
+
+        return self._run("count_rows", run)
+
+    def drop_tables(self, tables) -> None:
+        self._run("drop_tables", lambda cur: [self._exec(cur, f"DROP TABLE IF EXISTS {self._t(t)}") for t in tables])
 
     # -- input -------------------------------------------------------------
     def read_unified(self, commodity, start=None, end=None) -> pd.DataFrame:
@@ -565,7 +593,7 @@ class DatabricksSQLStore(ForecastStore):
         if missing:
             raise StorageError(f"unified_data rows lack columns: {', '.join(missing)}")
         wanted = columns("unified_data") + fx
-        base = dict(TABLES["unified_data"][1]) | {c: "DOUBLE" for c in fx}
+        base = dict(table_columns("unified_data")) | {c: "DOUBLE" for c in fx}
         rows = self._conform("unified_data", pa.Table.from_pandas(df[wanted], preserve_index=False), list(base.items()))
         commodities = sorted(df["commodity"].dropna().unique().tolist())
         if not commodities:
@@ -602,7 +630,7 @@ class DatabricksSQLStore(ForecastStore):
 
     # -- trained models ----------------------------------------------------
     def write_trained_model(self, row: dict[str, Any]) -> None:
-        target = TABLES["trained_models"][1]
+        target = table_columns("trained_models")
         key = [row["commodity"], row["model_name"], row["model_version"], _as_date(row["window_start"])]
         pred = "commodity = ? AND model_name = ? AND model_version = ? AND window_start = ?"
         values = ", ".join(f"CAST(? AS {t}) AS {c}" for c, t in target)
@@ -624,9 +652,10 @@ class DatabricksSQLStore(ForecastStore):
         writes = []
         pred_days, day_params = _days_predicate("forecast_start_date", days)
         pred = f"commodity = ? AND model_name = ? AND model_version = ? AND {pred_days}"
+        check_batch(distributions, self.horizon)
         # distributions first, point_forecasts LAST: status reads completeness from point_forecasts.
         for table, rows in (("distributions", distributions), ("point_forecasts", points)):
-            target = TABLES[table][1]
+            target = table_columns(table, self.horizon)
             rows = self._conform(table, rows, target)
             self._check_keys(table, rows, key, days)
             writes.append(_Write(table, rows, target, pred, [commodity, model_name, model_version] + day_params))
@@ -648,12 +677,13 @@ class DatabricksSQLStore(ForecastStore):
         a["day_ahead"] = a["day_ahead"].astype("int32")
         a = a.drop_duplicates(["forecast_start_date", "day_ahead"], keep="last")
         wide = a.pivot(index="forecast_start_date", columns="day_ahead", values="actual_close")
-        complete = wide.reindex(columns=range(1, len(DAY_COLUMNS) + 1)).dropna()  # every step known
-        complete.columns = [DAY_COLUMNS[int(k) - 1] for k in complete.columns]
+        cols = day_columns(self.horizon)
+        complete = wide.reindex(columns=range(1, len(cols) + 1)).dropna()  # every step known
+        complete.columns = [cols[int(k) - 1] for k in complete.columns]
         complete = complete.reset_index()
         long = pa.Table.from_pandas(a, preserve_index=False)
 
-        points_t = TABLES["point_forecasts"][1]
+        points_t = table_columns("point_forecasts")
         days = sorted(set(a["forecast_start_date"]))
         pred_days, day_params = _days_predicate("forecast_start_date", days)
         p_days, _ = _days_predicate("p.forecast_start_date", days)
@@ -672,9 +702,9 @@ class DatabricksSQLStore(ForecastStore):
             c_pred, c_params = _days_predicate("forecast_start_date", cdays)
             wide_t = pa.Table.from_pandas(complete, preserve_index=False)
             wide_t = wide_t.set_column(0, "forecast_start_date", pc.cast(wide_t.column(0), pa.date32()))
-            writes.append(_Write("distributions", wide_t, TABLES["distributions"][1],
+            writes.append(_Write("distributions", wide_t, table_columns("distributions", self.horizon),
                                  f"commodity = ? AND path_id = 0 AND {c_pred}", [commodity] + c_params,
-                                 sql.path0_rows(self.catalog, "{staged}"), [commodity]))
+                                 sql.path0_rows(self.catalog, "{staged}", self.horizon), [commodity]))
         self._bulk_replace(f"update_actuals {commodity} {len(days)} days", writes)
         return len(complete)
 
@@ -682,7 +712,8 @@ class DatabricksSQLStore(ForecastStore):
     def read_paths(self, commodity, model_name, model_version, start, end):
         key = [commodity, model_name, model_version, _as_date(start), _as_date(end)]
         where = "commodity = ? AND model_name = ? AND model_version = ? AND forecast_start_date BETWEEN ? AND ?"
-        paths_sql = (f"SELECT forecast_start_date, {', '.join(DAY_COLUMNS)} FROM {self._t('distributions')} "
+        days = ", ".join(day_columns(self.horizon))
+        paths_sql = (f"SELECT forecast_start_date, {days} FROM {self._t('distributions')} "
                      f"WHERE {where} AND path_id > 0 ORDER BY forecast_start_date, path_id")
         points_sql = (f"SELECT forecast_start_date, day_ahead, forecast_date, data_cutoff_date, forecast_mean, "
                       f"lower_95, upper_95, model_success FROM {self._t('point_forecasts')} WHERE {where} "
@@ -693,7 +724,7 @@ class DatabricksSQLStore(ForecastStore):
 
         raw_t, pts_t = self._run(f"read_paths {commodity}/{model_name}/{model_version}", run)
         raw = {c: raw_t.column(c).to_numpy() for c in raw_t.column_names}
-        return paths_by_day(raw, self._to_pandas(pts_t))
+        return paths_by_day(raw, self._to_pandas(pts_t), self.horizon)
 
     def replace_scores(self, commodity, days, scores, metadata) -> None:
         days = sorted({_as_date(d) for d in days})
@@ -701,7 +732,7 @@ class DatabricksSQLStore(ForecastStore):
         writes = []
         # forecast_scores first, forecast_metadata (the "scored" marker) last.
         for table, rows in (("forecast_scores", scores), ("forecast_metadata", metadata)):
-            target = TABLES[table][1]
+            target = table_columns(table, self.horizon)
             rows = self._conform(table, rows, target)
             self._check_keys(table, rows, {"commodity": commodity}, days)
             writes.append(_Write(table, rows, target, f"commodity = ? AND {pred_days}", [commodity] + day_params))
@@ -710,7 +741,7 @@ class DatabricksSQLStore(ForecastStore):
         self._bulk_replace(f"replace_scores {commodity} {len(days)} days", writes)
 
     def replace_performance(self, rows: pa.Table) -> None:
-        target = TABLES["model_performance"][1]
+        target = table_columns("model_performance")
         rows = self._conform("model_performance", rows, target)
         if rows.num_rows == 0:
             return

@@ -19,11 +19,14 @@ import pandas as pd
 import pyarrow as pa
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
+from forecast_assets.config import DEFAULT_HORIZON
 from forecast_assets.core.data import FX_RE
 from forecast_assets.core.input_rules import check_table_schema, conform_frame
 from forecast_assets.storage import sql
 from forecast_assets.storage.base import ForecastStore, StorageError, paths_by_day
-from forecast_assets.storage.schema import CATALOG, DAY_COLUMNS, FORECAST, SILVER, TABLES, columns, qualified
+from forecast_assets.storage.horizon import check_batch, check_horizon
+from forecast_assets.storage.schema import (CATALOG, FORECAST, HORIZON_TABLES, SILVER, TABLES, columns, day_columns,
+                                            qualified)
 
 UNIFIED = qualified("unified_data")
 MODELS = qualified("trained_models")
@@ -40,9 +43,10 @@ class DatabaseLockedError(StorageError):
 
 
 class DuckDBStore(ForecastStore):
-    def __init__(self, path: str | Path, lock_timeout_s: float = 300.0):
+    def __init__(self, path: str | Path, lock_timeout_s: float = 300.0, *, horizon: int = DEFAULT_HORIZON):
         self.path = Path(path)
         self.lock_timeout_s = lock_timeout_s
+        self.horizon = horizon
 
     # -- connections -------------------------------------------------------
     def _open(self) -> duckdb.DuckDBPyConnection:
@@ -94,7 +98,35 @@ class DuckDBStore(ForecastStore):
             for schema in (SILVER, FORECAST):
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{schema}")
             for table in TABLES:
-                con.execute(sql.create_table(table, CATALOG))
+                con.execute(sql.create_table(table, CATALOG, self.horizon))
+            check_horizon(self._live_columns(con, HORIZON_TABLES), self.horizon, str(self.path))
+
+    @staticmethod
+    def _live_columns(con, tables) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for table in tables:
+            schema = qualified(table).split(".")[1]
+            cols = [c for (c,) in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_catalog = ? AND table_schema = ? "
+                "AND table_name = ? ORDER BY ordinal_position", [CATALOG, schema, table]).fetchall()]
+            if cols:
+                out[table] = cols
+        return out
+
+    def live_columns(self, tables) -> dict[str, list[str]]:
+        with self.connect() as con:
+            return self._live_columns(con, tables)
+
+    def count_rows(self, tables) -> dict[str, int]:
+        with self.connect() as con:
+            live = self._live_columns(con, tables)
+            return {t: (con.execute(f"SELECT COUNT(*) FROM {qualified(t)}").fetchone()[0] if t in live else 0)
+                    for t in tables}
+
+    def drop_tables(self, tables) -> None:
+        with self.transaction() as con:
+            for t in tables:
+                con.execute(f"DROP TABLE IF EXISTS {qualified(t)}")
 
     # -- input -------------------------------------------------------------
     def read_unified(self, commodity, start=None, end=None) -> pd.DataFrame:
@@ -171,6 +203,7 @@ class DuckDBStore(ForecastStore):
     # -- forecasts ---------------------------------------------------------
     def replace_forecasts(self, commodity, model_name, model_version, days, distributions, points) -> None:
         key = [commodity, model_name, model_version]
+        check_batch(distributions, self.horizon)
         day_table = pa.table({"d": pa.array(list(days), type=pa.date32())})
         with self.transaction() as con:
             con.register("batch_days", day_table)
@@ -193,8 +226,9 @@ class DuckDBStore(ForecastStore):
         a = actuals[["forecast_start_date", "day_ahead", "actual_close"]].copy()
         a["forecast_start_date"] = pd.to_datetime(a["forecast_start_date"]).dt.date
         wide = a.pivot(index="forecast_start_date", columns="day_ahead", values="actual_close")
-        complete = wide.reindex(columns=range(1, len(DAY_COLUMNS) + 1)).dropna()  # every step known
-        complete.columns = [DAY_COLUMNS[int(k) - 1] for k in complete.columns]
+        cols = day_columns(self.horizon)
+        complete = wide.reindex(columns=range(1, len(cols) + 1)).dropna()  # every step known
+        complete.columns = [cols[int(k) - 1] for k in complete.columns]
         complete = complete.reset_index()
         long = pa.Table.from_pandas(a, preserve_index=False)
         with self.transaction() as con:
@@ -207,7 +241,7 @@ class DuckDBStore(ForecastStore):
             if len(complete):
                 con.register("batch_path0", pa.Table.from_pandas(complete, preserve_index=False))
                 con.execute(sql.delete_path0(CATALOG, "batch_path0"), [commodity])
-                con.execute(sql.insert_path0(CATALOG, "batch_path0"), [commodity])
+                con.execute(sql.insert_path0(CATALOG, "batch_path0", self.horizon), [commodity])
                 con.unregister("batch_path0")
         return len(complete)
 
@@ -216,12 +250,12 @@ class DuckDBStore(ForecastStore):
         key = [commodity, model_name, model_version, start, end]
         where = "commodity = ? AND model_name = ? AND model_version = ? AND forecast_start_date BETWEEN ? AND ?"
         with self.connect() as con:
-            raw = con.execute(f"SELECT forecast_start_date, {', '.join(DAY_COLUMNS)} FROM {DIST} "
+            raw = con.execute(f"SELECT forecast_start_date, {', '.join(day_columns(self.horizon))} FROM {DIST} "
                               f"WHERE {where} AND path_id > 0 ORDER BY forecast_start_date, path_id", key).fetchnumpy()
             pts = con.execute(f"SELECT forecast_start_date, day_ahead, forecast_date, data_cutoff_date, forecast_mean, "
                               f"lower_95, upper_95, model_success FROM {POINTS} WHERE {where} AND model_success "
                               f"ORDER BY forecast_start_date, day_ahead", key).df()
-        return paths_by_day(raw, pts)
+        return paths_by_day(raw, pts, self.horizon)
 
     def replace_scores(self, commodity, days, scores, metadata) -> None:
         day_table = pa.table({"d": pa.array(list(days), type=pa.date32())})

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from forecast_assets.core.forecast import ForecastBatch
-from forecast_assets.storage.schema import DAY_COLUMNS
+from forecast_assets.storage.schema import day_columns
 
 _D = pa.date32()
 _TS = pa.timestamp("us")
@@ -53,7 +53,7 @@ def distribution_rows(b: ForecastBatch, model_version: str, generated_at: dateti
         "model_name": _const(b.model_name, n, pa.string()),
         "model_version": _const(model_version, n, pa.string()),
     }
-    for k, c in enumerate(DAY_COLUMNS):
+    for k, c in enumerate(day_columns(horizon)):  # the batch's own horizon: every step becomes a column
         cols[c] = pa.array(values[k], type=pa.float32())
     cols["is_actuals"] = pa.array(path_id == 0)
     cols["has_data_leakage"] = pa.array(b.leakage[day_idx])
@@ -63,7 +63,7 @@ def distribution_rows(b: ForecastBatch, model_version: str, generated_at: dateti
 
 
 def point_rows(b: ForecastBatch, model_version: str, generated_at: datetime | None = None) -> pa.Table:
-    """14 rows per day, successful or not (model_success says which)."""
+    """One row per day and step (horizon rows a day), successful or not (model_success says which)."""
     ts = generated_at or _now()
     n_days, horizon = b.step_dates.shape
     rep = np.repeat(np.arange(n_days), horizon)

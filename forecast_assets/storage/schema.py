@@ -1,5 +1,10 @@
 """The tables of contracts.md, as data, so every backend creates the same columns.
 
+Two tables have columns per step of the forecast horizon (Settings.horizon):
+distributions (day_1..day_H) and forecast_metadata (metrics at the steps of
+metadata_horizons(H)). Their columns come from functions of the horizon, never
+a module constant, so nothing can quietly assume 14.
+
 Types are the ones both DuckDB and Databricks SQL accept (STRING, DOUBLE,
 FLOAT, INT, DATE, TIMESTAMP, BOOLEAN). Columns marked "extra" are ours, beyond
 the contract: training_cutoff_date and model_fingerprint say which trained
@@ -14,8 +19,6 @@ from __future__ import annotations
 CATALOG = "commodity"
 SILVER = "silver"
 FORECAST = "forecast"
-HORIZON = 14
-DAY_COLUMNS = [f"day_{k}" for k in range(1, HORIZON + 1)]
 
 WEATHER = ["temp_max_c", "temp_min_c", "temp_mean_c", "precipitation_mm", "rain_mm", "snowfall_cm",
            "humidity_mean_pct", "wind_speed_max_kmh"]
@@ -36,13 +39,31 @@ TRAINED_MODELS = [
     ("window_start", "DATE"), ("model_fingerprint", "STRING"),  # extra
 ]
 
-DISTRIBUTIONS = [
-    ("path_id", "INT"), ("forecast_start_date", "DATE"), ("data_cutoff_date", "DATE"),
-    ("generation_timestamp", "TIMESTAMP"), ("commodity", "STRING"), ("model_name", "STRING"),
-    ("model_version", "STRING"), *[(c, "FLOAT") for c in DAY_COLUMNS],
-    ("is_actuals", "BOOLEAN"), ("has_data_leakage", "BOOLEAN"),
-    ("training_cutoff_date", "DATE"), ("model_fingerprint", "STRING"),  # extra
-]
+
+
+def day_columns(horizon: int) -> list[str]:
+    """distributions' price columns: day_1..day_H."""
+    return [f"day_{k}" for k in range(1, horizon + 1)]
+
+
+def metadata_horizons(horizon: int) -> tuple[int, ...]:
+    """The steps forecast_metadata scores: the first, the middle (H // 2) and the last.
+
+    (1, 7, 14) for 14, as the contract has it; (1, 2, 5) for 5, (1, 10, 21) for 21; a
+    step named twice is kept once ((1,) for 1, (1, 2) for 2, (1, 3) for 3). Every step's
+    scores are in forecast_scores whatever the horizon.
+    """
+    return tuple(sorted({1, horizon // 2, horizon} - {0}))
+
+
+def _distributions(horizon: int) -> list[tuple[str, str]]:
+    return [
+        ("path_id", "INT"), ("forecast_start_date", "DATE"), ("data_cutoff_date", "DATE"),
+        ("generation_timestamp", "TIMESTAMP"), ("commodity", "STRING"), ("model_name", "STRING"),
+        ("model_version", "STRING"), *[(c, "FLOAT") for c in day_columns(horizon)],
+        ("is_actuals", "BOOLEAN"), ("has_data_leakage", "BOOLEAN"),
+        ("training_cutoff_date", "DATE"), ("model_fingerprint", "STRING"),  # extra
+    ]
 
 POINT_FORECASTS = [
     ("forecast_start_date", "DATE"), ("forecast_date", "DATE"), ("data_cutoff_date", "DATE"),
@@ -55,16 +76,23 @@ POINT_FORECASTS = [
 
 METADATA_METRICS = ["mae", "rmse", "mape", "crps", "coverage_80", "coverage_95", "sharpness_80", "sharpness_95",
                     "directional_accuracy"]
-METADATA_HORIZONS = (1, 7, 14)
-FORECAST_METADATA = [
-    ("commodity", "STRING"), ("model_name", "STRING"), ("model_version", "STRING"),
-    ("forecast_start_date", "DATE"), ("data_cutoff_date", "DATE"),
-    *[(f"{m}_{h}d", "DOUBLE") for m in METADATA_METRICS for h in METADATA_HORIZONS],
-    ("actuals_available", "BOOLEAN"), ("model_success", "BOOLEAN"), ("evaluated_at", "TIMESTAMP"),
-]
+
+
+def metadata_columns(horizon: int) -> list[str]:
+    """forecast_metadata's metric columns: mae_1d, mae_7d, mae_14d, rmse_1d, ... for 14."""
+    return [f"{m}_{h}d" for m in METADATA_METRICS for h in metadata_horizons(horizon)]
+
+
+def _forecast_metadata(horizon: int) -> list[tuple[str, str]]:
+    return [
+        ("commodity", "STRING"), ("model_name", "STRING"), ("model_version", "STRING"),
+        ("forecast_start_date", "DATE"), ("data_cutoff_date", "DATE"),
+        *[(c, "DOUBLE") for c in metadata_columns(horizon)],
+        ("actuals_available", "BOOLEAN"), ("model_success", "BOOLEAN"), ("evaluated_at", "TIMESTAMP"),
+    ]
 
 # Ours, beyond the contract: the per-step scores behind forecast_metadata (every step, not
-# only 1/7/14, so calibration and CRPS by horizon need no rescoring), and the comparison.
+# only the steps of metadata_horizons, so calibration and CRPS by horizon need no rescoring), and the comparison.
 SCORE_COLUMNS = ["error", "abs_error", "sq_error", "ape", "crps", "in_80", "in_95", "width_80", "width_95",
                  "interval_score_80", "interval_score_95", "direction_hit", "pit"]
 FORECAST_SCORES = [
@@ -82,21 +110,35 @@ MODEL_PERFORMANCE = [
     ("evaluated_at", "TIMESTAMP"),
 ]
 
-TABLES: dict[str, tuple[str, list[tuple[str, str]]]] = {
+# table -> (schema, its columns: a list, or a function of the horizon)
+_DEFS = {
     "unified_data": (SILVER, UNIFIED_DATA),
     "trained_models": (FORECAST, TRAINED_MODELS),
-    "distributions": (FORECAST, DISTRIBUTIONS),
+    "distributions": (FORECAST, _distributions),
     "point_forecasts": (FORECAST, POINT_FORECASTS),
-    "forecast_metadata": (FORECAST, FORECAST_METADATA),
+    "forecast_metadata": (FORECAST, _forecast_metadata),
     "forecast_scores": (FORECAST, FORECAST_SCORES),
     "model_performance": (FORECAST, MODEL_PERFORMANCE),
 }
+TABLES: tuple[str, ...] = tuple(_DEFS)
+# Tables whose columns depend on the horizon.
+HORIZON_TABLES: tuple[str, ...] = tuple(t for t, (_, cols) in _DEFS.items() if callable(cols))
 
 
 def qualified(table: str, catalog: str = CATALOG) -> str:
-    schema, _ = TABLES[table]
+    schema, _ = _DEFS[table]
     return f"{catalog}.{schema}.{table}"
 
 
-def columns(table: str) -> list[str]:
-    return [c for c, _ in TABLES[table][1]]
+def table_columns(table: str, horizon: int | None = None) -> list[tuple[str, str]]:
+    """(name, SQL type) of a table's columns; `horizon` is required for HORIZON_TABLES."""
+    _, cols = _DEFS[table]
+    if callable(cols):
+        if horizon is None:
+            raise TypeError(f"the columns of {table} depend on the forecast horizon: pass it")
+        return cols(horizon)
+    return list(cols)
+
+
+def columns(table: str, horizon: int | None = None) -> list[str]:
+    return [c for c, _ in table_columns(table, horizon)]

@@ -1,18 +1,19 @@
 """SQL text shared by the backends: DuckDB and Databricks SQL agree on all of it.
 
-Identifiers come only from storage.schema (constants) and the catalog each
-builder takes as an argument (the store's own, checked where it is configured),
-so no text is rewritten afterwards; every value is a bound parameter (`?`),
-never formatted into the text. No SQL is written outside storage/.
+Identifiers come only from storage.schema (constants, and column names built
+from the integer horizon) and the catalog each builder takes as an argument (the
+store's own, checked where it is configured), so no text is rewritten afterwards;
+every value is a bound parameter (`?`), never formatted into the text. No SQL is
+written outside storage/.
 """
 
 from __future__ import annotations
 
-from forecast_assets.storage.schema import DAY_COLUMNS, TABLES, qualified
+from forecast_assets.storage.schema import day_columns, qualified, table_columns
 
 
-def create_table(table: str, catalog: str, using: str = "") -> str:
-    cols = ", ".join(f"{c} {t}" for c, t in TABLES[table][1])
+def create_table(table: str, catalog: str, horizon: int, using: str = "") -> str:
+    cols = ", ".join(f"{c} {t}" for c, t in table_columns(table, horizon))
     return f"CREATE TABLE IF NOT EXISTS {qualified(table, catalog)} ({cols}){using}"
 
 
@@ -53,16 +54,16 @@ def forecast_status(catalog: str) -> str:
     """
 
 
-def insert_path0(catalog: str, actuals_relation: str) -> str:
+def insert_path0(catalog: str, actuals_relation: str, horizon: int) -> str:
     """Path-0 rows for every model/version with a successful forecast on a day whose actuals are complete.
 
-    The relation holds one row per forecast_start_date with day_1..day_14 realized closes.
+    The relation holds one row per forecast_start_date with day_1..day_H realized closes.
     """
     dist = qualified("distributions", catalog)
-    days = ", ".join(f"a.{c}" for c in DAY_COLUMNS)
+    days = ", ".join(f"a.{c}" for c in day_columns(horizon))
     return f"""
         INSERT INTO {dist} (path_id, forecast_start_date, data_cutoff_date, generation_timestamp, commodity,
-                            model_name, model_version, {", ".join(DAY_COLUMNS)}, is_actuals, has_data_leakage,
+                            model_name, model_version, {", ".join(day_columns(horizon))}, is_actuals, has_data_leakage,
                             training_cutoff_date, model_fingerprint)
         SELECT 0, d.forecast_start_date, d.data_cutoff_date, d.generation_timestamp, d.commodity, d.model_name,
                d.model_version, {days}, TRUE, d.has_data_leakage, d.training_cutoff_date, d.model_fingerprint
@@ -78,7 +79,7 @@ def delete_path0(catalog: str, actuals_relation: str) -> str:
     )
 
 
-def path0_rows(catalog: str, actuals_relation: str) -> str:
+def path0_rows(catalog: str, actuals_relation: str, horizon: int) -> str:
     """The rows insert_path0 inserts, as a query named like distributions' columns.
 
     For backends that replace path-0 rows with one atomic statement
@@ -86,7 +87,7 @@ def path0_rows(catalog: str, actuals_relation: str) -> str:
     delete_path0 + insert_path0. Same selection and values as insert_path0.
     """
     dist = qualified("distributions", catalog)
-    days = ", ".join(f"a.{c} AS {c}" for c in DAY_COLUMNS)
+    days = ", ".join(f"a.{c} AS {c}" for c in day_columns(horizon))
     return f"""
         SELECT 0 AS path_id, d.forecast_start_date, d.data_cutoff_date, d.generation_timestamp, d.commodity,
                d.model_name, d.model_version, {days}, TRUE AS is_actuals, d.has_data_leakage,
@@ -147,9 +148,10 @@ def latest_scored_days(catalog: str) -> str:
             f"FROM {qualified('forecast_metadata', catalog)} WHERE actuals_available GROUP BY ALL ORDER BY ALL")
 
 
-# NaN compares greater than every number in DuckDB and Spark SQL, so this is
-# false for NULL, NaN, +-inf and non-positive values on both backends.
-_GOOD = " AND ".join(f"({c} > 0 AND {c} < CAST('Infinity' AS FLOAT))" for c in DAY_COLUMNS)
+def _good(horizon: int) -> str:
+    """Every day column holds a finite positive price. NaN compares greater than every number in
+    DuckDB and Spark SQL, so this is false for NULL, NaN, +-inf and non-positive values on both."""
+    return " AND ".join(f"({c} > 0 AND {c} < CAST('Infinity' AS FLOAT))" for c in day_columns(horizon))
 
 
 def leakage_rows(catalog: str) -> str:
@@ -160,10 +162,10 @@ def leakage_rows(catalog: str) -> str:
             f"AND model_name = ? AND model_version = ? AND forecast_start_date BETWEEN ? AND ?) AS n")
 
 
-def path_counts(catalog: str) -> str:
+def path_counts(catalog: str, horizon: int) -> str:
     """Per day: simulated paths and paths with a bad price. Params: commodity, model_name, model_version, start, end."""
     return (f"SELECT forecast_start_date, COUNT(*) AS n_paths, "
-            f"SUM(CASE WHEN {_GOOD} THEN 0 ELSE 1 END) AS n_bad "
+            f"SUM(CASE WHEN {_good(horizon)} THEN 0 ELSE 1 END) AS n_bad "
             f"FROM {qualified('distributions', catalog)} WHERE path_id > 0 AND commodity = ? AND model_name = ? "
             f"AND model_version = ? AND forecast_start_date BETWEEN ? AND ? GROUP BY forecast_start_date")
 
@@ -185,16 +187,17 @@ def leaking_scored(catalog: str) -> str:
             f"AND p.forecast_start_date = m.forecast_start_date AND p.has_data_leakage)")
 
 
-def missing_scored_days(catalog: str) -> str:
-    """Successful forecasts with all 14 actuals stored but no complete score row. Params: commodity, start, end."""
+def missing_scored_days(catalog: str, horizon: int) -> str:
+    """Successful forecasts with every step's actual stored but no complete score row (its score at the
+    last step missing). Params: commodity, start, end, horizon."""
     return (f"SELECT p.model_name, p.model_version, p.forecast_start_date "
             f"FROM {qualified('point_forecasts', catalog)} p LEFT JOIN {qualified('forecast_metadata', catalog)} m "
             f"ON m.commodity = p.commodity AND m.model_name = p.model_name "
             f"AND m.model_version = p.model_version AND m.forecast_start_date = p.forecast_start_date "
-            f"AND m.actuals_available AND m.crps_14d IS NOT NULL "
+            f"AND m.actuals_available AND m.crps_{int(horizon)}d IS NOT NULL "
             f"WHERE p.commodity = ? AND p.forecast_start_date BETWEEN ? AND ? AND p.model_success "
             f"GROUP BY p.model_name, p.model_version, p.forecast_start_date "
-            f"HAVING COUNT(p.actual_close) = 14 AND COUNT(m.forecast_start_date) = 0")
+            f"HAVING COUNT(p.actual_close) = ? AND COUNT(m.forecast_start_date) = 0")
 
 
 def trained_models_summary(catalog: str) -> str:

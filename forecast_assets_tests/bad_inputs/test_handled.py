@@ -17,11 +17,13 @@ import pytest
 from forecast_assets.runs import actuals, forecasting, loading, training
 from forecast_assets.core import importer
 from forecast_assets.core.importer import prepare_unified, read_table
-from forecast_assets.storage.schema import DAY_COLUMNS, qualified
+from forecast_assets.storage.schema import day_columns, qualified
 from forecast_assets_tests.read_sql import read_sql
 
 from .conftest import DAYS, WINDOW, run_sql
 from .files import base_rows, write_csv
+
+DAY_COLUMNS = day_columns(14)
 from .table_cases import U
 
 WEATHER = ["temp_max_c", "temp_min_c", "temp_mean_c", "precipitation_mm", "rain_mm", "snowfall_cm",

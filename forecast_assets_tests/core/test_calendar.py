@@ -7,7 +7,7 @@ from forecast_assets.core.calendar import step_dates, weekday_gap, window_end, w
 
 def test_steps_are_the_weekdays_at_or_after_the_start():
     # 2024-03-02 is a Saturday: step 1 is Monday 4 March, step 14 is Thursday 21 March.
-    s = step_dates(np.array(["2024-03-02", "2024-03-04"], dtype="datetime64[D]"))
+    s = step_dates(np.array(["2024-03-02", "2024-03-04"], dtype="datetime64[D]"), 14)
     assert s.shape == (2, 14)
     assert str(s[0, 0]) == "2024-03-04" and str(s[0, 13]) == "2024-03-21"
     assert str(s[1, 0]) == "2024-03-04"  # a weekday start is its own step 1

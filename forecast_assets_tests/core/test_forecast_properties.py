@@ -80,7 +80,7 @@ def _seeds(model_name: str, days) -> np.ndarray:
 
 
 def _forecast(t: TrainedModel, daily: pd.DataFrame, days) -> ForecastBatch:
-    return forecast(t, daily, days, n_paths=N_PATHS, seeds=_seeds(t.model_name, days))
+    return forecast(t, daily, days, n_paths=N_PATHS, seeds=_seeds(t.model_name, days), horizon=14)
 
 
 @pytest.fixture(scope="module")
@@ -243,7 +243,7 @@ def test_the_model_of_a_window_never_sees_the_window(model_name, base, trained):
     @example(ops=[("add", 0, 5.0), ("noise", 7), ("drop", 3)])
     def check(ops):
         changed = change_from(base, WINDOW, ops)
-        assert train(model_name, "Coffee", changed, WINDOW).text == t.text
+        assert train(model_name, "Coffee", changed, WINDOW, 14).text == t.text
 
     check()
 
@@ -273,18 +273,19 @@ def test_naive_on_generated_histories(daily, data):
     if not windows:
         return
     w = data.draw(st.sampled_from(windows))
-    t = train("naive", "G", daily, w)
+    t = train("naive", "G", daily, w, 14)
     assert t.training_cutoff_date < w
     days = np.array(sorted(set(data.draw(st.lists(st.dates(w, date(w.year, w.month + 5, 28)), min_size=1,
                                                   max_size=6)))), dtype="datetime64[D]")
     i = data.draw(st.integers(0, len(days) - 1))
     ops = data.draw(changes(list(daily.columns)))
     note(f"window {w}, days {days}, changes after {days[i]}: {ops}")
-    ref = forecast(t, daily, days, n_paths=N_PATHS, seeds=_seeds("naive", days))
-    after = forecast(t, change_from(daily, days[i], ops), days, n_paths=N_PATHS, seeds=_seeds("naive", days))
+    ref = forecast(t, daily, days, n_paths=N_PATHS, seeds=_seeds("naive", days), horizon=14)
+    after = forecast(t, change_from(daily, days[i], ops), days, n_paths=N_PATHS, seeds=_seeds("naive", days),
+                     horizon=14)
     for j in range(i + 1):
         assert_same_day(ref, j, after, j)
-    assert train("naive", "G", change_from(daily, w, ops), w).text == t.text
+    assert train("naive", "G", change_from(daily, w, ops), w, 14).text == t.text
 
 
 # -- determinism --------------------------------------------------------------------------------
@@ -319,7 +320,8 @@ days = np.array(args["days"], dtype="datetime64[D]")
 out = {}
 for name, text in args["models"].items():
     seeds = day_seeds(20180101, "Coffee", name, "v1.0", days)
-    out[name] = forecast(TrainedModel.from_json(text), daily, days, n_paths=args["n_paths"], seeds=seeds).prices
+    out[name] = forecast(TrainedModel.from_json(text), daily, days, n_paths=args["n_paths"], seeds=seeds,
+                         horizon=14).prices
 np.savez(args["out"], **out)
 """
 

@@ -20,7 +20,7 @@ DAYS = np.array(["2023-01-02", "2023-01-03", "2023-01-07", "2023-02-15", "2023-0
 
 @pytest.fixture(scope="module", params=sorted(REGISTRY))
 def trained(request, coffee_daily) -> TrainedModel:
-    return train(request.param, "Coffee", coffee_daily, WINDOW)
+    return train(request.param, "Coffee", coffee_daily, WINDOW, 14)
 
 
 def _history(daily):
@@ -30,7 +30,7 @@ def _history(daily):
 
 def _paths(trained, daily, days, n_paths=500):
     seeds = day_seeds(1, "Coffee", trained.model_name, "v1.0", days)
-    return forecast(trained, _history(daily), days, n_paths=n_paths, seeds=seeds)
+    return forecast(trained, _history(daily), days, n_paths=n_paths, seeds=seeds, horizon=14)
 
 
 def test_fitted_model_is_validated_json_that_saw_only_data_before_the_window(trained):
@@ -101,11 +101,12 @@ def test_a_stale_cutoff_widens_or_fails_instead_of_pretending(trained, coffee_da
 
 
 def test_a_model_serving_a_window_never_trains_on_it(coffee_daily):
-    t = train("naive", "Coffee", coffee_daily, date(2024, 7, 1))
+    t = train("naive", "Coffee", coffee_daily, date(2024, 7, 1), 14)
     assert t.training_cutoff_date == date(2024, 6, 28)
     tampered = t.doc | {"training_cutoff_date": "2024-07-01"}
     b = forecast(TrainedModel(doc=tampered, text=fitted.dumps(tampered)), coffee_daily,
-                 np.array(["2024-07-01"], dtype="datetime64[D]"), n_paths=10, seeds=np.array([1], dtype=np.uint64))
+                 np.array(["2024-07-01"], dtype="datetime64[D]"), n_paths=10, seeds=np.array([1], dtype=np.uint64),
+                 horizon=14)
     assert b.leakage.all()  # the flag is computed from the dates, so it fires
 
 

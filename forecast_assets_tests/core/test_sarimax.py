@@ -42,13 +42,13 @@ def _synthetic(weather: bool, seed: int = 1) -> pd.DataFrame:
 def weather_case():
     df = _synthetic(True)
     train, rest = df.iloc[:800], df
-    return MODEL.fit(train), rest
+    return MODEL.fit(train, 14), rest
 
 
 @pytest.fixture(scope="module")
 def plain_case():
     df = _synthetic(False, seed=2)
-    return MODEL.fit(df.iloc[:800]), df
+    return MODEL.fit(df.iloc[:800], 14), df
 
 
 def _exog(params, df):
@@ -97,7 +97,7 @@ def test_fit_params_are_json_and_valid(case, used, request):
 
 def test_too_few_rows():
     with pytest.raises(ModelError, match="at least 60"):
-        MODEL.fit(_synthetic(True).iloc[:59])
+        MODEL.fit(_synthetic(True).iloc[:59], 14)
 
 
 @pytest.mark.parametrize("case", ["weather_case", "plain_case"])

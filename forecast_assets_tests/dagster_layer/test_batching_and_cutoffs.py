@@ -27,7 +27,7 @@ from forecast_assets.definitions import build_definitions
 from forecast_assets.defs.launchers import spark_resource, step_launchers
 from forecast_assets.defs.resources import ForecastResource
 from forecast_assets.storage.duckdb_store import DuckDBStore
-from forecast_assets.storage.schema import DAY_COLUMNS, TABLES, qualified
+from forecast_assets.storage.schema import TABLES, day_columns, qualified, table_columns
 from forecast_assets_tests.read_sql import read_sql
 
 pytestmark = pytest.mark.slow
@@ -53,7 +53,7 @@ def _force() -> dict:
 def snapshot(store: DuckDBStore) -> dict[str, pd.DataFrame]:
     """The forecast rows that carry numbers, in a fixed order."""
     dist = read_sql(store, f"SELECT model_name, forecast_start_date, path_id, data_cutoff_date, training_cutoff_date, "
-                       f"model_fingerprint, {', '.join(DAY_COLUMNS)} FROM {DIST} "
+                       f"model_fingerprint, {', '.join(day_columns(14))} FROM {DIST} "
                        f"ORDER BY model_name, forecast_start_date, path_id")
     pts = read_sql(store, f"SELECT model_name, forecast_start_date, day_ahead, forecast_date, data_cutoff_date, "
                       f"training_cutoff_date, model_fingerprint, model_success, forecast_mean, forecast_std, "
@@ -219,7 +219,7 @@ def test_a_token_in_the_environment_is_written_nowhere(world):
             assert CANARY.encode() not in f.read_bytes(), f
     assert n_files > 0
     store = world["store"]
-    for table, (_, cols) in TABLES.items():
-        for c in (c for c, t in cols if t == "STRING"):
+    for table in TABLES:
+        for c in (c for c, t in table_columns(table, 14) if t == "STRING"):
             n = read_sql(store, f"SELECT COUNT(*) AS n FROM {qualified(table)} WHERE {c} LIKE ?", [f"%{CANARY}%"])
             assert n["n"].iloc[0] == 0, (table, c)

@@ -26,7 +26,7 @@ KEYS = {
 }
 # Every column but the wall-clock ones: reruns must reproduce the rest bit for bit.
 VOLATILE = {"created_at", "created_by", "generation_timestamp", "evaluated_at"}
-COMPARED = {t: [c for c in columns(t) if c not in VOLATILE] for t in KEYS}
+COMPARED = {t: [c for c in columns(t, HORIZON) if c not in VOLATILE] for t in KEYS}
 WINDOW_OF = ("CASE WHEN month({d}) < 7 THEN make_date(year({d}), 1, 1) "
              "ELSE make_date(year({d}), 7, 1) END")
 

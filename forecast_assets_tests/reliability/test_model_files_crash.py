@@ -65,7 +65,7 @@ def test_a_row_whose_file_holds_another_model_is_refused(store, settings, sample
     training.train_windows(store, settings, "naive", "Coffee", [W], created_by="first")
     row = store.read_trained_model("Coffee", "naive", "v1.0", W)
     store.replace_unified(revised(sample_unified))
-    other = train("naive", "Coffee", daily_series(store.read_unified("Coffee"), "Coffee"), W)  # another model
+    other = train("naive", "Coffee", daily_series(store.read_unified("Coffee"), "Coffee"), W, 14)  # another model
     with open(row["fitted_model_s3_path"], "w", encoding="utf-8") as f:
         f.write(other.text)
     with pytest.raises(loading.PipelineError, match=r"names naive model \w+ for Coffee window 2025-01-01, but .* "

@@ -252,9 +252,9 @@ def store(warehouse, lines):
 
 
 def _batch(coffee_daily, days, n_paths=N_PATHS, model="naive"):
-    t = train(model, "Coffee", coffee_daily, date(2024, 1, 1))
+    t = train(model, "Coffee", coffee_daily, date(2024, 1, 1), 14)
     d = np.asarray(days, dtype="datetime64[D]")
-    return forecast(t, coffee_daily, d, n_paths=n_paths, seeds=day_seeds(1, "Coffee", model, "v1.0", d))
+    return forecast(t, coffee_daily, d, n_paths=n_paths, seeds=day_seeds(1, "Coffee", model, "v1.0", d), horizon=14)
 
 
 def _write(store, b, days, version="v1.0", model="naive"):
@@ -284,7 +284,7 @@ def test_ensure_schema_creates_the_contract_columns(store, warehouse, spark):
     creates = [t for t in warehouse.texts if t.startswith("CREATE TABLE")]
     assert creates and all(t.endswith(" USING DELTA") for t in creates)
     for name in TABLES:
-        assert _rows(spark, qualified(name)).columns.tolist() == columns(name)
+        assert _rows(spark, qualified(name)).columns.tolist() == columns(name, 14)
     types = {f.name: f.dataType.simpleString() for f in spark.table("spark_catalog.forecast.distributions").schema}
     assert types["day_1"] == "float" and types["forecast_start_date"] == "date" and types["path_id"] == "int"
     assert types["generation_timestamp"] == "timestamp" and types["is_actuals"] == "boolean"
@@ -408,6 +408,35 @@ def test_unified_models_paths_actuals_and_scores(store, warehouse, spark, coffee
     summary = store.forecasts_summary()
     assert summary[["days", "point_rows", "distribution_rows", "actuals_rows"]].values.tolist() == [
         [3, 42, 3 * N_PATHS + 3, 3]]
+
+
+def test_a_catalog_made_with_14_is_refused_under_21_and_migrated(store, warehouse, spark, coffee_daily):
+    from forecast_assets.storage.horizon import HorizonMismatchError, migrate
+
+    days = [date(2024, 2, 1), date(2024, 2, 2)]
+    _write(store, _batch(coffee_daily, days), days)
+    row = {c: None for c in columns("trained_models")} | {
+        "commodity": "Coffee", "model_name": "naive", "model_version": "v1.0", "window_start": date(2024, 1, 1),
+        "training_cutoff_date": date(2023, 12, 29), "fitted_model_json": "{}"}
+    store.write_trained_model(row)
+    n_dist, n_points = len(_rows(spark, DIST)), len(_rows(spark, POINTS))
+    wider = make_store(warehouse, horizon=21)
+    with pytest.raises(HorizonMismatchError, match=r"catalog commodity: the forecast tables were made for a "
+                                                   r"horizon of 14 steps, but FORECAST_HORIZON is 21"):
+        wider.ensure_schema()
+    plan = migrate(wider)
+    assert not plan.done and plan.stored == 14 and plan.rows["distributions"] == n_dist
+    assert plan.rows["point_forecasts"] == n_points and plan.rows["forecast_metadata"] == 0
+    assert len(_rows(spark, DIST)) == n_dist  # only counted
+    assert migrate(wider, yes=True).done
+    wider.ensure_schema()
+    live = wider.live_columns(("distributions", "forecast_metadata"))
+    assert [c for c in live["distributions"] if c.startswith("day_")] == [f"day_{k}" for k in range(1, 22)]
+    assert "crps_10d" in live["forecast_metadata"] and "crps_21d" in live["forecast_metadata"]
+    assert len(_rows(spark, DIST)) == 0 and len(_rows(spark, POINTS)) == 0
+    assert len(_rows(spark, qualified("trained_models"))) == 1  # kept
+    with pytest.raises(HorizonMismatchError, match="made for a horizon of 21 steps, but FORECAST_HORIZON is 14"):
+        store.ensure_schema()
 
 
 def test_a_failed_write_leaves_the_day_incomplete(warehouse, spark, coffee_daily, lines):

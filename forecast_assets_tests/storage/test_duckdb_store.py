@@ -17,9 +17,9 @@ DIST, POINTS = qualified("distributions"), qualified("point_forecasts")
 
 
 def _batch(coffee_daily, days, n_paths=50, model="naive"):
-    t = train(model, "Coffee", coffee_daily, date(2024, 1, 1))
+    t = train(model, "Coffee", coffee_daily, date(2024, 1, 1), 14)
     d = np.asarray(days, dtype="datetime64[D]")
-    return forecast(t, coffee_daily, d, n_paths=n_paths, seeds=day_seeds(1, "Coffee", model, "v1.0", d))
+    return forecast(t, coffee_daily, d, n_paths=n_paths, seeds=day_seeds(1, "Coffee", model, "v1.0", d), horizon=14)
 
 
 def _count(store, table, where="TRUE"):
@@ -30,7 +30,7 @@ def test_tables_have_the_contract_columns(store):
     for name in TABLES:
         got = read_sql(store, "SELECT column_name FROM information_schema.columns WHERE table_catalog = 'commodity' "
                           "AND table_name = ? ORDER BY ordinal_position", [name])["column_name"].tolist()
-        assert got[: len(columns(name))] == columns(name)
+        assert got[: len(columns(name, 14))] == columns(name, 14)
     assert read_sql(store, f"SELECT COUNT(*) AS n FROM {qualified('unified_data')}")["n"].iloc[0] > 0
 
 

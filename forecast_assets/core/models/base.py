@@ -2,8 +2,10 @@
 
 A model is a small class with two methods:
 
-- fit(train) -> dict: `train` is the daily series (core.data.daily_series) of
-  everything before the window's start; the result is plain JSON data.
+- fit(train, horizon) -> dict: `train` is the daily series (core.data.daily_series) of
+  everything before the window's start, `horizon` the steps forecasts will ask
+  for (Settings.horizon; a stale cutoff adds up to calendar.MAX_GAP more); the
+  result is plain JSON data.
 - simulate(params, history, cutoff_pos, steps, n_paths, seeds) -> prices of
   shape (n_days, n_paths, steps): for each forecast day i, paths that start
   after the trading day at history.iloc[cutoff_pos[i]], using only rows up to
@@ -11,6 +13,10 @@ A model is a small class with two methods:
   Kalman state) is moved forward to the cutoff from `history`.
 
 All days of a batch are simulated together: no Python loop over paths.
+
+A model whose fitted params cover a fixed number of steps (xgboost) also has
+max_horizon(params) -> int: forecast() refuses a larger horizon with ModelError
+instead of running out of steps on some days.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ class ForecastModel(Protocol):
     # Trading days of history before the first cutoff that simulate() needs.
     history_days: ClassVar[int]
 
-    def fit(self, train: pd.DataFrame) -> dict[str, Any]: ...
+    def fit(self, train: pd.DataFrame, horizon: int) -> dict[str, Any]: ...
 
     def simulate(
         self,

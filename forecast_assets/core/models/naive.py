@@ -34,7 +34,7 @@ class NaiveModel:
         },
     }
 
-    def fit(self, train: pd.DataFrame) -> dict[str, Any]:
+    def fit(self, train: pd.DataFrame, horizon: int) -> dict[str, Any]:  # any horizon: steps are drawn at simulate
         r = log_returns(train["close"].to_numpy()[-(RETURNS_WINDOW + 1):])
         r = r[np.isfinite(r)]
         if len(r) < 20:

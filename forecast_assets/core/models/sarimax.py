@@ -133,7 +133,7 @@ class SarimaxAutoWeather:
         },
     }
 
-    def fit(self, train: pd.DataFrame) -> dict[str, Any]:
+    def fit(self, train: pd.DataFrame, horizon: int) -> dict[str, Any]:  # any horizon: the filter runs on at simulate
         import pmdarima as pm
 
         y_all = _log_close(train)

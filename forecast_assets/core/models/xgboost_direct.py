@@ -5,10 +5,15 @@ from features known at t (lags, rolling statistics, calendar, weather
 averaged over regions); each round grows one tree per horizon, as separate
 per-horizon boosters would, but in one call that shares the data sketch
 (1.5x faster to fit, 4x faster to load, one predict call). Paths
-add to those predictions whole 14-step residual vectors drawn from a holdout
-period, so the spread widens with the horizon as the real errors did, and the
-steps of a path stay jointly consistent. Recursive 14-step XGBoost paths cost
-~300x more for the same distribution (findings.md).
+add to those predictions whole residual vectors (one value per step) drawn from
+a holdout period, so the spread widens with the horizon as the real errors did,
+and the steps of a path stay jointly consistent. Recursive 14-step XGBoost paths
+cost ~300x more for the same distribution (findings.md).
+
+The steps trained are the forecast horizon plus room for a cutoff up to MAX_GAP
+weekdays stale (a holiday, a late feed): 20 for 14. The fitted params record
+them as the length of every residual vector, so a model trained for a smaller
+horizon than a forecast asks is refused (max_horizon) rather than run short.
 """
 
 from __future__ import annotations
@@ -21,13 +26,11 @@ import orjson
 import pandas as pd
 import xgboost as xgb
 
+from forecast_assets.core.calendar import MAX_GAP
 from forecast_assets.core.data import weather_columns
 from forecast_assets.core.models.base import ModelError
 from forecast_assets.core.paths import bootstrap_indices
 
-# Horizons trained: the 14 steps plus room for a cutoff a few weekdays stale
-# (a holiday, a late feed); beyond that the forecast is refused upstream.
-MAX_STEPS = 20
 TRAIN_ORIGINS = 1500  # the most recent training origins used, for speed
 HOLDOUT_SHARE = 0.2  # last share of origins: out-of-sample residuals for the paths
 BOOST_PARAMS = {
@@ -87,7 +90,7 @@ def _train_booster(x: np.ndarray, y: np.ndarray, names: list[str]) -> xgb.Booste
 
 
 def _predict(booster: xgb.Booster, x: np.ndarray, names: list[str]) -> np.ndarray:
-    """(rows, MAX_STEPS) predicted log-returns."""
+    """(rows, steps trained) predicted log-returns."""
     return booster.predict(xgb.DMatrix(x, feature_names=names)).reshape(len(x), -1).astype(np.float64)
 
 
@@ -103,15 +106,15 @@ class XGBoostModel:
             "weather": {"type": "array", "items": {"type": "string"}},
             "booster": {"type": "object", "required": ["learner"]},
             "residuals": {"type": "array", "minItems": 20,
-                          "items": {"type": "array", "minItems": MAX_STEPS, "maxItems": MAX_STEPS,
-                                    "items": {"type": "number"}}},
+                          # horizon + MAX_GAP values each, horizon >= 1; equal lengths: max_horizon
+                          "items": {"type": "array", "minItems": MAX_GAP + 1, "items": {"type": "number"}}},
         },
     }
 
-    def fit(self, train: pd.DataFrame) -> dict[str, Any]:
+    def fit(self, train: pd.DataFrame, horizon: int) -> dict[str, Any]:
         weather = weather_columns(train)
         f = features(train, weather)
-        y = _targets(train, MAX_STEPS)
+        y = _targets(train, horizon + MAX_GAP)
         ok = np.isfinite(y).all(axis=1) & np.isfinite(f[["ret_60", "vol_20"]].to_numpy()).all(axis=1)
         x, y = f.to_numpy()[ok][-TRAIN_ORIGINS:], y[ok][-TRAIN_ORIGINS:]
         if len(x) < 200:
@@ -141,9 +144,21 @@ class XGBoostModel:
             self._loaded = (params, booster)
         return self._loaded[1]
 
+    @staticmethod
+    def steps_trained(params) -> int:
+        lengths = {len(row) for row in params["residuals"]}
+        if len(lengths) != 1:
+            raise ModelError(f"xgboost residual vectors differ in length ({sorted(lengths)}): the model is corrupt")
+        return lengths.pop()
+
+    def max_horizon(self, params) -> int:
+        """The horizon the model was trained for: its steps less the room kept for a stale cutoff."""
+        return self.steps_trained(params) - MAX_GAP
+
     def simulate(self, params, history, cutoff_pos, steps, n_paths, seeds) -> np.ndarray:
-        if steps > MAX_STEPS:
-            raise ModelError(f"xgboost covers {MAX_STEPS} steps from the cutoff; {steps} were asked")
+        covered = self.steps_trained(params)
+        if steps > covered:
+            raise ModelError(f"xgboost covers {covered} steps from the cutoff; {steps} were asked")
         booster = self._booster(params)
         names = params["feature_names"]
         weather = [c for c in params["weather"] if c in history.columns]
