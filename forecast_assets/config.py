@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -77,7 +77,6 @@ class Settings:
     # Spark for large backfills: "" off, "local" (local[*]) or a master URL; always on under databricks.
     spark: str = ""
     spark_min_days: int = 60  # a run with at least this many days per commodity goes through Spark
-    extra: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "Settings":
@@ -103,7 +102,3 @@ class Settings:
             spark=(e.get("FORECAST_SPARK") or "").strip(),
             spark_min_days=_int(e.get("FORECAST_SPARK_MIN_DAYS"), 60, "FORECAST_SPARK_MIN_DAYS", 1, 100_000),
         )
-
-
-def settings() -> Settings:
-    return Settings.from_env()

@@ -14,10 +14,6 @@ import pandas as pd
 HORIZON = 14
 
 
-def to_day(x) -> np.datetime64:
-    return np.datetime64(pd.Timestamp(x).date(), "D")
-
-
 def step_dates(starts, horizon: int = HORIZON) -> np.ndarray:
     """(n_days, horizon) datetime64[D]: the weekdays at or after each start."""
     starts = np.asarray(starts, dtype="datetime64[D]")
