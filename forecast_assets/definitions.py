@@ -11,15 +11,11 @@ from forecast_assets.defs.executor import local_executor
 from forecast_assets.defs.forecasting import actuals_asset, forecast_asset
 from forecast_assets.defs.input import new_trading_days, unified_data, valid_rows
 from forecast_assets.defs.launchers import spark_resource, step_launchers
-from forecast_assets.defs.partitions import build_partitions
+from forecast_assets.defs.partitions import SEMIANNUAL_CRON, build_partitions
 from forecast_assets.defs.resources import ForecastResource
 from forecast_assets.defs.schedules import build_jobs, build_schedules
 from forecast_assets.defs.training import trained_model_asset
-from forecast_assets.lib import event_log
-
-# Every process that loads this code location (CLI runs, run workers) writes Dagster's
-# per-partition events in batches: ~35,000 of them for a backfill of 2018..today.
-event_log.install()
+from forecast_assets.lib import dagster_patches
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -49,4 +45,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
 
 
+# Every process that loads this code location (CLI runs, run workers) writes Dagster's per-partition
+# events in batches (~35,000 for a backfill of 2018..today) and maps days to semiannual windows from a
+# list (~8 s less per forecast step over 2018..2025). Refuses a Dagster version they were not tested on.
+dagster_patches.install(window_crons=[SEMIANNUAL_CRON])
 defs = build_definitions(Settings.from_env())
