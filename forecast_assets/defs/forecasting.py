@@ -1,6 +1,5 @@
 """forecasts/<model> (commodity x day, reading its window's trained model) and actuals."""
 
-import os
 from datetime import timedelta
 
 import dagster as dg
@@ -17,11 +16,6 @@ CHECK_NAMES = ("no_data_leakage", "paths_valid", "no_missing_days")
 
 class ForecastRunConfig(dg.Config):
     force: bool = False  # recompute days even when complete rows from the same trained model exist
-
-
-def settings_catalog(settings) -> str | None:
-    """Under databricks, Spark writes the Delta tables of this catalog directly; locally rows go through the store."""
-    return (os.environ.get("FORECAST_DATABRICKS_CATALOG") or "commodity") if settings.env == "databricks" else None
 
 
 def _recent(days: int) -> dg.AutomationCondition:
@@ -42,7 +36,7 @@ def forecast_asset(model_name: str, parts: Partitions) -> dg.AssetsDefinition:
         automation_condition=_recent(4),
         check_specs=[dg.AssetCheckSpec(n, asset=key) for n in CHECK_NAMES],
         group_name="forecasts",
-        kinds={"python", "duckdb"},
+        kinds={"python"},  # plus the environment's (definitions.py)
         pool="forecast_db",
         required_resource_keys={"forecast", BACKFILL, SPARK},
         description=f"{model_name}: 2,000 price paths x 14 weekdays and 14 point forecasts per day, from the "
@@ -63,7 +57,7 @@ def forecast_asset(model_name: str, parts: Partitions) -> dg.AssetsDefinition:
                     # Large backfill: fan out over Spark; on Databricks rows go to Delta through Spark.
                     n = spark_engine.backfill(spark.spark_session, store, settings, [model_name], {commodity: days},
                                               force=config.force, log=context.log.info,
-                                              delta_catalog=settings_catalog(settings))
+                                              delta_catalog=forecast.delta_catalog)
                     totals["days_asked"] += len(days)
                     totals["days_written"] += n
                     totals["days_skipped"] += len(days) - n
@@ -95,7 +89,7 @@ def actuals_asset(parts: Partitions) -> dg.AssetsDefinition:
         # Closes for a day's 14 steps arrive over the following three weeks.
         automation_condition=_recent(24),
         group_name="forecasts",
-        kinds={"python", "duckdb"},
+        kinds={"python"},  # plus the environment's (definitions.py)
         pool="forecast_db",
         required_resource_keys={"forecast", BACKFILL},
         description="Realized closes on each forecast day's 14 steps: fills point_forecasts.actual_close and "

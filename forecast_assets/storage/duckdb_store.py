@@ -44,6 +44,10 @@ class DuckDBStore(ForecastStore):
         self.path = Path(path)
         self.lock_timeout_s = lock_timeout_s
 
+    @classmethod
+    def from_settings(cls, settings) -> "DuckDBStore":
+        return cls(settings.duckdb_path)
+
     # -- connections -------------------------------------------------------
     def _open(self) -> duckdb.DuckDBPyConnection:
         @retry(retry=retry_if_exception(_locked), stop=stop_after_delay(self.lock_timeout_s),
