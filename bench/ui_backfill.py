@@ -12,7 +12,6 @@ runs and the rows written. Uses a temporary DAGSTER_HOME and database.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import shutil
 import signal

@@ -117,7 +117,7 @@ def cmd_migrate_horizon(settings: Settings, args) -> int:
     if settings.env == "databricks":
         from forecast_assets.storage.databricks_sql import DatabricksSQLStore
 
-        store = DatabricksSQLStore.from_env(horizon=settings.horizon)
+        store = DatabricksSQLStore.from_settings(settings)
         where = f"Databricks catalog {store.catalog}"
     else:
         store, where = DuckDBStore(settings.duckdb_path, horizon=settings.horizon), str(settings.duckdb_path)

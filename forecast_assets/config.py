@@ -1,10 +1,18 @@
-"""Settings from the environment (FORECAST_*), with defaults that work on a fresh machine."""
+"""Settings from the environment (FORECAST_*), with defaults that work on a fresh machine.
+
+Every FORECAST_* variable is read and checked here, once per process (Settings.from_env). Read
+elsewhere, on purpose: DATABRICKS_HOST / DATABRICKS_HTTP_PATH / DATABRICKS_TOKEN, credentials that
+the Databricks store and Dagster's launcher take from the environment of the process that needs
+them so they never sit in settings, config or logs; FORECAST_DATABRICKS_LAUNCHER_SPEC, set by the
+launcher for the remote step's failure hints (defs/failures.py); and the launcher passes the
+variables it finds on to the clusters as they are, where this module reads them again.
+"""
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -12,13 +20,20 @@ from pathlib import Path
 # letters, digits, space, dot, dash, underscore. Partition keys may not hold '|' or ','.
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
 _VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
+# Formatted into SQL as identifiers and paths (Databricks): nothing but these characters.
+_IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_VOLUME_RE = re.compile(r"^/Volumes/[A-Za-z0-9_]+/[A-Za-z0-9_]+/[A-Za-z0-9_]+(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)*$")
 
+# The names of the environments; what each one means is defs/environments.py's table (a test keeps both in step).
+ENVIRONMENTS = ("local", "databricks")
 DEFAULT_COMMODITIES = ("Coffee", "Sugar")
 DEFAULT_START_DATE = date(2018, 1, 1)
 # Steps (weekdays) per forecast. Every table shape, model and window that depends on it takes it
 # from Settings.horizon; a database made with another horizon is refused (storage/horizon.py).
 DEFAULT_HORIZON = 14
 MAX_HORIZON = 60
+DEFAULT_CATALOG = "commodity"  # the tables' catalog (storage.schema.CATALOG); another one only on Databricks
+DEFAULT_DEPLOY_DIR = Path(__file__).resolve().parents[1] / "deploy" / "databricks"
 
 
 class ConfigError(ValueError):
@@ -32,6 +47,22 @@ def check_name(value: str, what: str = "commodity") -> str:
             "starting with a letter or digit"
         )
     return value
+
+
+def _catalog(raw: str | None) -> str:
+    catalog = (raw or "").strip() or DEFAULT_CATALOG
+    if not _IDENT_RE.match(catalog):
+        raise ConfigError(f"FORECAST_DATABRICKS_CATALOG={catalog!r} is not a safe identifier (letters, digits, "
+                          f"underscore; not starting with a digit)")
+    return catalog
+
+
+def _volume(raw: str | None, catalog: str) -> str:
+    volume = (raw or "").strip() or f"/Volumes/{catalog}/forecast/staging"
+    if not _VOLUME_RE.match(volume.rstrip("/")) or ".." in volume:
+        raise ConfigError(f"FORECAST_DATABRICKS_VOLUME={volume!r} is not a safe Unity Catalog volume path "
+                          f"(/Volumes/<catalog>/<schema>/<volume>[/<folder>...], letters, digits, _ . -)")
+    return volume.rstrip("/")
 
 
 def _commodities(raw: str | None) -> tuple[str, ...]:
@@ -81,18 +112,24 @@ class Settings:
     # Spark for large backfills: "" off, "local" (local[*]) or a master URL; always on under databricks.
     spark: str = ""
     spark_min_days: int = 60  # a run with at least this many days per commodity goes through Spark
-    extra: dict = field(default_factory=dict)
+    # FORECAST_ENV=databricks only: the tables' catalog, where rows are staged, the cluster that runs
+    # forecasting steps ("" = a new one from the spec) and the folder of launcher specs.
+    databricks_catalog: str = DEFAULT_CATALOG
+    databricks_volume: str = f"/Volumes/{DEFAULT_CATALOG}/forecast/staging"
+    databricks_cluster_id: str = ""
+    databricks_deploy_dir: Path = DEFAULT_DEPLOY_DIR
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "Settings":
         e = os.environ if environ is None else environ
         env = (e.get("FORECAST_ENV") or "local").strip().lower()
-        if env not in ("local", "databricks"):
-            raise ConfigError(f"FORECAST_ENV={env!r}: use 'local' or 'databricks'")
+        if env not in ENVIRONMENTS:
+            raise ConfigError(f"FORECAST_ENV={env!r}: use {' or '.join(map(repr, ENVIRONMENTS))}")
         version = (e.get("FORECAST_MODEL_VERSION") or "v1.0").strip()
         if not _VERSION_RE.match(version):
             raise ConfigError(f"FORECAST_MODEL_VERSION={version!r} is not a valid version label (like v1.0)")
         data_dir = Path(e.get("FORECAST_DATA_DIR") or "data")
+        catalog = _catalog(e.get("FORECAST_DATABRICKS_CATALOG"))
         return cls(
             env=env,
             duckdb_path=Path(e.get("FORECAST_DUCKDB_PATH") or data_dir / "forecast.duckdb"),
@@ -106,8 +143,8 @@ class Settings:
             seed=_int(e.get("FORECAST_SEED"), 20180101, "FORECAST_SEED", 0, 2**31 - 1),
             spark=(e.get("FORECAST_SPARK") or "").strip(),
             spark_min_days=_int(e.get("FORECAST_SPARK_MIN_DAYS"), 60, "FORECAST_SPARK_MIN_DAYS", 1, 100_000),
+            databricks_catalog=catalog,
+            databricks_volume=_volume(e.get("FORECAST_DATABRICKS_VOLUME"), catalog),
+            databricks_cluster_id=(e.get("FORECAST_DATABRICKS_CLUSTER_ID") or "").strip(),
+            databricks_deploy_dir=Path(e.get("FORECAST_DATABRICKS_DEPLOY_DIR") or DEFAULT_DEPLOY_DIR),
         )
-
-
-def settings() -> Settings:
-    return Settings.from_env()

@@ -17,7 +17,7 @@ from forecast_assets.runs import forecasting, training
 from forecast_assets.runs.plan import after_days
 from forecast_assets.storage.base import StorageError
 from forecast_assets.storage.duckdb_store import DuckDBStore
-from forecast_assets.storage.horizon import HorizonMismatchError, migrate, stored_horizon
+from forecast_assets.storage.horizon import HorizonMismatchError, stored_horizon
 from forecast_assets.storage.rows import distribution_rows, point_rows
 from forecast_assets.storage.schema import columns, day_columns, metadata_horizons, qualified
 from forecast_assets_tests.read_sql import read_sql

@@ -29,7 +29,6 @@ from forecast_assets.core.fitted import FittedModelError
 from forecast_assets.core.forecast import forecast
 from forecast_assets.core.models import REGISTRY, ModelError, model_class
 from forecast_assets.core.paths import day_seeds
-from forecast_assets.storage.base import StorageError
 from forecast_assets.storage.delta import DeltaStore
 from forecast_assets.storage.duckdb_store import DuckDBStore
 from forecast_assets.storage.rows import distribution_rows, point_rows
@@ -52,8 +51,9 @@ UNSAFE_MODULES = {"pickle", "_pickle", "cPickle", "dill", "cloudpickle", "shelve
 UNSAFE_BUILTINS = {"eval", "exec", "compile", "__import__"}
 UNSAFE_ATTRS = {("yaml", "unsafe_load"), ("yaml", "full_load"), ("yaml", "unsafe_load_all"), ("yaml", "full_load_all"),
                 ("pd", "read_pickle"), ("pandas", "read_pickle"), ("torch", "load")}
-# The one dynamic import: the model registry's constant table, after the schema checked the name.
-DYNAMIC_IMPORT_OK = {"forecast_assets/core/models/__init__.py"}
+# Dynamic imports only from constant tables, by a checked name: the model registry (after the schema
+# checked the name) and the environment table's stores (after config checked FORECAST_ENV).
+DYNAMIC_IMPORT_OK = {"forecast_assets/core/models/__init__.py", "forecast_assets/defs/environments.py"}
 
 
 def unsafe_uses(source: str, where: str) -> list[str]:
@@ -279,15 +279,16 @@ def test_databricks_catalog_and_volume_are_identifiers_or_refused(catalog, volum
     from forecast_assets.storage.databricks_sql import DatabricksSQLStore
 
     env = {"DATABRICKS_HOST": "h", "DATABRICKS_HTTP_PATH": "/p", "DATABRICKS_TOKEN": "t"}
+    # Settings refuse the name, naming the variable, or the store accepts what they kept.
     try:
-        s = DatabricksSQLStore.from_env(env | {"FORECAST_DATABRICKS_CATALOG": catalog})
+        s = DatabricksSQLStore.from_settings(Settings.from_env(env | {"FORECAST_DATABRICKS_CATALOG": catalog}), env)
         assert re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", s.catalog)
-    except StorageError as exc:
+    except ConfigError as exc:
         assert "FORECAST_DATABRICKS_CATALOG" in str(exc)
     try:
-        s = DatabricksSQLStore.from_env(env | {"FORECAST_DATABRICKS_VOLUME": volume})
+        s = DatabricksSQLStore.from_settings(Settings.from_env(env | {"FORECAST_DATABRICKS_VOLUME": volume}), env)
         assert re.fullmatch(r"/Volumes(/[A-Za-z0-9_][A-Za-z0-9_.\-]*)+", s.staging_volume) and ".." not in volume
-    except StorageError as exc:
+    except ConfigError as exc:
         assert "FORECAST_DATABRICKS_VOLUME" in str(exc)
 
 

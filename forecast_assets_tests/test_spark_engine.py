@@ -141,14 +141,11 @@ def test_a_large_range_goes_through_spark_when_dagster_runs_it(spark, store, set
     import dagster as dg
     from dagster_pyspark import PySparkResource
 
-    from forecast_assets.definitions import build_definitions
-    from forecast_assets.defs.launchers import step_launchers
-    from forecast_assets.defs.resources import ForecastResource
+    from forecast_assets.definitions import build_definitions, build_resources
 
     s = dataclasses.replace(settings, spark="local", spark_min_days=20, n_paths=200)
     defs = build_definitions(s)
-    resources = {"forecast": ForecastResource.from_settings(s), **step_launchers(s),
-                 "pyspark": PySparkResource(spark_config={"spark.master": "local[2]", "spark.ui.enabled": "false"})}
+    resources = {**build_resources(s), "pyspark": PySparkResource(spark_config={"spark.master": "local[2]", "spark.ui.enabled": "false"})}
     assets = {a.key.to_user_string(): a for a in defs.assets if isinstance(a, dg.AssetsDefinition) and len(a.keys) == 1}
     instance = dg.DagsterInstance.ephemeral()
     dg.materialize([assets["trained_models/naive"]], instance=instance, resources=resources,

@@ -16,10 +16,6 @@ import pandas as pd
 # Models simulate up to horizon + MAX_GAP steps from a cutoff.
 MAX_GAP = 6
 
-def to_day(x) -> np.datetime64:
-    return np.datetime64(pd.Timestamp(x).date(), "D")
-
-
 def step_dates(starts, horizon: int) -> np.ndarray:
     """(n_days, horizon) datetime64[D]: the weekdays at or after each start."""
     starts = np.asarray(starts, dtype="datetime64[D]")

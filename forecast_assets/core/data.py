@@ -12,7 +12,6 @@ import re
 import numpy as np
 import pandas as pd
 
-KEY_COLUMNS = ["date", "commodity", "region"]
 MARKET_COLUMNS = ["open", "high", "low", "close", "volume", "vix"]
 WEATHER_COLUMNS = [
     "temp_max_c",
@@ -25,9 +24,6 @@ WEATHER_COLUMNS = [
     "wind_speed_max_kmh",
 ]
 FX_RE = re.compile(r"^[a-z]{3}_usd$")
-# Calendar days of input kept before the first cutoff of a forecast batch: enough
-# for 90 trading days of state (SARIMAX filter burn-in, XGBoost lags and rolls).
-LOOKBACK_DAYS = 140
 
 
 def fx_columns(columns) -> list[str]:

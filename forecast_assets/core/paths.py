@@ -45,16 +45,6 @@ def bootstrap_indices(seeds: np.ndarray, n_paths: int, k: int, pool_size: int) -
     return out
 
 
-def take_steps(paths: np.ndarray, gaps: np.ndarray, horizon: int) -> np.ndarray:
-    """From (n_days, n_paths, gap_max + horizon) simulated steps, keep steps gap+1..gap+horizon per day."""
-    gaps = np.asarray(gaps, dtype=np.int64)
-    out = paths[:, :, :horizon].copy()
-    for g in np.unique(gaps[gaps > 0]):  # few distinct gaps (holidays, a late feed): slices, not a gather
-        rows = gaps == g
-        out[rows] = paths[rows, :, g:g + horizon]
-    return out
-
-
 def _quantiles(a: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
     """numpy's default ('linear') quantiles along the last axis, by partial sort in place.
 

@@ -1,4 +1,5 @@
-"""The thin Dagster layer: partitions, resources, asset factories, checks, schedules, automation.
+"""The thin Dagster layer: partitions, resources, asset factories, checks, schedules, automation;
+environments.py holds what FORECAST_ENV changes.
 
 No forecasting logic here: assets turn partition keys into days and windows
 and call forecast_assets.runs.forecasting.

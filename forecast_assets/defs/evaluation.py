@@ -43,7 +43,7 @@ def forecast_metadata_asset(parts: Partitions, horizon: int) -> dg.AssetsDefinit
         check_specs=[dg.AssetCheckSpec("no_leakage_in_scored", asset=key),
                      dg.AssetCheckSpec("no_missing_scored_days", asset=key)],
         group_name="evaluation",
-        kinds={"python", "duckdb"},
+        kinds={"python"},  # plus the environment's (definitions.py)
         pool="forecast_db",
         required_resource_keys={"forecast", BACKFILL},
         description="Scores of every model's forecast of the day once its prices are known: mae, rmse, mape, crps, "
@@ -86,7 +86,7 @@ def _image_md(path) -> str:
     key="model_performance",
     deps=["forecast_metadata"],
     group_name="evaluation",
-    kinds={"python", "duckdb"},
+    kinds={"python"},  # plus the environment's (definitions.py)
     pool="forecast_db",
     automation_condition=dg.AutomationCondition.on_cron("0 9 * * *", "America/Los_Angeles"),
     check_specs=[dg.AssetCheckSpec("calibration_95", asset="model_performance")],

@@ -1,6 +1,5 @@
 """forecasts/<model> (commodity x day, reading its window's trained model) and actuals."""
 
-import os
 from datetime import timedelta
 
 import dagster as dg
@@ -18,11 +17,6 @@ CHECK_NAMES = ("no_data_leakage", "paths_valid", "no_missing_days")
 
 class ForecastRunConfig(dg.Config):
     force: bool = False  # recompute days even when complete rows from the same trained model exist
-
-
-def settings_catalog(settings) -> str | None:
-    """Under databricks, Spark writes the Delta tables of this catalog directly; locally rows go through the store."""
-    return (os.environ.get("FORECAST_DATABRICKS_CATALOG") or "commodity") if settings.env == "databricks" else None
 
 
 def _recent(days: int) -> dg.AutomationCondition:
@@ -50,7 +44,7 @@ def forecast_asset(model_name: str, parts: Partitions, horizon: int) -> dg.Asset
         automation_condition=_recent(4),
         check_specs=[dg.AssetCheckSpec(n, asset=key) for n in CHECK_NAMES],
         group_name="forecasts",
-        kinds={"python", "duckdb"},
+        kinds={"python"},  # plus the environment's (definitions.py)
         pool="forecast_db",
         required_resource_keys={"forecast", BACKFILL, SPARK},
         description=f"{model_name}: 2,000 price paths x {horizon} weekdays and {horizon} point forecasts per day, "
@@ -71,7 +65,7 @@ def forecast_asset(model_name: str, parts: Partitions, horizon: int) -> dg.Asset
                     # Large backfill: fan out over Spark; on Databricks rows go to Delta through Spark.
                     n = spark_engine.backfill(spark.spark_session, store, settings, [model_name], {commodity: days},
                                               force=config.force, log=context.log.info,
-                                              delta_catalog=settings_catalog(settings))
+                                              delta_catalog=forecast.delta_catalog)
                     totals["days_asked"] += len(days)
                     totals["days_written"] += n
                     totals["days_skipped"] += len(days) - n
@@ -103,7 +97,7 @@ def actuals_asset(parts: Partitions, horizon: int) -> dg.AssetsDefinition:
         # Closes for a day's steps arrive over the following span_days(H) calendar days.
         automation_condition=_recent(actuals_window(horizon)),
         group_name="forecasts",
-        kinds={"python", "duckdb"},
+        kinds={"python"},  # plus the environment's (definitions.py)
         pool="forecast_db",
         required_resource_keys={"forecast", BACKFILL},
         description=f"Realized closes on each forecast day's {horizon} steps: fills point_forecasts.actual_close and "

@@ -22,7 +22,7 @@ STALE_WEEKDAYS = 3  # weekdays without a new trading day before the check warns
 
 @dg.multi_observable_source_asset(
     specs=[dg.AssetSpec(
-        UNIFIED_KEY, group_name="input", kinds={"duckdb"},
+        UNIFIED_KEY, group_name="input",  # kinds: the environment's (definitions.py)
         description="commodity.silver.unified_data: daily prices, weather, FX per commodity and region "
                     "(contracts.md). Maintained upstream; observed here.",
         freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(days=5), warn_window=timedelta(days=3)),

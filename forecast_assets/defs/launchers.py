@@ -1,4 +1,5 @@
-"""Where heavy steps run: in the run's own process (local), or on Databricks through the step launcher.
+"""Where heavy steps run: in the run's own process (local), or on Databricks through the step launcher;
+and the Spark session large backfills use. defs/environments.py picks one of each per FORECAST_ENV.
 
 Under FORECAST_ENV=databricks, training steps go to a new single-node ML runtime
 cluster and forecasting steps to a multi-worker cluster (or an existing one),
@@ -10,6 +11,8 @@ the project's additions (defs/databricks_launcher.py).
 
 import copy
 import os
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
@@ -22,13 +25,15 @@ TRAINING = "training_launcher"
 BACKFILL = "backfill_launcher"
 SPARK = "pyspark"
 REPO_DIR = Path(__file__).resolve().parents[2]
-DEPLOY_DIR = REPO_DIR / "deploy" / "databricks"
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
+# Passed on to the clusters as set here, for Settings.from_env to read there.
+CLUSTER_VARS = ("FORECAST_COMMODITIES", "FORECAST_START_DATE", "FORECAST_MODEL_VERSION", "FORECAST_N_PATHS",
+                "FORECAST_HORIZON", "FORECAST_SEED", "FORECAST_SPARK_MIN_DAYS", "FORECAST_ARTIFACT_DIR",
+                "DATABRICKS_HOST", "DATABRICKS_HTTP_PATH", "FORECAST_DATABRICKS_CATALOG", "FORECAST_DATABRICKS_VOLUME")
 
 
-def spec_path(name: str, environ=None) -> Path:
-    e = os.environ if environ is None else environ
-    return Path(e.get("FORECAST_DATABRICKS_DEPLOY_DIR") or DEPLOY_DIR) / f"{name}.yaml"
+def spec_path(name: str, settings: Settings) -> Path:
+    return settings.databricks_deploy_dir / f"{name}.yaml"
 
 
 def shown_path(path: Path) -> str:
@@ -39,10 +44,11 @@ def shown_path(path: Path) -> str:
         return str(path)
 
 
-def launcher_config(name: str, environ=None) -> dict:
-    """The step launcher config of deploy/databricks/<name>.yaml, completed from the environment."""
+def launcher_config(name: str, settings: Settings, environ: Mapping[str, str] | None = None) -> dict:
+    """The step launcher config of deploy/databricks/<name>.yaml, completed from the settings; the
+    CLUSTER_VARS set in `environ` (default: this process's) go with it."""
     e = os.environ if environ is None else environ
-    path = spec_path(name, e)
+    path = spec_path(name, settings)
     try:
         cfg = yaml.safe_load(path.read_text())
     except FileNotFoundError:
@@ -56,49 +62,54 @@ def launcher_config(name: str, environ=None) -> dict:
     cfg.setdefault("secrets_to_env_variables", [])  # the launcher raises TypeError without it (findings.md)
     # Required upstream; the project's launcher ships a staged copy of the package instead of this folder.
     cfg["local_dagster_job_package_path"] = str(PACKAGE_DIR.parent)
-    cluster_id = e.get("FORECAST_DATABRICKS_CLUSTER_ID")
-    if name == BACKFILL and cluster_id:
-        cfg["run_config"]["cluster"] = {"existing": cluster_id}
+    if name == BACKFILL and settings.databricks_cluster_id:
+        cfg["run_config"]["cluster"] = {"existing": settings.databricks_cluster_id}
     env_vars = cfg.setdefault("env_variables", {})
     env_vars[SPEC_ENV] = shown_path(path)
-    for var in ("FORECAST_COMMODITIES", "FORECAST_START_DATE", "FORECAST_MODEL_VERSION", "FORECAST_N_PATHS",
-                "FORECAST_SEED", "FORECAST_SPARK_MIN_DAYS", "FORECAST_ARTIFACT_DIR", "DATABRICKS_HOST",
-                "DATABRICKS_HTTP_PATH", "FORECAST_DATABRICKS_CATALOG", "FORECAST_DATABRICKS_VOLUME"):
+    for var in CLUSTER_VARS:
         if e.get(var):
             env_vars.setdefault(var, e[var])
     # Large fitted models are files: on a UC volume every cluster reads what the training cluster
     # wrote; the default (a folder on the cluster's own disk) dies with the cluster.
-    catalog = e.get("FORECAST_DATABRICKS_CATALOG") or "commodity"
-    env_vars.setdefault("FORECAST_ARTIFACT_DIR", f"/Volumes/{catalog}/forecast/artifacts")
+    env_vars.setdefault("FORECAST_ARTIFACT_DIR", f"/Volumes/{settings.databricks_catalog}/forecast/artifacts")
     return cfg
 
 
-def step_launchers(settings: Settings, environ=None) -> dict:
-    if settings.env != "databricks":
-        # No launcher: steps run where the run runs.
-        return {TRAINING: dg.ResourceDefinition.none_resource(), BACKFILL: dg.ResourceDefinition.none_resource()}
+# What the environment table (defs/environments.py) picks from: step launchers, then Spark resources.
+
+def in_process(settings: Settings) -> dict:
+    """No launcher: steps run where the run runs."""
+    return {TRAINING: dg.ResourceDefinition.none_resource(), BACKFILL: dg.ResourceDefinition.none_resource()}
+
+
+def databricks_launchers(settings: Settings) -> dict:
+    """Training on a new single-node ML cluster, backfills on a multi-worker (or an existing) one."""
     from forecast_assets.defs.databricks_launcher import forecast_step_launcher
 
-    return {name: forecast_step_launcher(shown_path(spec_path(name, environ)), (PACKAGE_DIR,)).configured(launcher_config(name, environ))
-            for name in (TRAINING, BACKFILL)}
+    return {name: forecast_step_launcher(shown_path(spec_path(name, settings)), (PACKAGE_DIR,))
+            .configured(launcher_config(name, settings)) for name in (TRAINING, BACKFILL)}
 
 
-def spark_resource(settings: Settings) -> dict:
-    """The PySpark session large backfills fan out on: the cluster's own under databricks,
-    a local one with FORECAST_SPARK=local (or a master URL), none otherwise.
+# The PySpark session large backfills fan out on. Lazy: the session starts when a step asks for it.
+# An eager one would also start on the Dagster host, which builds a step's resources before handing
+# the step to the launcher (a local Spark driver, and Java, on the host for nothing), and for every
+# short run.
 
-    Lazy: the session starts when a step asks for it. An eager one would also start on the
-    Dagster host, which builds a step's resources before handing the step to the launcher
-    (a local Spark driver, and Java, on the host for nothing), and for every short run."""
-    if settings.env != "databricks" and not settings.spark:
+def local_spark(settings: Settings) -> dict:
+    """A local session with FORECAST_SPARK=local (or a master URL), none otherwise."""
+    if not settings.spark:
         return {SPARK: dg.ResourceDefinition.none_resource()}
-    import sys
-
     from dagster_pyspark import LazyPySparkResource
 
-    conf = {"spark.sql.session.timeZone": "UTC"}
-    if settings.env != "databricks":
-        master = "local[*]" if settings.spark == "local" else settings.spark
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need this interpreter's packages
-        conf |= {"spark.master": master, "spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "8"}
-    return {SPARK: LazyPySparkResource(spark_config=conf)}
+    master = "local[*]" if settings.spark == "local" else settings.spark
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need this interpreter's packages
+    return {SPARK: LazyPySparkResource(spark_config={
+        "spark.sql.session.timeZone": "UTC", "spark.master": master, "spark.ui.enabled": "false",
+        "spark.sql.shuffle.partitions": "8"})}
+
+
+def cluster_spark(settings: Settings) -> dict:
+    """The session of the Databricks cluster the step runs on."""
+    from dagster_pyspark import LazyPySparkResource
+
+    return {SPARK: LazyPySparkResource(spark_config={"spark.sql.session.timeZone": "UTC"})}

@@ -10,11 +10,9 @@ import dagster as dg
 
 from forecast_assets.config import Settings
 from forecast_assets.core.calendar import window_start
-from forecast_assets.lib import partition_lookup
 
 TIMEZONE = "America/Los_Angeles"
-SEMIANNUAL_CRON = "0 0 1 1,7 *"
-partition_lookup.install(SEMIANNUAL_CRON)  # ~8 s less per forecast step over 2018..2025
+SEMIANNUAL_CRON = "0 0 1 1,7 *"  # definitions.py gives it the fast window lookup (lib/dagster_patches)
 
 
 @dataclass(frozen=True)

@@ -1,56 +1,81 @@
-"""The one resource assets use: settings plus the storage backend they choose."""
+"""The one resource assets use: the run's settings, and the store their environment chooses."""
 
-from dataclasses import replace
+from dataclasses import fields
+from datetime import date
 from pathlib import Path
+from typing import get_origin, get_type_hints
 
 import dagster as dg
 
 from forecast_assets.config import Settings
+from forecast_assets.defs.environments import environment
 from forecast_assets.storage.base import ForecastStore
+
+_TYPES = get_type_hints(Settings)
+
+
+def _to_config(value):
+    """A Settings value as Dagster config: paths and dates as text, tuples as lists."""
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _from_config(name: str, value):
+    t = _TYPES[name]
+    if t is Path:
+        return Path(value)
+    if t is date:
+        return date.fromisoformat(value)
+    return tuple(value) if get_origin(t) is tuple else value
 
 
 class ForecastResource(dg.ConfigurableResource):
-    """Where tables live and how forecasts are made (defaults from FORECAST_* at load time).
+    """Settings as Dagster config: one field per config.Settings field, same name and meaning.
 
-    backend "duckdb" is the embedded file; "databricks" is Unity Catalog through
-    Databricks SQL, whose host, warehouse and token come from the environment of
-    the process that runs the step (never from this config).
+    The code location builds it from the Settings it read once (from_settings); a step gets them
+    back from here (settings), not by reading the environment again, and the UI shows them. Run
+    config for this resource replaces them for one run (Dagster asks for every field, so nothing
+    silently falls back to a default). The paths, model_version, n_paths, seed and spark_min_days
+    are what a run may change; env, commodities, start_date, spark and the databricks_* fields
+    also shaped what was built when the code location loaded (partitions, launchers, executor),
+    so change those in the environment. The Databricks credentials are never here.
     """
 
-    backend: str = "duckdb"
+    env: str
     duckdb_path: str
     artifact_dir: str
     plot_dir: str
+    commodities: list[str]
+    start_date: str
     model_version: str
     n_paths: int
+    horizon: int
     seed: int
-    horizon: int  # steps per forecast; the tables' shape follows it (`forecast-assets migrate-horizon`)
-    spark_min_days: int = 60
+    spark: str
+    spark_min_days: int
+    databricks_catalog: str
+    databricks_volume: str
+    databricks_cluster_id: str
+    databricks_deploy_dir: str
 
     @classmethod
     def from_settings(cls, s: Settings) -> "ForecastResource":
-        return cls(backend="databricks" if s.env == "databricks" else "duckdb", duckdb_path=str(s.duckdb_path), artifact_dir=str(s.artifact_dir),
-                   plot_dir=str(s.plot_dir), model_version=s.model_version, n_paths=s.n_paths, seed=s.seed,
-                   spark_min_days=s.spark_min_days, horizon=s.horizon)
+        return cls(**{f.name: _to_config(getattr(s, f.name)) for f in fields(Settings)})
 
     @property
     def settings(self) -> Settings:
-        base = Settings.from_env()
-        return replace(base, duckdb_path=Path(self.duckdb_path), artifact_dir=Path(self.artifact_dir),
-                       plot_dir=Path(self.plot_dir), model_version=self.model_version, n_paths=self.n_paths, seed=self.seed,
-                       spark_min_days=self.spark_min_days, horizon=self.horizon)
+        return Settings(**{f.name: _from_config(f.name, getattr(self, f.name)) for f in fields(Settings)})
 
     def store(self) -> ForecastStore:
-        if self.backend == "databricks":
-            from forecast_assets.storage.databricks_sql import DatabricksSQLStore
-
-            store = DatabricksSQLStore.from_env(horizon=self.horizon)
-        elif self.backend == "duckdb":
-            # Imported here, as databricks_sql above: the clusters do not install duckdb.
-            from forecast_assets.storage.duckdb_store import DuckDBStore
-
-            store = DuckDBStore(self.duckdb_path, horizon=self.horizon)
-        else:
-            raise ValueError(f"unknown storage backend {self.backend!r}: use 'duckdb' or 'databricks'")
+        store = environment(self.env).open_store(self.settings)
         store.ensure_schema()
         return store
+
+    @property
+    def delta_catalog(self) -> str | None:
+        """The catalog whose Delta tables Spark writes forecast rows into, if this environment's Spark
+        writes them itself; None: rows go through the store."""
+        return self.databricks_catalog if environment(self.env).spark_writes_delta else None

@@ -17,7 +17,7 @@ def trained_model_asset(model_name: str, parts: Partitions) -> dg.AssetsDefiniti
         deps=[UNIFIED_KEY],
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="trained_models",
-        kinds={"python", "duckdb"},
+        kinds={"python"},  # plus the environment's (definitions.py)
         pool="forecast_db",
         required_resource_keys={"forecast", TRAINING},
         description=f"{model_name} fitted on all data before the window's start (1 Jan or 1 Jul); serves the "

@@ -43,6 +43,12 @@ class ForecastStore(ABC):
     catalog: str = CATALOG  # the catalog of the three-part table names; a backend may serve another
     horizon: int  # steps per forecast the tables are made for
 
+    @classmethod
+    def from_settings(cls, settings) -> "ForecastStore":
+        """The store a run under these settings (config.Settings) writes to. defs/environments.py opens
+        the backend of each FORECAST_ENV through this; a new backend implements it."""
+        raise NotImplementedError(f"{cls.__name__} does not say how to open it from settings")
+
     @abstractmethod
     def ensure_schema(self) -> None:
         """Create the catalog's schemas and the contract tables if missing; refuse (HorizonMismatchError)

@@ -277,9 +277,10 @@ class DatabricksSQLStore(ForecastStore):
         self._staging_dir: str | None = None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs) -> "DatabricksSQLStore":
-        """DATABRICKS_HOST, DATABRICKS_HTTP_PATH, DATABRICKS_TOKEN (required); FORECAST_DATABRICKS_CATALOG
-        (default commodity) and FORECAST_DATABRICKS_VOLUME (default /Volumes/<catalog>/forecast/staging)."""
+    def from_settings(cls, settings, environ: Mapping[str, str] | None = None, **kwargs) -> "DatabricksSQLStore":
+        """Catalog and staging volume from the settings (FORECAST_DATABRICKS_CATALOG, _VOLUME);
+        DATABRICKS_HOST, DATABRICKS_HTTP_PATH, DATABRICKS_TOKEN (required) from the environment of
+        the process that opens the store, so the token is in no setting, config or log."""
         e = os.environ if environ is None else environ
         values = {}
         for var in ("DATABRICKS_HOST", "DATABRICKS_HTTP_PATH", "DATABRICKS_TOKEN"):
@@ -289,12 +290,9 @@ class DatabricksSQLStore(ForecastStore):
                                    f"DATABRICKS_HOST, DATABRICKS_HTTP_PATH and DATABRICKS_TOKEN")
             values[var] = v
         host = re.sub(r"^https?://", "", values["DATABRICKS_HOST"]).rstrip("/")
-        catalog = (e.get("FORECAST_DATABRICKS_CATALOG") or "").strip() or CATALOG
-        _check_ident(catalog, "FORECAST_DATABRICKS_CATALOG")
-        volume = (e.get("FORECAST_DATABRICKS_VOLUME") or "").strip() or f"/Volumes/{catalog}/{FORECAST}/staging"
-        _check_volume(volume, "FORECAST_DATABRICKS_VOLUME")
-        return cls(host, values["DATABRICKS_HTTP_PATH"], values["DATABRICKS_TOKEN"], catalog=catalog,
-                   staging_volume=volume, **kwargs)
+        return cls(host, values["DATABRICKS_HTTP_PATH"], values["DATABRICKS_TOKEN"],
+                   catalog=settings.databricks_catalog, staging_volume=settings.databricks_volume,
+                   **{"horizon": settings.horizon, **kwargs})
 
     def __repr__(self) -> str:
         return (f"DatabricksSQLStore(server_hostname={self.server_hostname!r}, http_path={self.http_path!r}, "

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from datetime import date
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -47,6 +46,10 @@ class DuckDBStore(ForecastStore):
         self.path = Path(path)
         self.lock_timeout_s = lock_timeout_s
         self.horizon = horizon
+
+    @classmethod
+    def from_settings(cls, settings) -> "DuckDBStore":
+        return cls(settings.duckdb_path, horizon=settings.horizon)
 
     # -- connections -------------------------------------------------------
     def _open(self) -> duckdb.DuckDBPyConnection:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from forecast_assets.core.paths import summarize, take_steps
+from forecast_assets.core.paths import summarize
 
 
 def test_summary_equals_numpys_quantile_mean_and_std():
@@ -25,11 +25,3 @@ def test_summary_of_odd_path_counts():
     got = summarize(paths)
     np.testing.assert_allclose(got["lower_95"], q[0], rtol=1e-12)
     np.testing.assert_allclose(got["upper_95"], q[1], rtol=1e-12)
-
-
-def test_take_steps_keeps_each_days_steps_after_its_gap():
-    paths = np.arange(4 * 2 * 8, dtype=np.float32).reshape(4, 2, 8)
-    gaps = np.array([0, 2, 0, 1])
-    got = take_steps(paths, gaps, 5)
-    for i, g in enumerate(gaps):
-        np.testing.assert_array_equal(got[i], paths[i, :, g:g + 5])

@@ -3,9 +3,7 @@ import warnings
 import dagster as dg
 import pytest
 
-from forecast_assets.definitions import build_definitions
-from forecast_assets.defs.launchers import spark_resource, step_launchers
-from forecast_assets.defs.resources import ForecastResource
+from forecast_assets.definitions import build_definitions, build_resources
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
@@ -18,8 +16,7 @@ def defs(settings):
 
 @pytest.fixture
 def resources(settings):
-    return {"forecast": ForecastResource.from_settings(settings), **step_launchers(settings),
-            **spark_resource(settings)}
+    return build_resources(settings)
 
 
 @pytest.fixture

@@ -23,9 +23,7 @@ import pytest
 from forecast_assets.runs import forecasting, loading, training
 from forecast_assets.config import Settings
 from forecast_assets.core.models import REGISTRY
-from forecast_assets.definitions import build_definitions
-from forecast_assets.defs.launchers import spark_resource, step_launchers
-from forecast_assets.defs.resources import ForecastResource
+from forecast_assets.definitions import build_definitions, build_resources
 from forecast_assets.storage.duckdb_store import DuckDBStore
 from forecast_assets.storage.schema import TABLES, day_columns, qualified, table_columns
 from forecast_assets_tests.read_sql import read_sql
@@ -86,8 +84,7 @@ def world(tmp_path_factory, sample_unified):
         defs = build_definitions(settings)
         assets = {a.key.to_user_string(): a for a in defs.assets
                   if isinstance(a, dg.AssetsDefinition) and a.is_executable and len(a.keys) == 1}
-        resources = {"forecast": ForecastResource.from_settings(settings), **step_launchers(settings),
-                     **spark_resource(settings)}
+        resources = build_resources(settings)
         home = root / "dagster_home"  # a real on-disk instance with the project's dagster.yaml (pools)
         home.mkdir()
         shutil.copy(Path(__file__).resolve().parents[2] / "dagster.yaml", home / "dagster.yaml")

@@ -51,7 +51,11 @@ def test_heavy_steps_are_bound_to_the_step_launchers(databricks_defs):
         assert train.env_variables["FORECAST_ENV"] == "databricks"
     assert databricks_defs.resolve_job_def("train_models").executor_def.name == "multiprocess"
     with dg.build_resources({"forecast": resources["forecast"]}) as r:
-        assert r.forecast.backend == "databricks"
+        assert r.forecast.env == "databricks" and r.forecast.delta_catalog == "commodity"
+    graph = databricks_defs.resolve_asset_graph()
+    assert graph.get(dg.AssetKey(["forecasts", "naive"])).kinds == {"python", "databricks", "delta", "spark"}
+    assert graph.get(dg.AssetKey(["trained_models", "naive"])).kinds == {"python", "databricks", "delta"}
+    assert graph.get(dg.AssetKey("unified_data")).kinds == {"databricks", "delta"}
     # The host builds a step's resources before launching it: no Spark session (nor Java) starts there.
     with dg.build_resources({SPARK: resources[SPARK]}) as r:
         assert getattr(r, SPARK)._spark_session is None
@@ -88,15 +92,18 @@ def test_local_env_runs_steps_in_process():
 
 
 def test_an_existing_cluster_for_backfills_and_no_secret_in_any_config(monkeypatch):
-    cfg = launcher_config(BACKFILL, {**DUMMY, "FORECAST_DATABRICKS_CLUSTER_ID": "1121-061338-abcd"})
+    env = {**DUMMY, "FORECAST_DATABRICKS_CLUSTER_ID": "1121-061338-abcd"}
+    cfg = launcher_config(BACKFILL, Settings.from_env(env), env)
     assert cfg["run_config"]["cluster"] == {"existing": "1121-061338-abcd"}
     # Settings the step's code reads on the cluster go with it; model files go to a UC volume by default.
     assert cfg["env_variables"]["FORECAST_ARTIFACT_DIR"] == "/Volumes/commodity/forecast/artifacts"
-    cfg = launcher_config(TRAINING, {**DUMMY, "FORECAST_SPARK_MIN_DAYS": "30", "FORECAST_DATABRICKS_CATALOG": "c2"})
+    env = {**DUMMY, "FORECAST_SPARK_MIN_DAYS": "30", "FORECAST_DATABRICKS_CATALOG": "c2"}
+    cfg = launcher_config(TRAINING, Settings.from_env(env), env)
     assert cfg["env_variables"]["FORECAST_SPARK_MIN_DAYS"] == "30"
     assert cfg["env_variables"]["FORECAST_ARTIFACT_DIR"] == "/Volumes/c2/forecast/artifacts"
     assert cfg["databricks_token"] == {"env": "DATABRICKS_TOKEN"} and cfg["databricks_host"] == {"env": "DATABRICKS_HOST"}
-    assert "dapi-not-a-real-token" not in repr(cfg) and "dapi-not-a-real-token" not in repr(launcher_config(TRAINING, DUMMY))
+    assert "dapi-not-a-real-token" not in repr(cfg)
+    assert "dapi-not-a-real-token" not in repr(launcher_config(TRAINING, Settings.from_env(DUMMY), DUMMY))
     for f in Path(__file__).resolve().parents[2].joinpath("deploy").rglob("*"):
         if f.is_file():
             text = f.read_text()

@@ -18,6 +18,7 @@ import dagster as dg
 import pytest
 import yaml
 
+from forecast_assets.config import Settings
 from forecast_assets.defs.launchers import BACKFILL, PACKAGE_DIR, TRAINING, launcher_config
 
 from .databricks_standin import DatabricksStandIn
@@ -57,7 +58,7 @@ defs = dg.Definitions(assets=[remote_asset], resources={{"{resource}": forecast_
 
 def _launcher_config(url, code_dir, marker):
     """The project's training launcher config (cluster spec, libraries, secrets), pointed at the stand-in."""
-    cfg = launcher_config(TRAINING, {})
+    cfg = launcher_config(TRAINING, Settings.from_env({}), {})
     cfg |= {"databricks_host": url, "databricks_token": TOKEN, "local_dagster_job_package_path": str(code_dir),
             "staging_prefix": "/dagster_staging/e2e", "poll_interval_sec": 1,
             "max_completion_wait_time_seconds": 120}

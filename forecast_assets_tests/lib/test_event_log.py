@@ -4,7 +4,7 @@ import dagster as dg
 import pytest
 from dagster._core.storage.event_log import SqliteEventLogStorage
 
-from forecast_assets.lib import event_log
+from forecast_assets.lib.dagster_patches import event_log
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2024-01-01", end_date="2024-03-01")
 PARTS = dg.MultiPartitionsDefinition({"commodity": dg.StaticPartitionsDefinition(["Coffee", "Sugar"]), "date": DAYS})

@@ -44,6 +44,7 @@ pytest.importorskip("databricks.sql")
 from databricks.sql import exc as dbx  # noqa: E402
 from tenacity import wait_none  # noqa: E402
 
+from forecast_assets.config import ConfigError, Settings  # noqa: E402
 from forecast_assets.core.forecast import forecast, train  # noqa: E402
 from forecast_assets.core.paths import day_seeds  # noqa: E402
 from forecast_assets.storage.base import StorageError  # noqa: E402
@@ -623,24 +624,26 @@ ENV = {"DATABRICKS_HOST": f"https://{HOST}/", "DATABRICKS_HTTP_PATH": HTTP_PATH,
 
 
 @pytest.mark.parametrize("var", ["DATABRICKS_HOST", "DATABRICKS_HTTP_PATH", "DATABRICKS_TOKEN"])
-def test_from_env_names_the_missing_variable(var):
+def test_from_settings_names_the_missing_variable(var):
     env = {k: v for k, v in ENV.items() if k != var}
     with pytest.raises(StorageError, match=var) as ei:
-        DatabricksSQLStore.from_env(env)
+        DatabricksSQLStore.from_settings(Settings(), env)
     assert TOKEN not in str(ei.value)
 
 
-def test_from_env_defaults_and_unsafe_names():
-    s = DatabricksSQLStore.from_env(ENV)
+def test_from_settings_defaults_and_unsafe_names():
+    s = DatabricksSQLStore.from_settings(Settings.from_env(ENV), ENV)
     assert (s.server_hostname, s.catalog) == (HOST, "commodity")
     assert s.staging_volume == "/Volumes/commodity/forecast/staging"
-    s = DatabricksSQLStore.from_env(ENV | {"FORECAST_DATABRICKS_CATALOG": "fc_dev"})
-    assert s.staging_volume == "/Volumes/fc_dev/forecast/staging"
+    s = DatabricksSQLStore.from_settings(Settings.from_env(ENV | {"FORECAST_DATABRICKS_CATALOG": "fc_dev"}), ENV)
+    assert (s.catalog, s.staging_volume) == ("fc_dev", "/Volumes/fc_dev/forecast/staging")
     for bad in ("commodity; DROP TABLE x", "a.b", "x`y", "1abc", "comm odity"):
-        with pytest.raises(StorageError, match="FORECAST_DATABRICKS_CATALOG"):
-            DatabricksSQLStore.from_env(ENV | {"FORECAST_DATABRICKS_CATALOG": bad})
+        with pytest.raises(ConfigError, match="FORECAST_DATABRICKS_CATALOG"):
+            Settings.from_env(ENV | {"FORECAST_DATABRICKS_CATALOG": bad})
         with pytest.raises(StorageError, match="catalog"):
             DatabricksSQLStore(HOST, HTTP_PATH, TOKEN, catalog=bad)
     for bad in ("/tmp/x", "/Volumes/a/b", "/Volumes/a/b/c/../../d", "/Volumes/a/b/c' OR '1", "/Volumes/a/b/c/x y"):
         with pytest.raises(StorageError, match="volume"):
             DatabricksSQLStore(HOST, HTTP_PATH, TOKEN, staging_volume=bad)
+        with pytest.raises(ConfigError, match="FORECAST_DATABRICKS_VOLUME"):
+            Settings.from_env(ENV | {"FORECAST_DATABRICKS_VOLUME": bad})

@@ -5,12 +5,13 @@ partition: a backfill of every day since 2018 is ~35,000 of them. Dagster's
 SQLite storage commits each twice (run shard and index shard), reconnecting
 each time: 32 s of a 33 s no-op run over 500 partitions here. Dagster already
 hands storages whole batches when DAGSTER_EVENT_BATCH_SIZE is set; the SQLite
-storage just loops over them. install() gives it a store_event_batch that
+storage just loops over them. install() (through dagster_patches.install(), which
+checks the Dagster version first) gives it a store_event_batch that
 writes a batch's asset events with one statement per table in one transaction
 per shard and leaves every other event to Dagster's store_event. Same files,
 schema and reads, so the UI, the daemon and `dagster` commands see what they
-always did; a process that never imports this package writes the same records
-one by one. Postgres (deploy/) batches on its own and is untouched.
+always did; a process that does not load the code location writes the same
+records one by one. Postgres (deploy/) batches on its own and is untouched.
 """
 
 import os
