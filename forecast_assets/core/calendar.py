@@ -1,7 +1,7 @@
 """The one calendar used everywhere: forecast steps, semiannual windows, cutoffs.
 
 Step k of a forecast that starts on day d is the k-th weekday at or after d
-(contracts.md). Point forecasts, actuals and evaluation all use these dates.
+(docs/contract.md). Point forecasts, actuals and evaluation all use these dates.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Market columns are taken once per date; weather is averaged over regions. The
 system this replaces fed every region row into its models, so each date
-counted R times; that must never happen here (contracts.md).
+counted R times; that must never happen here (docs/contract.md).
 """
 
 from __future__ import annotations

@@ -166,7 +166,7 @@ def forecast(
         reasons=reasons,
         points=summarize(prices),
         actuals=realized(daily, steps_d),
-        # Computed from the dates actually used, never assumed (contracts.md).
+        # Computed from the dates actually used, never assumed (docs/contract.md).
         leakage=(has & (days <= cutoffs)) | (tcut >= days),
         training_cutoff=trained.training_cutoff_date,
         model_fingerprint=trained.fingerprint,

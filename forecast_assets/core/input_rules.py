@@ -11,7 +11,7 @@ the place differs: a file names its 1-based data row and the row's key, a table
     commodity.silver.unified_data: row (2020-01-14, Coffee, global): column 'close': 0.0 is not a positive price
 
 The rules (README "Bad input" lists them for users):
-- the contract's columns (contracts.md) with their types: date a date, names text,
+- the contract's columns (docs/contract.md) with their types: date a date, names text,
   is_trading_day and the market, weather and <ccy>_usd columns numbers;
 - date, commodity and region present; dates within DATE_MIN..DATE_MAX; names pass config.check_name (they become
   SQL values and partition keys); is_trading_day 0 or 1;
@@ -124,7 +124,7 @@ def check_table_schema(types: Mapping[str, str], source: str) -> None:
     missing = [c for c in UNIFIED_COLUMNS if c not in types]
     if missing:
         _fail(source, f"missing column{'s' if len(missing) > 1 else ''}: {', '.join(missing)} "
-                      "(the contract's columns are in contracts.md)")
+                      "(the contract's columns are in docs/contract.md)")
     fx = [c for c in types if FX_RE.match(c)]
     for c in UNIFIED_COLUMNS + fx:
         t = types[c]

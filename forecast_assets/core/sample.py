@@ -2,7 +2,7 @@
 
 Nothing here is market or weather data. It is generated from fixed seeds and
 only looks plausible: the same grain and columns as
-`commodity.silver.unified_data` (contracts.md), calendar days forward filled,
+`commodity.silver.unified_data` (docs/contract.md), calendar days forward filled,
 one row per (date, commodity, region).
 
 What is in it:

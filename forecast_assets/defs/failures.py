@@ -42,7 +42,7 @@ _HINTS: list[tuple[str, re.Pattern, str]] = [
      "the local package; check that the pinned versions in the launcher's libraries match constraints.txt"),
     ("schema drift", re.compile(r"(cannot be resolved|UNRESOLVED_COLUMN|Column '?\w+'? not found|"
                                 r"does not have a column named|no such column)", re.I),
-     "a table's columns differ from the contract (contracts.md): a column was renamed or dropped upstream, or the "
+     "a table's columns differ from the contract (docs/contract.md): a column was renamed or dropped upstream, or the "
      "table predates a column this version writes; compare DESCRIBE TABLE with storage/schema.py"),
     ("session timeout", re.compile(r"(session.*(expired|closed|timed? ?out)|Invalid SessionHandle|"
                                    r"connection (closed|reset))", re.I),

@@ -24,7 +24,7 @@ STALE_WEEKDAYS = 3  # weekdays without a new trading day before the check warns
     specs=[dg.AssetSpec(
         UNIFIED_KEY, group_name="input",  # kinds: the environment's (definitions.py)
         description="commodity.silver.unified_data: daily prices, weather, FX per commodity and region "
-                    "(contracts.md). Maintained upstream; observed here.",
+                    "(docs/contract.md). Maintained upstream; observed here.",
         freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(days=5), warn_window=timedelta(days=3)),
         automation_condition=dg.AutomationCondition.cron_tick_passed("*/15 * * * *"),
     )],

@@ -59,7 +59,7 @@ def launcher_config(name: str, settings: Settings, environ: Mapping[str, str] | 
             raise ConfigError(f"{path} must not hold {key}: set DATABRICKS_HOST / DATABRICKS_TOKEN instead")
     cfg["databricks_host"] = {"env": "DATABRICKS_HOST"}
     cfg["databricks_token"] = {"env": "DATABRICKS_TOKEN"}
-    cfg.setdefault("secrets_to_env_variables", [])  # the launcher raises TypeError without it (findings.md)
+    cfg.setdefault("secrets_to_env_variables", [])  # the launcher raises TypeError without it (docs/decisions.md)
     # Required upstream; the project's launcher ships a staged copy of the package instead of this folder.
     cfg["local_dagster_job_package_path"] = str(PACKAGE_DIR.parent)
     if name == BACKFILL and settings.databricks_cluster_id:

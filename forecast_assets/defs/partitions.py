@@ -32,7 +32,7 @@ def build_partitions(settings: Settings) -> Partitions:
         start=window_start(settings.start_date).isoformat(), fmt="%Y-%m-%d", cron_schedule=SEMIANNUAL_CRON,
         timezone=TIMEZONE, end_offset=1)
     day = dg.DailyPartitionsDefinition(start_date=settings.start_date.isoformat(), timezone=TIMEZONE, end_offset=1)
-    # Without an explicit mapping Dagster maps a day to no window at all (findings.md).
+    # Without an explicit mapping Dagster maps a day to no window at all (docs/decisions.md).
     mapping = dg.MultiPartitionMapping({
         "commodity": dg.DimensionPartitionMapping("commodity", dg.IdentityPartitionMapping()),
         "window": dg.DimensionPartitionMapping("date", dg.TimeWindowPartitionMapping()),

@@ -14,7 +14,7 @@ import os
 import tempfile
 from pathlib import Path
 
-INLINE_LIMIT = 1_000_000  # bytes; contracts.md: JSON inline below 1 MB
+INLINE_LIMIT = 1_000_000  # bytes; docs/contract.md: JSON inline below 1 MB
 
 
 class ArtifactError(RuntimeError):

@@ -1,4 +1,4 @@
-"""The tables of contracts.md, as data, so every backend creates the same columns.
+"""The tables of docs/contract.md, as data, so every backend creates the same columns.
 
 Two tables have columns per step of the forecast horizon (Settings.horizon):
 distributions (day_1..day_H) and forecast_metadata (metrics at the steps of

@@ -38,7 +38,7 @@ HANDLED = {
     "timestamp_dates": [f"ALTER TABLE {U} ALTER date TYPE TIMESTAMP"],
     # Only trading days stored: the models use trading days only, the calendar rows are not needed.
     "no_calendar_rows": [f"DELETE FROM {U} WHERE is_trading_day = 0"],
-    # Extra columns: welcome (contracts.md), ignored.
+    # Extra columns: welcome (docs/contract.md), ignored.
     "extra_columns": [f"ALTER TABLE {U} ADD COLUMN notes VARCHAR DEFAULT 'another loader'",
                       f"ALTER TABLE {U} ADD COLUMN batch_id INTEGER DEFAULT 7"],
     # Column names in another case: names are case-insensitive, as in a file.

@@ -8,7 +8,7 @@ per-horizon boosters would, but in one call that shares the data sketch
 add to those predictions whole residual vectors (one value per step) drawn from
 a holdout period, so the spread widens with the horizon as the real errors did,
 and the steps of a path stay jointly consistent. Recursive 14-step XGBoost paths
-cost ~300x more for the same distribution (findings.md).
+cost ~300x more for the same distribution (docs/decisions.md).
 
 The steps trained are the forecast horizon plus room for a cutoff up to MAX_GAP
 weekdays stale (a holiday, a late feed): 20 for 14. The fitted params record
