@@ -6,9 +6,7 @@ from datetime import date, timedelta
 import dagster as dg
 import pytest
 
-from forecast_assets.definitions import build_definitions
-from forecast_assets.defs.launchers import spark_resource, step_launchers
-from forecast_assets.defs.resources import ForecastResource
+from forecast_assets.definitions import build_definitions, build_resources
 from forecast_assets.storage.duckdb_store import DuckDBStore
 from forecast_assets.storage.schema import day_columns, metadata_columns, metadata_horizons, qualified
 from forecast_assets_tests.read_sql import read_sql
@@ -30,7 +28,7 @@ def test_a_horizon_other_than_14_runs_through_dagster(horizon, settings, sample_
     defs = build_definitions(s)
     assets = {a.key.to_user_string(): a for a in defs.assets if isinstance(a, dg.AssetsDefinition)
               and a.is_executable and len(a.keys) == 1}
-    resources = {"forecast": ForecastResource.from_settings(s), **step_launchers(s), **spark_resource(s)}
+    resources = build_resources(s)
     instance = dg.DagsterInstance.ephemeral()
     for m in MODELS:
         assert dg.materialize([assets[f"trained_models/{m}"]], instance=instance, resources=resources,
