@@ -119,7 +119,7 @@ def forecast(
     model = get_model(trained.model_name)
     history = daily[daily.index < pd.Timestamp(days.max())]
     pos = cutoff_positions(history.index, days)
-    cutoffs = np.full(len(days), np.datetime64("NaT"), dtype="datetime64[D]")
+    cutoffs = np.full(len(days), np.datetime64("NaT", "D"), dtype="datetime64[D]")
     has = pos >= 0
     cutoffs[has] = history.index.values.astype("datetime64[D]")[pos[has]]
     gaps = np.where(has, weekday_gap(np.where(has, cutoffs, days), days), 0)
