@@ -367,7 +367,7 @@ def test_unified_models_paths_actuals_and_scores(store, warehouse, spark, coffee
     pts, paths = store.read_paths("Coffee", "naive", "v1.0", days[0], days[-1])
     assert paths.shape == (3, N_PATHS, 14) and len(pts) == 42
     assert np.allclose(paths, b.prices, rtol=1e-6)
-    from forecast_assets.runs.forecasting import attach_actuals
+    from forecast_assets.runs.actuals import attach_actuals
 
     complete, partial = attach_actuals(store, "Coffee", days)
     assert (complete, partial) == (3, 3)

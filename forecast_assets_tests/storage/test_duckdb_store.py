@@ -71,7 +71,7 @@ def test_actuals_fill_points_and_path_zero_for_every_model(store, coffee_daily):
         assert np.isnan(b.actuals).all()
         store.replace_forecasts("Coffee", model, "v1.0", days, distribution_rows(b, "v1.0"), point_rows(b, "v1.0"))
     assert _count(store, DIST, "path_id = 0") == 0
-    from forecast_assets.runs.forecasting import attach_actuals
+    from forecast_assets.runs.actuals import attach_actuals
     complete, partial = attach_actuals(store, "Coffee", days)
     assert complete == 3 and partial == 3
     assert _count(store, DIST, "path_id = 0 AND is_actuals") == 6
