@@ -1,6 +1,11 @@
 # Quick start: `make demo`, then `make test`. Everything runs from .venv, made here.
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Python 3.12: `python3.12` if it really runs (a pyenv shim on PATH may exist and refuse), else an
+# install in pyenv's versions folder. Override with PYTHON=/path/to/python3.12.
+ifndef PYTHON
+PYTHON := $(shell for p in python3.12 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin/python3.12; do \
+  "$$p" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1 && { command -v "$$p"; break; }; done)
+endif
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
@@ -26,7 +31,10 @@ MATERIALIZE := $(BIN)/dagster asset materialize -m forecast_assets.definitions
 .PHONY: setup demo test bench ui clean
 
 $(STAMP): pyproject.toml constraints.txt
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed: no working python3.12 on PATH or in pyenv's versions;" \
+	  "install one or pass PYTHON=/path/to/python3.12" >&2; exit 1; }
+	@$(BIN)/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' 2>/dev/null \
+	  || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv
 	$(BIN)/python -m uv pip install -q --compile-bytecode --python $(BIN)/python -c constraints.txt -e '.[databricks,dev]'
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)

@@ -56,7 +56,7 @@ class SarimaxStatsmodels:
             res = mod.filter(np.array([params["params"][n] for n in mod.param_names]))
             fx = None
             if cols:
-                dates = sx.step_dates(np.array([history.index.values[c]], dtype="datetime64[D]") + 1, steps)[0]
+                dates = sx.step_dates(np.array([history.index.values[c]], dtype="datetime64[D]") + np.timedelta64(1, "D"), steps)[0]
                 clim = np.array([params["climatology"][k] for k in cols])
                 fx = pd.DataFrame(clim[:, sx._doy(dates) - 1].T, columns=[f"x{j + 1}" for j in range(len(cols))])
             sim = res.simulate(steps, repetitions=n_paths, anchor="end", exog=fx, rng=_rng(s))

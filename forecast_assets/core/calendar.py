@@ -42,7 +42,7 @@ def weekday_gap(cutoffs, starts) -> np.ndarray:
     """
     cutoffs = np.asarray(cutoffs, dtype="datetime64[D]")
     starts = np.asarray(starts, dtype="datetime64[D]")
-    return np.busday_count(cutoffs + 1, starts)
+    return np.busday_count(cutoffs + np.timedelta64(1, "D"), starts)
 
 
 def window_start(d) -> date:

@@ -126,7 +126,7 @@ def forecast(
             f"(materialize trained_models/{trained.model_name} for the windows to forecast)")
     history = daily[daily.index < pd.Timestamp(days.max())]
     pos = cutoff_positions(history.index, days)
-    cutoffs = np.full(len(days), np.datetime64("NaT"), dtype="datetime64[D]")
+    cutoffs = np.full(len(days), np.datetime64("NaT", "D"), dtype="datetime64[D]")
     has = pos >= 0
     cutoffs[has] = history.index.values.astype("datetime64[D]")[pos[has]]
     gaps = np.where(has, weekday_gap(np.where(has, cutoffs, days), days), 0)

@@ -196,7 +196,7 @@ def _parse_dates(s: pd.Series, source: str) -> pd.Series:
             local = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
             days = local.to_numpy().astype("datetime64[D]")
         else:
-            days = np.array([np.datetime64("NaT") if v is None or pd.isna(v) else np.datetime64(v, "D")
+            days = np.array([np.datetime64("NaT", "D") if v is None or pd.isna(v) else np.datetime64(v, "D")
                              for v in s], dtype="datetime64[D]")
         _first_bad(source, np.isnat(days), lambda i: "date is missing")
         _first_bad(source, (days < DATE_MIN) | (days > DATE_MAX), lambda i: out_of_range(days[i]))

@@ -163,7 +163,7 @@ class _Calendar:
 
 @lru_cache(maxsize=1)
 def _calendar() -> _Calendar:
-    days = np.arange(np.datetime64(GEN_START, "D"), np.datetime64(GEN_END, "D") + 1)
+    days = np.arange(np.datetime64(GEN_START, "D"), np.datetime64(GEN_END, "D") + np.timedelta64(1, "D"))
     md = pd.DatetimeIndex(days).strftime("%m-%d").to_numpy()
     trading = np.is_busday(days) & (md != "01-01") & (md != "12-25")
     trade_days = days[trading]

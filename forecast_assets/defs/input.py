@@ -44,7 +44,7 @@ def unified_data(forecast: ForecastResource):
 
 
 def weekdays_since(last: date, today: date) -> int:
-    return int(np.busday_count(np.datetime64(last, "D") + 1, np.datetime64(today, "D")))
+    return int(np.busday_count(np.datetime64(last, "D") + np.timedelta64(1, "D"), np.datetime64(today, "D")))
 
 
 @dg.asset_check(asset=UNIFIED_KEY, name="new_trading_days", blocking=False,

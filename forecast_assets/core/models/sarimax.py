@@ -204,7 +204,7 @@ class SarimaxAutoWeather:
 
         # Mean: a_{c+1|c} then a_{t+1} = T a_t + c; y = Z a + beta . x_future.
         a = fr.predicted_state[:, cutoff_pos + 1].T  # (n_days, m)
-        dates = step_dates(history.index.values[cutoff_pos].astype("datetime64[D]") + 1, steps)
+        dates = step_dates(history.index.values[cutoff_pos].astype("datetime64[D]") + np.timedelta64(1, "D"), steps)
         obs_c = np.zeros((len(cutoff_pos), steps))
         if cols:
             beta = np.array([params["params"][n] for n in mod.exog_names])
