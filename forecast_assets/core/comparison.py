@@ -6,9 +6,18 @@ weekday are compared: a Saturday, Sunday and Monday forecast share one cutoff
 and the same steps, and counting them three times would weigh Mondays thrice.
 
 Significance: Diebold-Mariano on the CRPS differences to naive over the common
-forecast days, with a HAC (Newey-West) variance of lag h-1, since daily
-forecasts h steps ahead overlap, and the Harvey-Leybourne-Newbold small-sample
-correction. The HAC variance comes from statsmodels.
+forecast days. Daily forecasts h steps ahead overlap, so the loss differences
+are (at most) MA(h-1): the long-run variance is the sum of their
+autocovariances up to lag h-1 with equal weights (the truncated, rectangular
+kernel of Diebold and Mariano's paper), then the Harvey-Leybourne-Newbold
+small-sample correction, which was derived for exactly that variance, and
+Student t(n-1). Newey-West (Bartlett) weights at lag h-1 shrink the lags an
+MA(h-1) needs in full: that rejected a true null 11.8% of the time at nominal
+5% with n=500, h=14; this rejects 5-6% (the test simulates it). The
+rectangular variance can come out negative in small samples; then the
+Bartlett one (never negative) is used instead; dm_batch returns which rows fell back.
+Still oversized with few forecasts (about 10% at n=125, h=14): read small-n
+p-values with care.
 """
 
 from __future__ import annotations
@@ -20,22 +29,38 @@ BASELINE = "naive"
 KEYS = ["commodity", "model_name", "model_version"]
 
 
-def diebold_mariano(d: np.ndarray, h: int) -> tuple[float, float]:
-    """DM statistic (HLN-corrected) and two-sided p-value for mean(d) = 0; d = loss(model) - loss(baseline)."""
-    # Imported here: statsmodels.api takes seconds, and every process that loads the definitions would pay it.
-    import statsmodels.api as sm
+def dm_batch(d: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """HLN-corrected DM statistics, two-sided p-values and whether Bartlett replaced the rectangular
+    variance, for each row of d (rows: series of equal length n, no NaN).
+
+    Hand-written (a few lines of autocovariances) rather than statsmodels' OLS HAC: that fits one series at
+    a time, and the rectangular kernel needs the Bartlett fallback when its variance is not positive.
+    """
     from scipy import stats
 
+    d = np.atleast_2d(np.asarray(d, dtype=np.float64))
+    n = d.shape[1]
+    lags = max(min(h - 1, n - 1), 0)
+    e = d - d.mean(axis=1, keepdims=True)
+    gamma = np.stack([(e[:, k:] * e[:, : n - k]).sum(axis=1) / n for k in range(lags + 1)], axis=1)
+    rect = gamma[:, 0] + 2 * gamma[:, 1:].sum(axis=1)
+    bartlett = gamma[:, 0] + 2 * (gamma[:, 1:] * (1 - np.arange(1, lags + 1) / (lags + 1))).sum(axis=1)
+    fallback = ~(rect > 0)
+    lrv = np.where(fallback, bartlett, rect)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stat = d.mean(axis=1) / np.sqrt(lrv / n) * np.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
+    return stat, 2 * stats.t.sf(np.abs(stat), df=n - 1), fallback
+
+
+def diebold_mariano(d: np.ndarray, h: int) -> tuple[float, float]:
+    """DM statistic (HLN-corrected) and two-sided p-value for mean(d) = 0; d = loss(model) - loss(baseline)."""
     d = np.asarray(d, dtype=np.float64)
     d = d[np.isfinite(d)]
     n = len(d)
     if n < 10 or np.allclose(d, d[0]):
         return float("nan"), float("nan")
-    fit = sm.OLS(d, np.ones(n)).fit(cov_type="HAC", cov_kwds={"maxlags": max(h - 1, 0), "use_correction": False})
-    dm = float(fit.tvalues[0])
-    hln = np.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
-    stat = dm * hln
-    return stat, float(2 * stats.t.sf(abs(stat), df=n - 1))
+    stat, p, _ = dm_batch(d, h)
+    return float(stat[0]), float(p[0])
 
 
 def performance(scores: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
