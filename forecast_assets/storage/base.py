@@ -160,6 +160,12 @@ class ForecastStore(ABC):
         params = [d for d in (start, end) if d]
         return self._read("read_scores", sql.scores(self.catalog, bool(start), bool(end)), params)
 
+    def read_path_scores(self, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+        """commodity, model_name, model_version, forecast_start_date, energy_score, variogram_score of the
+        forecasts made in [start, end] (either bound optional) whose whole path is scored."""
+        params = [d for d in (start, end) if d]
+        return self._read("read_path_scores", sql.path_scores(self.catalog, bool(start), bool(end)), params)
+
     def read_pit(self) -> pd.DataFrame:
         """commodity, model_name, model_version, forecast_start_date, pit of every step with a PIT value."""
         return self._read("read_pit", sql.pit(self.catalog))

@@ -67,7 +67,7 @@ from forecast_assets.storage import sql
 from forecast_assets.storage.base import ForecastStore, StorageError, paths_by_day
 from forecast_assets.storage.horizon import check_batch, check_horizon
 from forecast_assets.storage.schema import (CATALOG, FORECAST, HORIZON_TABLES, SILVER, TABLES, columns, day_columns,
-                                            qualified, table_columns)
+                                            missing_added, qualified, table_columns)
 
 T = TypeVar("T")
 _logger = logging.getLogger(__name__)
@@ -529,9 +529,13 @@ class DatabricksSQLStore(ForecastStore):
                 self._exec(cur, f"CREATE SCHEMA IF NOT EXISTS {self.catalog}.{schema}")
             for table in TABLES:
                 self._exec(cur, sql.create_table(table, self.catalog, self.horizon, " USING DELTA"))
-            return self._live_columns(cur, HORIZON_TABLES)
+            live = self._live_columns(cur, TABLES)
+            check_horizon(live, self.horizon, f"catalog {self.catalog}")
+            for table in TABLES:  # a catalog made before a column was added gets it (old rows NULL)
+                for column, sql_type in missing_added(table, live[table]):
+                    self._exec(cur, sql.add_column(table, self.catalog, column, sql_type))
 
-        check_horizon(self._run("ensure_schema", run), self.horizon, f"catalog {self.catalog}")
+        self._run("ensure_schema", run)
         _, _, cat, schema, volume, *_ = self.staging_volume.split("/")
         try:  # the staging volume; may exist already and we may lack CREATE VOLUME: then say so and go on
             self._run("create staging volume",

@@ -25,7 +25,7 @@ from forecast_assets.storage import sql
 from forecast_assets.storage.base import ForecastStore, StorageError, paths_by_day
 from forecast_assets.storage.horizon import check_batch, check_horizon
 from forecast_assets.storage.schema import (CATALOG, FORECAST, HORIZON_TABLES, SILVER, TABLES, columns, day_columns,
-                                            qualified)
+                                            missing_added, qualified)
 
 UNIFIED = qualified("unified_data")
 MODELS = qualified("trained_models")
@@ -102,7 +102,11 @@ class DuckDBStore(ForecastStore):
                 con.execute(f"CREATE SCHEMA IF NOT EXISTS {CATALOG}.{schema}")
             for table in TABLES:
                 con.execute(sql.create_table(table, CATALOG, self.horizon))
-            check_horizon(self._live_columns(con, HORIZON_TABLES), self.horizon, str(self.path))
+            live = self._live_columns(con, TABLES)
+            check_horizon(live, self.horizon, str(self.path))
+            for table in TABLES:  # a database made before a column was added gets it (old rows NULL)
+                for column, sql_type in missing_added(table, live[table]):
+                    con.execute(sql.add_column(table, CATALOG, column, sql_type))
 
     @staticmethod
     def _live_columns(con, tables) -> dict[str, list[str]]:

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from forecast_assets.core.forecast import ForecastBatch
-from forecast_assets.storage.schema import day_columns
+from forecast_assets.storage.schema import ADDED, day_columns
 
 _D = pa.date32()
 _TS = pa.timestamp("us")
@@ -90,4 +90,5 @@ def point_rows(b: ForecastBatch, model_version: str, generated_at: datetime | No
         "failure_reason": pa.array(reasons, type=pa.string()),
         "training_cutoff_date": _const(b.training_cutoff, n, _D),
         "model_fingerprint": _const(b.model_fingerprint, n, pa.string()),
+        **{k: pa.array(flat(b.points[k]), from_pandas=True) for k, _ in ADDED["point_forecasts"]},
     })

@@ -12,6 +12,12 @@ model made a forecast (resume skips a day only if it is complete and came
 from the same model), failure_reason says why model_success is FALSE, and
 trained_models.window_start names the window a model serves, so a missing
 model is never silently replaced by an older one.
+
+ADDED lists the columns added to a table after it first shipped. They come
+last in the table's columns, and ensure_schema adds any a stored table lacks
+(ALTER TABLE ... ADD COLUMN; old rows read NULL), so a database made before
+keeps working and its column order matches a new one (Databricks inserts by
+position). A new column goes at the end of ADDED[table], never in the middle.
 """
 
 from __future__ import annotations
@@ -74,6 +80,18 @@ POINT_FORECASTS = [
     ("failure_reason", "STRING"), ("training_cutoff_date", "DATE"), ("model_fingerprint", "STRING"),  # extra
 ]
 
+# Columns added after the first release, per table (see the module doc): appended, never reordered.
+ADDED: dict[str, list[tuple[str, str]]] = {
+    # Issue 12: the median and the 80% (10%/90%) and 50% (25%/75%) bands, from the paths.
+    "point_forecasts": [("forecast_median", "DOUBLE"), ("lower_80", "DOUBLE"), ("upper_80", "DOUBLE"),
+                        ("lower_50", "DOUBLE"), ("upper_50", "DOUBLE")],
+    # Whole-path scores of the H-step paths (one per forecast, not per step).
+    "forecast_metadata": [("energy_score", "DOUBLE"), ("variogram_score", "DOUBLE")],
+    "forecast_scores": [("in_50", "DOUBLE"), ("width_50", "DOUBLE")],
+    "model_performance": [("coverage_50", "DOUBLE"), ("sharpness_50", "DOUBLE"), ("energy_score", "DOUBLE"),
+                          ("variogram_score", "DOUBLE"), ("energy_skill_vs_naive", "DOUBLE")],
+}
+
 METADATA_METRICS = ["mae", "rmse", "mape", "crps", "coverage_80", "coverage_95", "sharpness_80", "sharpness_95",
                     "directional_accuracy"]
 
@@ -89,17 +107,19 @@ def _forecast_metadata(horizon: int) -> list[tuple[str, str]]:
         ("forecast_start_date", "DATE"), ("data_cutoff_date", "DATE"),
         *[(c, "DOUBLE") for c in metadata_columns(horizon)],
         ("actuals_available", "BOOLEAN"), ("model_success", "BOOLEAN"), ("evaluated_at", "TIMESTAMP"),
+        *ADDED["forecast_metadata"],
     ]
 
 # Ours, beyond the contract: the per-step scores behind forecast_metadata (every step, not
 # only the steps of metadata_horizons, so calibration and CRPS by horizon need no rescoring), and the comparison.
 SCORE_COLUMNS = ["error", "abs_error", "sq_error", "ape", "crps", "in_80", "in_95", "width_80", "width_95",
-                 "interval_score_80", "interval_score_95", "direction_hit", "pit"]
+                 "interval_score_80", "interval_score_95", "direction_hit", "pit",
+                 *[c for c, _ in ADDED["forecast_scores"]]]
 FORECAST_SCORES = [
     ("commodity", "STRING"), ("model_name", "STRING"), ("model_version", "STRING"),
     ("forecast_start_date", "DATE"), ("day_ahead", "INT"), ("forecast_date", "DATE"),
     ("actual_close", "DOUBLE"), ("close_day0", "DOUBLE"), *[(c, "DOUBLE") for c in SCORE_COLUMNS],
-]
+]  # SCORE_COLUMNS ends with ADDED["forecast_scores"]: they stay last
 MODEL_PERFORMANCE = [
     ("commodity", "STRING"), ("model_name", "STRING"), ("model_version", "STRING"), ("horizon", "INT"),
     ("period_start", "DATE"), ("period_end", "DATE"), ("n_forecasts", "INT"),
@@ -107,8 +127,9 @@ MODEL_PERFORMANCE = [
     ("coverage_80", "DOUBLE"), ("coverage_95", "DOUBLE"), ("sharpness_80", "DOUBLE"), ("sharpness_95", "DOUBLE"),
     ("interval_score_80", "DOUBLE"), ("interval_score_95", "DOUBLE"), ("directional_accuracy", "DOUBLE"),
     ("n_common", "INT"), ("crps_skill_vs_naive", "DOUBLE"), ("dm_stat", "DOUBLE"), ("dm_pvalue", "DOUBLE"),
-    ("evaluated_at", "TIMESTAMP"),
+    ("evaluated_at", "TIMESTAMP"), *ADDED["model_performance"],
 ]
+POINT_FORECASTS = [*POINT_FORECASTS, *ADDED["point_forecasts"]]
 
 # table -> (schema, its columns: a list, or a function of the horizon)
 _DEFS = {
@@ -142,3 +163,10 @@ def table_columns(table: str, horizon: int | None = None) -> list[tuple[str, str
 
 def columns(table: str, horizon: int | None = None) -> list[str]:
     return [c for c, _ in table_columns(table, horizon)]
+
+
+def missing_added(table: str, live: list[str]) -> list[tuple[str, str]]:
+    """ADDED columns of `table` that a stored table with columns `live` lacks, in order: what
+    ensure_schema adds. Nothing else is ever added, dropped or changed."""
+    have = {c.lower() for c in live}
+    return [(c, t) for c, t in ADDED.get(table, []) if c.lower() not in have]

@@ -17,6 +17,12 @@ def create_table(table: str, catalog: str, horizon: int, using: str = "") -> str
     return f"CREATE TABLE IF NOT EXISTS {qualified(table, catalog)} ({cols}){using}"
 
 
+def add_column(table: str, catalog: str, column: str, sql_type: str) -> str:
+    """One ADDED column (schema.ADDED) for a table made before it: DuckDB and Spark/Databricks both take
+    this form, and both append the column last, where schema.table_columns has it."""
+    return f"ALTER TABLE {qualified(table, catalog)} ADD COLUMN {column} {sql_type}"
+
+
 def delete_forecast_days(table: str, catalog: str, days_relation: str) -> str:
     return (
         f"DELETE FROM {qualified(table, catalog)} WHERE commodity = ? AND model_name = ? AND model_version = ? "
@@ -136,6 +142,17 @@ def scores(catalog: str, start: bool, end: bool) -> str:
     if end:
         where.append("forecast_start_date <= ?")
     return f"SELECT * FROM {qualified('forecast_scores', catalog)} WHERE {' AND '.join(where)}"
+
+
+def path_scores(catalog: str, start: bool, end: bool) -> str:
+    """Whole-path scores per forecast (energy score known), bounded like scores()."""
+    where = ["energy_score IS NOT NULL"]
+    if start:
+        where.append("forecast_start_date >= ?")
+    if end:
+        where.append("forecast_start_date <= ?")
+    return (f"SELECT commodity, model_name, model_version, forecast_start_date, energy_score, variogram_score "
+            f"FROM {qualified('forecast_metadata', catalog)} WHERE {' AND '.join(where)}")
 
 
 def pit(catalog: str) -> str:

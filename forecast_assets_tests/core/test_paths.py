@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from forecast_assets.core.paths import summarize
+from forecast_assets.core.paths import QUANTILE_COLUMNS, summarize
 
 
 def test_summary_equals_numpys_quantile_mean_and_std():
@@ -14,9 +14,12 @@ def test_summary_equals_numpys_quantile_mean_and_std():
     q = np.quantile(p, [0.025, 0.975], axis=1)
     np.testing.assert_array_equal(got["lower_95"], q[0])
     np.testing.assert_array_equal(got["upper_95"], q[1])
+    for name, level in QUANTILE_COLUMNS.items():  # the median and the 50/80% bands too
+        np.testing.assert_array_equal(got[name], np.quantile(p, level, axis=1), err_msg=name)
+    assert set(QUANTILE_COLUMNS) >= {"forecast_median", "lower_80", "upper_80", "lower_50", "upper_50"}
     np.testing.assert_allclose(got["forecast_mean"], p.mean(axis=1), rtol=1e-12)
     np.testing.assert_allclose(got["forecast_std"], p.std(axis=1, ddof=1), rtol=1e-9)
-    assert np.isnan(got["lower_95"][4]).all() and np.isnan(got["forecast_mean"][4]).all()
+    assert all(np.isnan(got[k][4]).all() for k in got)
 
 
 def test_summary_of_odd_path_counts():
@@ -25,3 +28,5 @@ def test_summary_of_odd_path_counts():
     got = summarize(paths)
     np.testing.assert_allclose(got["lower_95"], q[0], rtol=1e-12)
     np.testing.assert_allclose(got["upper_95"], q[1], rtol=1e-12)
+    for name, level in QUANTILE_COLUMNS.items():
+        np.testing.assert_allclose(got[name], np.quantile(paths.astype(np.float64), level, axis=1), rtol=1e-12)

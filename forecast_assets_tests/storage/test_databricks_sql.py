@@ -440,6 +440,40 @@ def test_a_catalog_made_with_14_is_refused_under_21_and_migrated(store, warehous
         store.ensure_schema()
 
 
+def test_a_catalog_made_before_the_added_columns_gets_them(warehouse, spark, coffee_daily):
+    """Delta tables that predate schema.ADDED: ensure_schema appends exactly those columns (old rows NULL),
+    in the order a new catalog has them (inserts are by position), and forecasts write into them."""
+    from forecast_assets.storage.schema import ADDED, table_columns
+
+    added = {t: {c for c, _ in cols} for t, cols in ADDED.items()}
+    for schema in ("silver", "forecast"):
+        spark.sql(f"CREATE SCHEMA IF NOT EXISTS spark_catalog.{schema}")
+    for t in TABLES:
+        cols = [(c, ty) for c, ty in table_columns(t, 14) if c not in added.get(t, set())]
+        spark.sql(f"CREATE TABLE {qualified(t).replace('commodity.', 'spark_catalog.', 1)} "
+                  f"({', '.join(f'{c} {ty}' for c, ty in cols)}) USING PARQUET")  # the stand-in's Delta
+    spark.sql("INSERT INTO spark_catalog.forecast.point_forecasts (forecast_start_date, day_ahead, commodity, "
+              "model_name, model_version, forecast_mean, upper_95) VALUES (DATE'2024-01-02', 1, 'Coffee', 'naive', "
+              "'v0', 1.0, 1.5)")
+    store = make_store(warehouse)
+    store.ensure_schema()
+    for t in TABLES:
+        assert _rows(spark, qualified(t)).columns.tolist() == columns(t, 14)
+    alters = [t for t in warehouse.texts if t.startswith("ALTER TABLE")]
+    assert len(alters) == sum(len(v) for v in ADDED.values())
+    store.ensure_schema()  # nothing left to add
+    assert len([t for t in warehouse.texts if t.startswith("ALTER TABLE")]) == len(alters)
+    old = _rows(spark, POINTS).iloc[0]
+    assert old["forecast_mean"] == 1.0 and old["upper_95"] == 1.5
+    assert all(old[c] is None or np.isnan(old[c]) for c, _ in ADDED["point_forecasts"])
+    days = [date(2024, 2, 1), date(2024, 2, 2)]
+    _write(store, _batch(coffee_daily, days), days)
+    new = _rows(spark, POINTS)
+    new = new[new["model_version"] == "v1.0"]
+    assert len(new) == 28 and new[["forecast_median", "lower_80", "upper_80", "lower_50", "upper_50"]].notna().all().all()
+    assert (new["lower_80"] <= new["forecast_median"]).all() and (new["forecast_median"] <= new["upper_80"]).all()
+
+
 def test_a_failed_write_leaves_the_day_incomplete(warehouse, spark, coffee_daily, lines):
     store = make_store(warehouse, lines)
     store.ensure_schema()

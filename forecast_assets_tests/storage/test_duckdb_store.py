@@ -30,7 +30,7 @@ def test_tables_have_the_contract_columns(store):
     for name in TABLES:
         got = read_sql(store, "SELECT column_name FROM information_schema.columns WHERE table_catalog = 'commodity' "
                           "AND table_name = ? ORDER BY ordinal_position", [name])["column_name"].tolist()
-        assert got[: len(columns(name, 14))] == columns(name, 14)
+        assert got[: len(columns(name, 14))] == columns(name, 14)  # unified_data adds FX columns as data lands
     assert read_sql(store, f"SELECT COUNT(*) AS n FROM {qualified('unified_data')}")["n"].iloc[0] > 0
 
 
@@ -98,3 +98,41 @@ def test_unified_version_changes_when_data_lands(store, sample_unified):
     v1 = store.unified_version()
     store.replace_unified(sample_unified[sample_unified["date"] < "2025-01-01"])
     assert store.unified_version() != v1
+
+
+def test_a_database_made_before_the_added_columns_gets_them(tmp_path, coffee_daily):
+    """A database whose tables predate schema.ADDED: ensure_schema appends exactly those columns (old rows
+    NULL), changes nothing else, and new forecasts write into it."""
+    from forecast_assets.storage.duckdb_store import DuckDBStore
+    from forecast_assets.storage.schema import ADDED, table_columns
+
+    old = DuckDBStore(tmp_path / "old.duckdb")
+    added = {t: {c for c, _ in cols} for t, cols in ADDED.items()}
+    with old.transaction() as con:
+        for schema in ("silver", "forecast"):
+            con.execute(f"CREATE SCHEMA commodity.{schema}")
+        for t in TABLES:
+            cols = [(c, ty) for c, ty in table_columns(t, 14) if c not in added.get(t, set())]
+            con.execute(f"CREATE TABLE {qualified(t)} ({', '.join(f'{c} {ty}' for c, ty in cols)})")
+        con.execute(f"INSERT INTO {POINTS} (forecast_start_date, day_ahead, commodity, model_name, model_version, "
+                    f"forecast_mean, lower_95, upper_95) VALUES ('2024-01-02', 1, 'Coffee', 'naive', 'v0', 1.0, 0.5, "
+                    f"1.5)")
+    before = old.live_columns(TABLES)
+    assert "forecast_median" not in before["point_forecasts"]
+    old.ensure_schema()
+    old.ensure_schema()  # idempotent: nothing added twice
+    after = old.live_columns(TABLES)
+    for t in TABLES:
+        assert after[t] == columns(t, 14)  # the old columns, then the added ones last, as a new database has
+        assert after[t][: len(before[t])] == before[t]
+    row = read_sql(old, f"SELECT * FROM {POINTS}").iloc[0]
+    assert row["forecast_mean"] == 1.0 and row["upper_95"] == 1.5
+    assert all(row[c] is None or np.isnan(row[c]) for c, _ in ADDED["point_forecasts"])
+    days = [date(2024, 2, 1), date(2024, 2, 2)]
+    b = _batch(coffee_daily, days)
+    old.replace_forecasts("Coffee", "naive", "v1.0", days, distribution_rows(b, "v1.0"), point_rows(b, "v1.0"))
+    new = read_sql(old, f"SELECT forecast_median, lower_80, upper_80, lower_95, upper_95 FROM {POINTS} "
+                        f"WHERE model_version = 'v1.0'")
+    assert len(new) == 28 and new.notna().all().all()
+    assert ((new["lower_95"] <= new["lower_80"]) & (new["lower_80"] <= new["forecast_median"])
+            & (new["forecast_median"] <= new["upper_80"]) & (new["upper_80"] <= new["upper_95"])).all()
