@@ -63,20 +63,35 @@ def diebold_mariano(d: np.ndarray, h: int) -> tuple[float, float]:
     return float(stat[0]), float(p[0])
 
 
-def performance(scores: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
-    """One row per commodity, model, version and horizon over the forecasts in `scores`."""
-    s = scores[pd.to_datetime(scores["forecast_start_date"]).dt.dayofweek < 5]
-    s = s[s["crps"].notna()]
+def _weekdays(df: pd.DataFrame) -> pd.DataFrame:
+    return df[pd.to_datetime(df["forecast_start_date"]).dt.dayofweek < 5]
+
+
+def performance(scores: pd.DataFrame, path_scores: pd.DataFrame | None = None, baseline: str = BASELINE
+                ) -> pd.DataFrame:
+    """One row per commodity, model, version and horizon over the forecasts in `scores`.
+
+    `path_scores` (forecast_metadata's energy_score and variogram_score per forecast) adds their means
+    and the energy score's skill against the baseline on common days: whole-path scores, the same on
+    every horizon row of a model and version.
+    """
+    s = _weekdays(scores)
+    s = s[s["crps"].notna()].copy()
+    for c in ("in_50", "width_50"):  # scored before the 50% band existed: NULL until scored again
+        if c not in s:
+            s[c] = np.nan
     if s.empty:
         return pd.DataFrame()
     g = s.groupby([*KEYS, "day_ahead"])
     perf = g.agg(
         n_forecasts=("crps", "size"), first_day=("forecast_start_date", "min"), last_day=("forecast_start_date", "max"),
         mae=("abs_error", "mean"), rmse=("sq_error", "mean"), mape=("ape", "mean"), crps=("crps", "mean"),
+        coverage_50=("in_50", "mean"), sharpness_50=("width_50", "mean"),
         coverage_80=("in_80", "mean"), coverage_95=("in_95", "mean"), sharpness_80=("width_80", "mean"),
         sharpness_95=("width_95", "mean"), interval_score_80=("interval_score_80", "mean"),
         interval_score_95=("interval_score_95", "mean"), directional_accuracy=("direction_hit", "mean"),
     ).reset_index()
+    perf = perf.merge(_pit_fifths(s), on=[*KEYS, "day_ahead"], how="left")
     perf["rmse"] = np.sqrt(perf["rmse"])
     perf["mape"] *= 100.0
 
@@ -94,27 +109,74 @@ def performance(scores: pd.DataFrame, baseline: str = BASELINE) -> pd.DataFrame:
     perf = perf.merge(cmp, on=[*KEYS, "day_ahead"], how="left")
     is_base = perf["model_name"] == baseline
     perf.loc[is_base, ["dm_stat", "dm_pvalue"]] = np.nan
+    if path_scores is not None and len(path_scores):
+        perf = perf.merge(_path_performance(path_scores, baseline), on=KEYS, how="left")
     return perf.rename(columns={"day_ahead": "horizon"})
+
+
+def _pit_fifths(s: pd.DataFrame) -> pd.DataFrame:
+    """Per model and step, the PIT histogram in fifths as text ("20/20/20/20/20" in % when calibrated;
+    high ends = too narrow, high middle = too wide). For the report only: model_performance does not
+    store it (coverage at 50/80/95% is its stored form)."""
+    if "pit" not in s:
+        return pd.DataFrame(columns=[*KEYS, "day_ahead", "pit_fifths"])
+    p = s[s["pit"].notna()]
+    fifth = np.minimum((p["pit"].to_numpy() * 5).astype(int), 4)
+    counts = pd.crosstab([p[k] for k in [*KEYS, "day_ahead"]], fifth).reindex(columns=range(5), fill_value=0)
+    shares = (100 * counts.div(counts.sum(axis=1), axis=0)).round().astype(int)
+    text = shares.astype(str).agg("/".join, axis=1).rename("pit_fifths")
+    return text.reset_index()
+
+
+def _path_performance(path_scores: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Per commodity, model and version: mean energy and variogram scores over weekday forecasts, and the
+    energy score's skill against the baseline of the same version on the days both scored."""
+    ps = _weekdays(path_scores.dropna(subset=["energy_score"]))
+    out = ps.groupby(KEYS)[["energy_score", "variogram_score"]].mean().reset_index()
+    base = ps[ps["model_name"] == baseline][["commodity", "model_version", "forecast_start_date", "energy_score"]]
+    both = ps.merge(base, on=["commodity", "model_version", "forecast_start_date"], suffixes=("", "_base"))
+    g = both.groupby(KEYS)[["energy_score", "energy_score_base"]].mean()
+    skill = (1.0 - g["energy_score"] / g["energy_score_base"]).rename("energy_skill_vs_naive").reset_index()
+    return out.merge(skill, on=KEYS, how="left")
 
 
 def comparison_table(perf: pd.DataFrame, horizons) -> str:
     """The comparison as text: per commodity and horizon (those in `horizons`, e.g. the steps
-    forecast_metadata scores), every model and version side by side."""
+    forecast_metadata scores), every model and version side by side, with coverage at 50/80/95% and the
+    PIT histogram of that step (not pooled over steps); then the whole-path scores per model."""
     if perf.empty:
         return "(no scored forecasts yet: materialize forecast_metadata after forecasts and actuals)"
     p = perf[perf["horizon"].isin(horizons)].copy()
     p["skill"] = (100 * p["crps_skill_vs_naive"]).map(lambda v: f"{v:+.1f}%" if np.isfinite(v) else "")
     p["dm_p"] = p["dm_pvalue"].map(lambda v: f"{v:.3f}" if np.isfinite(v) else "-")
-    p["cov95"] = (100 * p["coverage_95"]).map("{:.1f}%".format)
-    p["cov80"] = (100 * p["coverage_80"]).map("{:.1f}%".format)
-    p["dir"] = (100 * p["directional_accuracy"]).map("{:.1f}%".format)
+    def pct(col):
+        return (100 * p[col]).map(lambda v: f"{v:.1f}%" if np.isfinite(v) else "-") if col in p else "-"
+
+    p["cov50"], p["cov80"], p["cov95"], p["dir"] = pct("coverage_50"), pct("coverage_80"), pct("coverage_95"), \
+        pct("directional_accuracy")
+    if "pit_fifths" not in p:
+        p["pit_fifths"] = "-"
     cols = ["commodity", "horizon", "model_name", "model_version", "n_forecasts", "crps", "skill", "dm_p", "mae",
-            "rmse", "mape", "cov80", "cov95", "sharpness_95", "dir"]
+            "rmse", "mape", "cov50", "cov80", "cov95", "pit_fifths", "sharpness_95", "dir"]
     p = p.sort_values(["commodity", "horizon", "crps"])[cols]
     p = p.rename(columns={"model_name": "model", "model_version": "version", "n_forecasts": "n",
                           "skill": "crps_skill_vs_naive", "dm_p": "dm_pvalue", "mape": "mape_%",
-                          "cov80": "coverage_80", "cov95": "coverage_95", "dir": "direction"})
-    return p.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+                          "cov50": "coverage_50", "cov80": "coverage_80", "cov95": "coverage_95",
+                          "pit_fifths": "pit_%_by_fifth", "dir": "direction"})
+    text = p.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+    return text + _path_table(perf)
+
+
+def _path_table(perf: pd.DataFrame) -> str:
+    """The whole-path scores, one line per commodity, model and version (they do not vary by horizon)."""
+    if "energy_score" not in perf or perf["energy_score"].isna().all():
+        return ""
+    w = perf.drop_duplicates(KEYS).dropna(subset=["energy_score"]).copy()
+    w["es_skill"] = (100 * w["energy_skill_vs_naive"]).map(lambda v: f"{v:+.1f}%" if np.isfinite(v) else "")
+    w = w.sort_values(["commodity", "energy_score"])[[*KEYS, "energy_score", "es_skill", "variogram_score"]]
+    w = w.rename(columns={"model_name": "model", "model_version": "version", "es_skill": "energy_skill_vs_naive"})
+    return ("\n\nWhole-path scores of the H-step paths (lower is better; variogram score p = 0.5):\n"
+            + w.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 
 
 def miscalibrated(perf: pd.DataFrame, low: float, high: float) -> pd.DataFrame:

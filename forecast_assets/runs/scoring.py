@@ -16,7 +16,7 @@ import pyarrow as pa
 from forecast_assets.core.data import daily_series
 from forecast_assets.core.comparison import performance
 from forecast_assets.core.forecast import realized
-from forecast_assets.core.scoring import score
+from forecast_assets.core.scoring import path_scores, score
 from forecast_assets.storage.base import ForecastStore
 from forecast_assets.runs.plan import after_days
 from forecast_assets.storage.schema import SCORE_COLUMNS, columns, metadata_horizons
@@ -75,6 +75,7 @@ def score_days(store: ForecastStore, commodity: str, days: list[date], log=lambd
         for m, src in _METADATA_FROM.items():
             for h in metadata_horizons(steps_scored):
                 meta[f"{m}_{h}d"] = s[src][:, h - 1] * (100.0 if m == "mape" else 1.0)
+        meta = meta.assign(**path_scores(paths, actual))  # whole H-step paths: NaN until all steps are known
         meta["actuals_available"] = np.isfinite(actual).all(axis=1)
         meta["model_success"] = True
         meta["evaluated_at"] = _now()
@@ -104,7 +105,7 @@ def _arrow(df: pd.DataFrame, cols: list[str]) -> pa.Table:
 
 def model_performance(store: ForecastStore, start: date | None = None, end: date | None = None) -> pd.DataFrame:
     """Comparison over [start, end] (default: every scored forecast), stored in model_performance."""
-    perf = performance(store.read_scores(start, end))
+    perf = performance(store.read_scores(start, end), store.read_path_scores(start, end))
     if perf.empty:
         return perf
     perf = perf.rename(columns={"first_day": "period_start", "last_day": "period_end"})

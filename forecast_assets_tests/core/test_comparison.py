@@ -79,3 +79,30 @@ def test_dm_falls_back_to_bartlett_when_the_rectangular_variance_is_not_positive
     d = np.tile([1.0, -1.0], 20) + 0.01 * np.arange(40) / 40
     _, p, fallback = dm_batch(d, 2)
     assert fallback[0] and np.isfinite(p[0])
+
+
+def test_coverage_pit_per_horizon_and_whole_path_scores_in_the_report():
+    from forecast_assets.core.comparison import comparison_table
+
+    days = pd.date_range("2024-01-01", periods=60, freq="B")
+    n = len(days)
+    s = pd.concat([_scores("naive", 1.0, days), _scores("xgboost", 0.8, days)])
+    s["in_50"] = 0.5
+    s["width_50"] = 0.4
+    # Step 1's PIT uniform, step 2's all in the top fifth (too narrow, biased low): not pooled.
+    rng = np.random.default_rng(1)
+    s["pit"] = np.where(s["day_ahead"] == 1, rng.random(len(s)), 0.95)
+    ps = pd.DataFrame({"commodity": "Coffee", "model_name": np.repeat(["naive", "xgboost"], n),
+                       "model_version": "v1.0", "forecast_start_date": np.tile(days, 2),
+                       "energy_score": np.repeat([2.0, 1.5], n), "variogram_score": np.repeat([10.0, 12.0], n)})
+    p = performance(s, ps)
+    x = p[(p.model_name == "xgboost")].set_index("horizon")
+    assert (x["coverage_50"] == 0.5).all() and (x["sharpness_50"] == 0.4).all()
+    assert x.loc[2, "pit_fifths"] == "0/0/0/0/100"
+    assert x["energy_score"].tolist() == [1.5, 1.5] and x["energy_skill_vs_naive"].iloc[0] == pytest.approx(0.25)
+    assert p[p.model_name == "naive"]["energy_skill_vs_naive"].tolist() == [0.0, 0.0]
+    text = comparison_table(p, [1, 2])
+    assert "coverage_50" in text and "pit_%_by_fifth" in text and "0/0/0/0/100" in text
+    assert "Whole-path scores" in text and "+25.0%" in text
+    # Without path scores (nothing fully scored yet) the report still renders, without that part.
+    assert "Whole-path" not in comparison_table(performance(s), [1, 2])

@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import scoringrules as sr
 import pytest
 from scipy import stats
 
@@ -39,6 +40,8 @@ def test_coverage_of_a_known_distribution():
     assert s["in_80"].mean() == pytest.approx(0.80, abs=0.015)
     assert s["width_95"].mean() == pytest.approx(2 * 1.959964, rel=0.01)
     assert s["width_80"].mean() == pytest.approx(2 * 1.281552, rel=0.01)
+    assert s["in_50"].mean() == pytest.approx(0.50, abs=0.02)
+    assert s["width_50"].mean() == pytest.approx(2 * 0.674490, rel=0.01)
     hist, _ = np.histogram(s["pit"], bins=10, range=(0, 1))
     assert hist.min() > 0.8 * n / 10  # calibrated: a flat PIT histogram
 
@@ -59,3 +62,58 @@ def test_interval_score_and_unknown_actuals():
     for k, v in s.items():
         assert np.isnan(v[0, 1]) or k.startswith("width"), k  # nothing scored before the price is known
     assert s["ape"][0, 0] == pytest.approx(abs(100 - 120) / 120, rel=1e-3)
+
+
+def test_direction_comes_from_the_median_not_the_mean():
+    # Last close 100: most paths end at 99, a few far up pull the mean to 105. The median says down.
+    paths = np.array([99.0] * 7 + [120.0] * 3)[None, :, None]
+    assert paths.mean() > 100
+    s = score(paths, np.array([[98.0]]), close0=np.array([100.0]))
+    assert s["direction_hit"][0, 0] == 1.0
+
+
+def test_direction_ties_flat_forecast_and_flat_price():
+    from forecast_assets.core.scoring import direction_hit
+
+    c0 = np.array([100.0, 100.0, 100.0, 100.0])
+    median = np.array([[100.0], [100.0], [101.0], [99.0]])
+    actual = np.array([[100.0], [100.5], [100.0], [100.0]])
+    # flat/flat hit; flat forecast, price up: miss; up or down forecast, price unchanged: miss.
+    assert direction_hit(median, actual, c0)[:, 0].tolist() == [1.0, 0.0, 0.0, 0.0]
+    paths = np.full((1, 9, 1), 100.0)
+    paths[0, :4] = 90.0
+    paths[0, 5:] = 110.0  # median exactly the last close
+    s = score(paths, np.array([[100.0]]), close0=np.array([100.0]))
+    assert s["direction_hit"][0, 0] == 1.0
+
+
+def test_energy_and_variogram_scores_by_hand():
+    from forecast_assets.core.scoring import energy_score, path_scores
+
+    # Two paths of two steps, (1, 0) and (0, 2), realized (0, 0). By hand, E||X - y|| = (1 + 2) / 2 and
+    # E||X - X'|| over the 4 ordered pairs = 2 sqrt(5) / 4: ES = 1.5 - sqrt(5) / 4.
+    x = np.array([[[1.0, 0.0], [0.0, 2.0]]])
+    y = np.zeros((1, 2))
+    nrg = 1.5 - np.sqrt(5) / 4
+    assert sr.es_ensemble(y, x, backend="numpy")[0] == pytest.approx(nrg)
+    # VS_0.5 = sum_ij (mean_m |x_mi - x_mj|^0.5 - |y_i - y_j|^0.5)^2 = 2 * ((1 + sqrt 2)/2)^2.
+    vs = 2 * ((1 + np.sqrt(2)) / 2) ** 2
+    got = path_scores(x, y)
+    assert got["variogram_score"][0] == pytest.approx(vs)
+    assert sr.vs_ensemble(y, x, backend="numpy")[0] == pytest.approx(vs)
+    # Our energy score with every shift is scoringrules' 'fair' estimator (pairs m != j), on a bigger ensemble.
+    rng = np.random.default_rng(5)
+    xs = rng.standard_normal((3, 41, 14)).cumsum(axis=-1)
+    ys = rng.standard_normal((3, 14)).cumsum(axis=-1)
+    np.testing.assert_allclose(energy_score(xs, ys, shifts=40), sr.es_ensemble(ys, xs, estimator="fair",
+                                                                               backend="numpy"), rtol=1e-12)
+    # With the default 16 shifts: within 1% of the all-pairs estimator.
+    xb = rng.standard_normal((2, 600, 14)).cumsum(axis=-1)
+    yb = rng.standard_normal((2, 14)).cumsum(axis=-1)
+    np.testing.assert_allclose(energy_score(xb, yb), sr.es_ensemble(yb, xb, estimator="fair", backend="numpy"),
+                               rtol=0.01)
+    # Not all steps known: no whole-path score.
+    ys[1, 5] = np.nan
+    out = path_scores(xs, ys)
+    assert np.isnan(out["energy_score"][1]) and np.isnan(out["variogram_score"][1])
+    assert np.isfinite(out["energy_score"][[0, 2]]).all()
