@@ -41,6 +41,9 @@ def test_every_forecast_gets_one_metadata_row_with_the_contract_columns(store, t
         assert meta[f"crps_{h}d"].notna().all() and (meta[f"crps_{h}d"] > 0).all()
         assert meta[f"coverage_95_{h}d"].isin([0.0, 1.0]).all()
     assert (meta["crps_14d"].mean() > meta["crps_1d"].mean())
+    # Whole-path scores of the 14-step paths, one per forecast.
+    assert (meta["energy_score"] > 0).all() and (meta["variogram_score"] > 0).all()
+    assert meta["energy_score"].mean() > meta["crps_14d"].mean()  # a 14-dim norm: larger than one step's CRPS
     scoring.score_days(store, "Coffee", DAYS)  # rescoring replaces, never duplicates
     assert len(read_sql(store, f"SELECT * FROM {META}")) == 2 * len(DAYS)
 
@@ -67,8 +70,11 @@ def test_the_comparison_puts_versions_side_by_side_and_pictures_open(store, two_
     stored = read_sql(store, f"SELECT * FROM {qualified('model_performance')}")
     assert len(stored) == 28 and list(stored.columns) == columns("model_performance")
     assert np.allclose(perf[perf.model_name == "naive"]["crps_skill_vs_naive"], 0.0)
+    assert stored["coverage_50"].between(0, 1).all() and stored["energy_score"].notna().all()
+    assert np.allclose(stored["energy_skill_vs_naive"], 0.0)  # each naive version against itself
+    assert (stored.groupby("model_version")["energy_score"].nunique() == 1).all()  # one per model, every horizon
     pics = pictures.write_pictures(store, settings.plot_dir, perf)
-    assert {"crps_by_horizon", "pit_histograms", "fan_Coffee_naive_v1.0"} <= set(pics)
+    assert {"crps_by_horizon", "coverage_by_horizon", "pit_histograms", "fan_Coffee_naive_v1.0"} <= set(pics)
     for p in pics.values():
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
 
@@ -88,3 +94,5 @@ def test_report_command_prints_the_table(store, two_versions, settings, monkeypa
     assert cli.main(["report", "--score"]) == 0
     out = capsys.readouterr().out
     assert "crps_skill_vs_naive" in out and "v2.0" in out and "crps_by_horizon.png" in out
+    assert "coverage_50" in out and "pit_%_by_fifth" in out and "Whole-path scores" in out
+    assert "coverage_by_horizon.png" in out

@@ -1,4 +1,5 @@
-"""Pictures people would rather look at than read: fan chart, CRPS by horizon, PIT histograms.
+"""Pictures people would rather look at than read: fan chart, CRPS and coverage by horizon, PIT histograms
+per step (steps 1, H // 2 and H: a pooled histogram hides a step-1 U under a step-14 hump).
 
 Written as PNG files (matplotlib's Agg backend, no display needed); the
 Dagster layer shows them in the UI through materialization metadata.
@@ -21,6 +22,7 @@ from forecast_assets.core.calendar import span_days  # noqa: E402
 from forecast_assets.core.data import daily_series  # noqa: E402
 from forecast_assets.core.forecast import realized  # noqa: E402
 from forecast_assets.storage.base import ForecastStore  # noqa: E402
+from forecast_assets.storage.schema import metadata_horizons  # noqa: E402
 
 
 def _save(fig, path: Path) -> Path:
@@ -68,23 +70,47 @@ def crps_by_horizon(perf: pd.DataFrame, path: Path) -> Path:
     return _save(fig, path)
 
 
-def pit_histograms(scores: pd.DataFrame, path: Path, bins: int = 10) -> Path:
-    """PIT histogram per commodity and model: flat when the paths are calibrated."""
-    s = scores[scores["pit"].notna()]
-    keys = sorted(s.groupby(["commodity", "model_name", "model_version"]).groups)
-    commodities = sorted({k[0] for k in keys})
-    models = sorted({(k[1], k[2]) for k in keys})
-    fig, axes = plt.subplots(len(commodities), len(models), figsize=(3.6 * len(models), 2.8 * len(commodities)),
+def coverage_by_horizon(perf: pd.DataFrame, path: Path) -> Path:
+    """Coverage of the 50/80/95% bands per horizon: one column of panels per commodity, one row per band,
+    one line per model and version, the nominal level dashed."""
+    commodities = sorted(perf["commodity"].unique())
+    bands = [(b, f"coverage_{b}") for b in (50, 80, 95) if f"coverage_{b}" in perf and perf[f"coverage_{b}"].notna().any()]
+    fig, axes = plt.subplots(len(bands), len(commodities), figsize=(5.5 * len(commodities), 2.8 * len(bands)),
                              squeeze=False, sharex=True)
-    for i, c in enumerate(commodities):
-        for j, (m, v) in enumerate(models):
+    for j, c in enumerate(commodities):
+        sub = perf[perf["commodity"] == c]
+        for i, (b, col) in enumerate(bands):
             ax = axes[i][j]
-            pit = s[(s["commodity"] == c) & (s["model_name"] == m) & (s["model_version"] == v)]["pit"]
-            ax.hist(pit, bins=bins, range=(0, 1), density=True, color="tab:blue", alpha=0.7)
+            for (m, v), g in sub.groupby(["model_name", "model_version"]):
+                g = g.sort_values("horizon")
+                ax.plot(g["horizon"], 100 * g[col], marker="o", ms=3, label=f"{m} {v}")
+            ax.axhline(b, color="black", lw=1, ls="--")
+            ax.set_title(f"{c}: {b}% band coverage", fontsize=9)
+            ax.set_ylabel("% of realized closes inside")
+            ax.grid(alpha=0.3)
+            if i == len(bands) - 1:
+                ax.set_xlabel("trading days ahead")
+        axes[0][j].legend(fontsize=8)
+    return _save(fig, path)
+
+
+def pit_histograms(scores: pd.DataFrame, path: Path, steps, bins: int = 10) -> Path:
+    """PIT histogram per commodity and model (rows) and step (columns, `steps`): flat when calibrated."""
+    s = scores[scores["pit"].notna() & scores["day_ahead"].isin(steps)]
+    keys = sorted(s.groupby(["commodity", "model_name", "model_version"]).groups)
+    steps = sorted(set(steps))
+    fig, axes = plt.subplots(max(len(keys), 1), len(steps), figsize=(3.4 * len(steps), 2.5 * max(len(keys), 1)),
+                             squeeze=False, sharex=True)
+    for i, (c, m, v) in enumerate(keys):
+        mine = s[(s["commodity"] == c) & (s["model_name"] == m) & (s["model_version"] == v)]
+        for j, h in enumerate(steps):
+            ax = axes[i][j]
+            ax.hist(mine.loc[mine["day_ahead"] == h, "pit"], bins=bins, range=(0, 1), density=True,
+                    color="tab:blue", alpha=0.7)
             ax.axhline(1.0, color="black", lw=1, ls="--")
-            ax.set_title(f"{c} {m} {v}", fontsize=9)
+            ax.set_title(f"{c} {m} {v}: step {h}", fontsize=9)
             ax.set_ylim(0, max(2.5, ax.get_ylim()[1]))
-    fig.suptitle("PIT histograms (all steps): flat = calibrated, U = too narrow, hump = too wide", fontsize=10, y=1.02)
+    fig.suptitle("PIT histograms per step: flat = calibrated, U = too narrow, hump = too wide", fontsize=10, y=1.01)
     return _save(fig, path)
 
 
@@ -94,9 +120,11 @@ def write_pictures(store: ForecastStore, plot_dir, perf: pd.DataFrame) -> dict[s
     if perf.empty:
         return out
     out["crps_by_horizon"] = crps_by_horizon(perf, Path(plot_dir) / "crps_by_horizon.png")
+    out["coverage_by_horizon"] = coverage_by_horizon(perf, Path(plot_dir) / "coverage_by_horizon.png")
     pit = store.read_pit()
     pit = pit[pd.to_datetime(pit["forecast_start_date"]).dt.dayofweek < 5]  # one forecast per cutoff
-    out["pit_histograms"] = pit_histograms(pit, Path(plot_dir) / "pit_histograms.png")
+    out["pit_histograms"] = pit_histograms(pit, Path(plot_dir) / "pit_histograms.png",
+                                           metadata_horizons(store.horizon))
     for c, m, v, d in store.latest_scored_days().itertuples(index=False):
         d = pd.Timestamp(d).date()
         pts, paths = store.read_paths(c, m, v, d, d)
