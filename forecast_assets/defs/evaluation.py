@@ -47,7 +47,8 @@ def forecast_metadata_asset(parts: Partitions, horizon: int) -> dg.AssetsDefinit
         pool="forecast_db",
         required_resource_keys={"forecast", BACKFILL},
         description="Scores of every model's forecast of the day once its prices are known: mae, rmse, mape, crps, "
-                    f"coverage and sharpness (80/95), direction from day 0, at {_steps(horizon)} steps. Rows in "
+                    f"coverage and sharpness (80/95), direction of the median from day 0, at {_steps(horizon)} steps; "
+                    "energy and variogram scores of the whole paths. Rows in "
                     "commodity.forecast.forecast_metadata (per-step scores in forecast_scores).",
     )
     def _metadata(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
