@@ -54,7 +54,21 @@ def test_at_14_the_tables_keep_the_contract_columns_in_order():
                "directional_accuracy"]
     assert columns("forecast_metadata", 14) == [
         "commodity", "model_name", "model_version", "forecast_start_date", "data_cutoff_date",
-        *(f"{m}_{h}d" for m in metrics for h in (1, 7, 14)), "actuals_available", "model_success", "evaluated_at"]
+        *(f"{m}_{h}d" for m in metrics for h in (1, 7, 14)), "actuals_available", "model_success", "evaluated_at",
+        "energy_score", "variogram_score"]  # added columns come last (schema.ADDED)
+
+
+def test_the_added_columns_are_not_mistaken_for_steps_of_a_horizon():
+    from forecast_assets.storage.horizon import mismatch, stored_horizon
+    from forecast_assets.storage.schema import ADDED
+
+    for h in (5, 14, 21):
+        live = {t: columns(t, h) for t in ("distributions", "forecast_metadata")}
+        assert stored_horizon(live) == h and mismatch(live, h) is None
+        # A table made before the added columns (not yet migrated) is the same horizon.
+        old = {t: [c for c in cols if c not in {a for a, _ in ADDED.get(t, [])}] for t, cols in live.items()}
+        assert stored_horizon(old) == h and mismatch(old, h) is None
+    assert "energy_score" in columns("forecast_metadata", 14)
 
 
 def test_the_steps_scored_are_the_first_the_middle_and_the_last():
