@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from forecast_assets.core.calendar import ICE_SOFTS, Calendar
 from forecast_assets.runs import actuals, forecasting, scoring, training
 from forecast_assets.config import Settings
 from forecast_assets.core.sample import make_sample
@@ -42,7 +43,7 @@ def template_db(tmp_path_factory) -> Path:
     store.replace_unified(make_sample(start=date(2023, 6, 1), end=date(2025, 2, 28)))
     training.train_windows(store, s, "naive", "Coffee", [WINDOW], "template")
     forecasting.forecast_days(store, s, "naive", "Coffee", DAYS)
-    actuals.attach_actuals(store, "Coffee", DAYS)
+    actuals.attach_actuals(store, "Coffee", DAYS, Calendar(ICE_SOFTS))
     scoring.score_days(store, "Coffee", DAYS)
     return root
 
