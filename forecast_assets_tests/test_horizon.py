@@ -98,7 +98,8 @@ def test_xgboost_trains_horizon_plus_the_stale_margin_and_refuses_more(coffee_da
 def test_rows_carry_every_step_of_the_batch(small_trained, coffee_daily):
     days = np.array(["2024-01-03"], dtype="datetime64[D]")
     b = forecast(small_trained("naive"), coffee_daily, days, n_paths=10,
-                 seeds=day_seeds(1, "Coffee", "naive", "v1.0", days), horizon=21)
+                 seeds=day_seeds(1, "Coffee", "naive", "v1.0", days), horizon=21,
+                 calendar=Calendar(ICE_SOFTS))
     dist, pts = distribution_rows(b, "v1.0"), point_rows(b, "v1.0")
     assert [c for c in dist.column_names if c.startswith("day_")] == day_columns(21)
     assert pts.num_rows == 21 and pts.column("day_ahead").to_pylist() == list(range(1, 22))

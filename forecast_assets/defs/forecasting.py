@@ -47,7 +47,7 @@ def forecast_asset(model_name: str, parts: Partitions, horizon: int) -> dg.Asset
         kinds={"python"},  # plus the environment's (definitions.py)
         pool="forecast_db",
         required_resource_keys={"forecast", BACKFILL, SPARK},
-        description=f"{model_name}: 2,000 price paths x {horizon} weekdays and {horizon} point forecasts per day, "
+        description=f"{model_name}: 2,000 price paths x {horizon} sessions and {horizon} point forecasts per day, "
                     f"from the data before the day and the model of the day's window. Rows in "
                     f"commodity.forecast.distributions and commodity.forecast.point_forecasts.",
     )
