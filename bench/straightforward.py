@@ -128,7 +128,7 @@ def forecast_days(store, settings, model_name: str, commodity: str, days: list[d
         for d in days:
             seeds = day_seeds(settings.seed, commodity, model_name, settings.model_version, [d])
             b = core_forecast.forecast(trained, daily, [d], n_paths=settings.n_paths, seeds=seeds,
-                                       horizon=settings.horizon)
+                                       horizon=settings.horizon, calendar=settings.calendar(commodity))
             store.replace_forecasts(commodity, model_name, settings.model_version, [d],
                                     distribution_rows(b, settings.model_version), point_rows(b, settings.model_version))
     finally:

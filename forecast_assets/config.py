@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from forecast_assets.core.calendar import DEFAULT_CALENDARS, WEEKDAYS, Calendar, CalendarError, check_calendar
+
 # Names that end up in SQL (as values, never identifiers) and in partition keys:
 # letters, digits, space, dot, dash, underscore. Partition keys may not hold '|' or ','.
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
@@ -28,7 +30,7 @@ _VOLUME_RE = re.compile(r"^/Volumes/[A-Za-z0-9_]+/[A-Za-z0-9_]+/[A-Za-z0-9_]+(/[
 ENVIRONMENTS = ("local", "databricks")
 DEFAULT_COMMODITIES = ("Coffee", "Sugar")
 DEFAULT_START_DATE = date(2018, 1, 1)
-# Steps (weekdays) per forecast. Every table shape, model and window that depends on it takes it
+# Steps (sessions of the commodity's calendar) per forecast. Every table shape, model and window that depends on it takes it
 # from Settings.horizon; a database made with another horizon is refused (storage/horizon.py).
 DEFAULT_HORIZON = 14
 MAX_HORIZON = 60
@@ -76,6 +78,24 @@ def _commodities(raw: str | None) -> tuple[str, ...]:
     return names
 
 
+def _calendars(raw: str | None) -> tuple[str, ...]:
+    """FORECAST_CALENDARS, e.g. "Coffee=ICEUS_SOFTS,WTI=CMES", over DEFAULT_CALENDARS: sorted "commodity=calendar"."""
+    out = dict(DEFAULT_CALENDARS)
+    for item in (raw or "").split(","):
+        if not item.strip():
+            continue
+        commodity, sep, name = (p.strip() for p in item.partition("="))
+        if not sep or not commodity or not name:
+            raise ConfigError(f"FORECAST_CALENDARS: {item.strip()!r} is not commodity=calendar "
+                              f"(e.g. Coffee=ICEUS_SOFTS,WTI=CMES)")
+        check_name(commodity)
+        try:
+            out[commodity] = check_calendar(name)
+        except CalendarError as exc:
+            raise ConfigError(f"FORECAST_CALENDARS: {commodity}={name}: {exc}") from exc
+    return tuple(f"{c}={n}" for c, n in sorted(out.items()))
+
+
 def _date(raw: str | None, default: date, var: str) -> date:
     if raw is None or not raw.strip():
         return default
@@ -109,6 +129,9 @@ class Settings:
     n_paths: int = 2000
     horizon: int = DEFAULT_HORIZON
     seed: int = 20180101
+    # "commodity=calendar" (text, so Dagster config holds it as is); a commodity not listed steps on
+    # weekdays (core/calendar.py)
+    calendars: tuple[str, ...] = tuple(f"{c}={n}" for c, n in sorted(DEFAULT_CALENDARS.items()))
     # Spark for large backfills: "" off, "local" (local[*]) or a master URL; always on under databricks.
     spark: str = ""
     spark_min_days: int = 60  # a run with at least this many days per commodity goes through Spark
@@ -141,6 +164,7 @@ class Settings:
             n_paths=_int(e.get("FORECAST_N_PATHS"), 2000, "FORECAST_N_PATHS", 10, 100_000),
             horizon=_int(e.get("FORECAST_HORIZON"), DEFAULT_HORIZON, "FORECAST_HORIZON", 1, MAX_HORIZON),
             seed=_int(e.get("FORECAST_SEED"), 20180101, "FORECAST_SEED", 0, 2**31 - 1),
+            calendars=_calendars(e.get("FORECAST_CALENDARS")),
             spark=(e.get("FORECAST_SPARK") or "").strip(),
             spark_min_days=_int(e.get("FORECAST_SPARK_MIN_DAYS"), 60, "FORECAST_SPARK_MIN_DAYS", 1, 100_000),
             databricks_catalog=catalog,
@@ -148,3 +172,7 @@ class Settings:
             databricks_cluster_id=(e.get("FORECAST_DATABRICKS_CLUSTER_ID") or "").strip(),
             databricks_deploy_dir=Path(e.get("FORECAST_DATABRICKS_DEPLOY_DIR") or DEFAULT_DEPLOY_DIR),
         )
+
+    def calendar(self, commodity: str) -> Calendar:
+        """The calendar of `commodity`'s steps, cutoffs and actuals: FORECAST_CALENDARS, else weekdays."""
+        return Calendar(dict(c.split("=", 1) for c in self.calendars).get(commodity, WEEKDAYS))

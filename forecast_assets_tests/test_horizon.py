@@ -9,6 +9,7 @@ import pytest
 from forecast_assets import cli
 from forecast_assets.config import ConfigError, Settings
 from forecast_assets.core.calendar import MAX_GAP, span_days, step_dates
+from forecast_assets.core.calendar import ICE_SOFTS, Calendar
 from forecast_assets.core.forecast import forecast, train
 from forecast_assets.core.models import ModelError
 from forecast_assets.core.paths import day_seeds
@@ -100,18 +101,19 @@ def test_xgboost_trains_horizon_plus_the_stale_margin_and_refuses_more(coffee_da
     assert {len(r) for r in t.doc["params"]["residuals"]} == {5 + MAX_GAP}
     days = np.array(["2024-01-03", "2024-01-08"], dtype="datetime64[D]")
     seeds = day_seeds(1, "Coffee", "xgboost", "v1.0", days)
-    b = forecast(t, rows, days, n_paths=30, seeds=seeds, horizon=5)
+    b = forecast(t, rows, days, n_paths=30, seeds=seeds, horizon=5, calendar=Calendar(ICE_SOFTS))
     assert b.ok.all() and b.prices.shape == (2, 30, 5) and b.step_dates.shape == (2, 5)
-    assert forecast(t, rows, days, n_paths=30, seeds=seeds, horizon=3).prices.shape == (2, 30, 3)
+    assert forecast(t, rows, days, n_paths=30, seeds=seeds, horizon=3, calendar=Calendar(ICE_SOFTS)).prices.shape == (2, 30, 3)
     with pytest.raises(ModelError, match=r"trained for a horizon of 5 steps and cannot forecast 6: train it "
                                          r"again with FORECAST_HORIZON=6"):
-        forecast(t, rows, days, n_paths=30, seeds=seeds, horizon=6)
+        forecast(t, rows, days, n_paths=30, seeds=seeds, horizon=6, calendar=Calendar(ICE_SOFTS))
 
 
 def test_rows_carry_every_step_of_the_batch(small_trained, coffee_daily):
     days = np.array(["2024-01-03"], dtype="datetime64[D]")
     b = forecast(small_trained("naive"), coffee_daily, days, n_paths=10,
-                 seeds=day_seeds(1, "Coffee", "naive", "v1.0", days), horizon=21)
+                 seeds=day_seeds(1, "Coffee", "naive", "v1.0", days), horizon=21,
+                 calendar=Calendar(ICE_SOFTS))
     dist, pts = distribution_rows(b, "v1.0"), point_rows(b, "v1.0")
     assert [c for c in dist.column_names if c.startswith("day_")] == day_columns(21)
     assert pts.num_rows == 21 and pts.column("day_ahead").to_pylist() == list(range(1, 22))
@@ -128,7 +130,8 @@ def test_a_store_creates_its_horizons_columns_and_refuses_other_rows(tmp_path, s
     assert stored_horizon(live) == 5 and [c for c in live["distributions"] if c.startswith("day_")] == day_columns(5)
     days = np.array(["2024-01-03"], dtype="datetime64[D]")
     b = forecast(small_trained("naive"), coffee_daily, days, n_paths=10,
-                 seeds=day_seeds(1, "Coffee", "naive", "v1.0", days), horizon=14)
+                 seeds=day_seeds(1, "Coffee", "naive", "v1.0", days), horizon=14,
+                 calendar=Calendar(ICE_SOFTS))
     with pytest.raises(StorageError, match="14 day columns but the tables hold a horizon of 5"):
         store.replace_forecasts("Coffee", "naive", "v1.0", [date(2024, 1, 3)], distribution_rows(b, "v1.0"),
                                 point_rows(b, "v1.0"))

@@ -26,6 +26,7 @@ from forecast_assets.runs.artifacts import ArtifactError
 from forecast_assets.config import ConfigError, Settings
 from forecast_assets.core import fitted
 from forecast_assets.core.fitted import FittedModelError
+from forecast_assets.core.calendar import ICE_SOFTS, Calendar
 from forecast_assets.core.forecast import forecast
 from forecast_assets.core.models import REGISTRY, ModelError, model_class
 from forecast_assets.core.paths import day_seeds
@@ -309,7 +310,8 @@ def small_store(tmp_path_factory, sample_unified, small_trained):
     store.replace_unified(u[(u["date"] >= "2023-12-01") & (u["date"] < "2024-01-10")].reset_index(drop=True))
     days = np.array(["2024-01-03"], dtype="datetime64[D]")
     batch = forecast(small_trained("naive"), _daily(store), days, n_paths=5,
-                     seeds=day_seeds(1, "Coffee", "naive", "v1.0", days), horizon=14)
+                     seeds=day_seeds(1, "Coffee", "naive", "v1.0", days), horizon=14,
+                     calendar=Calendar(ICE_SOFTS))
     return store, batch
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from forecast_assets.core import fitted
-from forecast_assets.core.calendar import MAX_GAP, step_dates, weekday_gap
+from forecast_assets.core.calendar import MAX_GAP, Calendar
 from forecast_assets.core.data import cutoff_positions
 from forecast_assets.core.models import ModelError, get_model
 from forecast_assets.core.paths import summarize
@@ -108,8 +108,12 @@ def forecast(
     n_paths: int,
     seeds: np.ndarray,
     horizon: int,
+    calendar: Calendar,
 ) -> ForecastBatch:
     """Forecasts for every day in `days` from the data strictly before each day.
+
+    Step k is the k-th session of `calendar` at or after the day; a cutoff's gap is
+    counted in its sessions, so an exchange holiday before the day is not a missing day.
 
     `daily` may extend past the days (it is used for the actuals); the model only
     ever sees rows before the last day, and each day's paths only rows up to its
@@ -129,12 +133,13 @@ def forecast(
     cutoffs = np.full(len(days), np.datetime64("NaT", "D"), dtype="datetime64[D]")
     has = pos >= 0
     cutoffs[has] = history.index.values.astype("datetime64[D]")[pos[has]]
-    gaps = np.where(has, weekday_gap(np.where(has, cutoffs, days), days), 0)
+    gaps = np.where(has, calendar.gap(np.where(has, cutoffs, days), days), 0)
     ok = has & (gaps <= MAX_GAP)
     reasons: list[str | None] = [None] * len(days)
     for i in np.flatnonzero(~ok):
         reasons[i] = ("no trading data before the forecast day" if not has[i]
-                      else f"input is stale: last trading day {cutoffs[i]} is {gaps[i]} weekdays before")
+                      else f"input is stale: last trading day {cutoffs[i]} is {gaps[i]} sessions "
+                         f"({calendar.name}) before")
 
     prices = np.full((len(days), n_paths, horizon), np.nan, dtype=np.float32)
     if ok.any():
@@ -154,7 +159,7 @@ def forecast(
         ok &= ~bad
 
     tcut = np.datetime64(trained.training_cutoff_date, "D")
-    steps_d = step_dates(days, horizon)
+    steps_d = calendar.step_dates(days, horizon)
     return ForecastBatch(
         commodity=trained.doc["commodity"],
         model_name=trained.model_name,

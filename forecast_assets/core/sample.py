@@ -7,7 +7,9 @@ one row per (date, commodity, region).
 
 What is in it:
 
-- Trading days: weekdays except 1 January and 25 December. On other days the
+- Trading days: the sessions of ICE Futures U.S. softs (core/calendar.py's
+  ICEUS_SOFTS, for every name: weekdays except the NYSE's full-day holidays,
+  such as Good Friday, Thanksgiving, Juneteenth from 2022). On other days the
   market columns (open, high, low, close, volume, vix, FX) repeat the last
   trading day; weather still changes every day.
 - Prices (cents/lb-like levels: Coffee ~140, Sugar ~15, any other name ~100):
@@ -63,6 +65,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import check_name
+from .calendar import ICE_SOFTS, Calendar
 from .data import WEATHER_COLUMNS
 from .importer import UNIFIED_COLUMNS
 
@@ -164,8 +167,9 @@ class _Calendar:
 @lru_cache(maxsize=1)
 def _calendar() -> _Calendar:
     days = np.arange(np.datetime64(GEN_START, "D"), np.datetime64(GEN_END, "D") + np.timedelta64(1, "D"))
-    md = pd.DatetimeIndex(days).strftime("%m-%d").to_numpy()
-    trading = np.is_busday(days) & (md != "01-01") & (md != "12-25")
+    # The sessions of ICE Futures U.S. softs, where Coffee and Sugar trade (core/calendar.py): the
+    # default calendar of both, so their forecasts' steps are exactly the sample's trading days.
+    trading = Calendar(ICE_SOFTS).is_session(days)
     trade_days = days[trading]
     last_trade = np.cumsum(trading) - 1  # GEN_START trades, so never -1
     return _Calendar(days, trading, trade_days, last_trade)

@@ -47,7 +47,7 @@ def forecast_asset(model_name: str, parts: Partitions, horizon: int) -> dg.Asset
         kinds={"python"},  # plus the environment's (definitions.py)
         pool="forecast_db",
         required_resource_keys={"forecast", BACKFILL, SPARK},
-        description=f"{model_name}: 2,000 price paths x {horizon} weekdays and {horizon} point forecasts per day, "
+        description=f"{model_name}: 2,000 price paths x {horizon} sessions and {horizon} point forecasts per day, "
                     f"from the data before the day and the model of the day's window. Rows in "
                     f"commodity.forecast.distributions and commodity.forecast.point_forecasts.",
     )
@@ -104,11 +104,12 @@ def actuals_asset(parts: Partitions, horizon: int) -> dg.AssetsDefinition:
                     "the path_id 0 (is_actuals) rows of every model's distributions once all steps are known.",
     )
     def _actuals(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        store = context.resources.forecast.store()
+        store, settings = context.resources.forecast.store(), context.resources.forecast.settings
         complete = partial = asked = 0
         for commodity, days in split_keys(context.partition_keys).items():
             with explained_failures():
-                c, p = actuals.attach_actuals(store, commodity, days, log=context.log.info)
+                c, p = actuals.attach_actuals(store, commodity, days, settings.calendar(commodity),
+                                              log=context.log.info)
             complete, partial, asked = complete + c, partial + p, asked + len(days)
         return dg.MaterializeResult(metadata={"days_asked": asked, "days_complete": complete,
                                               "days_partly_known": partial})

@@ -13,11 +13,12 @@ import dagster as dg
 import numpy as np
 
 from forecast_assets.config import ConfigError, check_name
+from forecast_assets.core.calendar import Calendar
 from forecast_assets.core.input_rules import InputDataError
 from forecast_assets.defs.resources import ForecastResource
 
 UNIFIED_KEY = dg.AssetKey("unified_data")
-STALE_WEEKDAYS = 3  # weekdays without a new trading day before the check warns
+STALE_SESSIONS = 3  # sessions of the commodity's calendar without a new trading day before the check warns
 
 
 @dg.multi_observable_source_asset(
@@ -43,8 +44,9 @@ def unified_data(forecast: ForecastResource):
     )
 
 
-def weekdays_since(last: date, today: date) -> int:
-    return int(np.busday_count(np.datetime64(last, "D") + np.timedelta64(1, "D"), np.datetime64(today, "D")))
+def sessions_since(cal: Calendar, last: date, today: date) -> int:
+    """Sessions strictly between the last trading day and today: an exchange holiday is not a late feed."""
+    return int(cal.gap(np.array([last], dtype="datetime64[D]"), np.array([today], dtype="datetime64[D]"))[0])
 
 
 @dg.asset_check(asset=UNIFIED_KEY, name="new_trading_days", blocking=False,
@@ -52,16 +54,18 @@ def weekdays_since(last: date, today: date) -> int:
 def new_trading_days(forecast: ForecastResource) -> dg.AssetCheckResult:
     summary = forecast.store().unified_summary()
     today = date.today()
-    lags = {r.commodity: weekdays_since(r.last_trading_day.date() if hasattr(r.last_trading_day, "date")
+    settings = forecast.settings
+    lags = {r.commodity: sessions_since(settings.calendar(r.commodity),
+                                        r.last_trading_day.date() if hasattr(r.last_trading_day, "date")
                                         else r.last_trading_day, today)
             for r in summary.itertuples() if r.last_trading_day is not None}
-    stale = {c: n for c, n in lags.items() if n > STALE_WEEKDAYS}
+    stale = {c: n for c, n in lags.items() if n > STALE_SESSIONS}
     return dg.AssetCheckResult(
         passed=bool(lags) and not stale,
         severity=dg.AssetCheckSeverity.WARN,
         description=("no data loaded" if not lags else
                      f"no new trading day for {stale}" if stale else "every commodity has a recent trading day"),
-        metadata={f"weekdays_behind_{c}": n for c, n in lags.items()},
+        metadata={f"sessions_behind_{c}": n for c, n in lags.items()},
     )
 
 

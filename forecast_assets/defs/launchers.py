@@ -28,7 +28,8 @@ REPO_DIR = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 # Passed on to the clusters as set here, for Settings.from_env to read there.
 CLUSTER_VARS = ("FORECAST_COMMODITIES", "FORECAST_START_DATE", "FORECAST_MODEL_VERSION", "FORECAST_N_PATHS",
-                "FORECAST_HORIZON", "FORECAST_SEED", "FORECAST_SPARK_MIN_DAYS", "FORECAST_ARTIFACT_DIR",
+                "FORECAST_HORIZON", "FORECAST_CALENDARS", "FORECAST_SEED", "FORECAST_SPARK_MIN_DAYS",
+                "FORECAST_ARTIFACT_DIR",
                 "DATABRICKS_HOST", "DATABRICKS_HTTP_PATH", "FORECAST_DATABRICKS_CATALOG", "FORECAST_DATABRICKS_VOLUME")
 
 

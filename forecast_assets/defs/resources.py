@@ -53,6 +53,7 @@ class ForecastResource(dg.ConfigurableResource):
     model_version: str
     n_paths: int
     horizon: int
+    calendars: list[str]
     seed: int
     spark: str
     spark_min_days: int

@@ -14,9 +14,11 @@ from forecast_assets.runs.plan import Log, after_days, noop
 from forecast_assets.storage.base import ForecastStore
 
 
-def attach_actuals(store: ForecastStore, commodity: str, days: list[date], log: Log = noop) -> tuple[int, int]:
+def attach_actuals(store: ForecastStore, commodity: str, days: list[date], cal: calendar.Calendar,
+                   log: Log = noop) -> tuple[int, int]:
     """Realized closes for the steps of each day's forecasts (the store's horizon): fills actual_close
-    and path-0 rows.
+    and path-0 rows. `cal` is the commodity's calendar (Settings.calendar), the one its forecasts'
+    steps were made on: the steps are its sessions, so an exchange holiday is never a step.
 
     Returns (days with every step known, days with some step known).
     """
@@ -24,7 +26,7 @@ def attach_actuals(store: ForecastStore, commodity: str, days: list[date], log: 
     horizon = store.horizon
     unified = store.read_unified(commodity, start=days[0], end=days[-1] + timedelta(days=after_days(horizon)))
     daily = daily_series(unified, commodity)
-    steps = calendar.step_dates(days, horizon)
+    steps = cal.step_dates(days, horizon)
     closes = realized(daily, steps)
     long = pd.DataFrame({
         "forecast_start_date": np.repeat(np.asarray(days, dtype="datetime64[D]"), horizon),

@@ -64,7 +64,7 @@ def forecast_days(store: ForecastStore, settings: Settings, model_name: str, com
             continue
         seeds = day_seeds(settings.seed, commodity, model_name, settings.model_version, w.todo)
         batch = forecast(w.trained, w.history, w.todo, n_paths=settings.n_paths, seeds=seeds,
-                         horizon=settings.horizon)
+                         horizon=settings.horizon, calendar=w.calendar)
         dist, pts = distribution_rows(batch, settings.model_version), point_rows(batch, settings.model_version)
         pending.append((w.todo, dist, pts))
         res.days_written += int(batch.ok.sum())

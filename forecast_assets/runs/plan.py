@@ -4,7 +4,8 @@ Days are grouped by their semiannual window; each window's work holds its
 trained model, the input history it is forecast from (anchored at the window's
 start, so a day's numbers never depend on how days were batched) and the days
 still to compute. A day is skipped when its stored forecast is complete, from
-the same trained model, and made with the cutoff the data allows now.
+the same trained model, made with the cutoff the data allows now and on the
+commodity's calendar (its last step is the one the calendar gives now).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class WindowWork:
     days: list[date]  # asked
     todo: list[date]  # to compute: asked minus complete (all of them with force)
     trained: TrainedModel
+    calendar: calendar.Calendar  # the commodity's sessions: steps, cutoff gaps (Settings.calendar)
     history: pd.DataFrame  # trading days, lookback before the window's start to after_days past its last day
 
     @property
@@ -61,23 +63,26 @@ class WindowWork:
 
 
 def complete_days(status: pd.DataFrame, settings: Settings, days: list[date], fingerprint: str,
-                  daily: pd.DataFrame) -> set[date]:
+                  daily: pd.DataFrame, cal: calendar.Calendar) -> set[date]:
     """Days stored complete (per `status`, sql.forecast_status), from the same trained model and input.
 
     A day forecast before its last input day arrived (a late feed) is not
-    complete: its cutoff is older than the one the data allows now.
+    complete: its cutoff is older than the one the data allows now. Nor is one
+    whose last step is not the calendar's (FORECAST_CALENDARS changed since).
     """
     if status.empty:
         return set()
     pos = cutoff_positions(daily.index, days)
     trading = daily.index.values.astype("datetime64[D]")
     expected = {d: (trading[p] if p >= 0 else None) for d, p in zip(days, pos)}
+    last_step = dict(zip(days, cal.step_dates(days, settings.horizon)[:, -1]))
     good = status[(status["n_paths"] == settings.n_paths) & (status["n_points"] == settings.horizon)
                   & (status["all_success"] == 1) & (status["model_fingerprint"] == fingerprint)]
     out = set()
-    for d, cut in zip(good["forecast_start_date"], good["data_cutoff_date"]):
+    for d, cut, last in zip(good["forecast_start_date"], good["data_cutoff_date"], good["last_forecast_date"]):
         d = pd.Timestamp(d).date()
-        if expected.get(d) is not None and np.datetime64(pd.Timestamp(cut).date(), "D") == expected[d]:
+        if (expected.get(d) is not None and np.datetime64(pd.Timestamp(cut).date(), "D") == expected[d]
+                and np.datetime64(pd.Timestamp(last).date(), "D") == last_step[d]):
             out.add(d)
     return out
 
@@ -110,12 +115,13 @@ def plan_forecasts(store: ForecastStore, settings: Settings, model_name: str, co
     status = pd.DataFrame() if force else store.forecast_status(
         commodity, model_name, settings.model_version, min(groups[windows[0]]), last)
     out = []
+    cal = settings.calendar(commodity)
     idx = daily_all.index
     for w, wdays in groups.items():
         trained = models[w]
         history = daily_all[(idx >= pd.Timestamp(w - lookback))
                             & (idx <= pd.Timestamp(wdays[-1] + after))]
         todo = wdays if force else sorted(set(wdays) - complete_days(
-            status, settings, wdays, trained.fingerprint, history[history.index < pd.Timestamp(wdays[-1])]))
-        out.append(WindowWork(commodity, model_name, w, wdays, todo, trained, history))
+            status, settings, wdays, trained.fingerprint, history[history.index < pd.Timestamp(wdays[-1])], cal))
+        out.append(WindowWork(commodity, model_name, w, wdays, todo, trained, cal, history))
     return out

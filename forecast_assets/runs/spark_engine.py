@@ -68,7 +68,7 @@ def task_rows(work: list[WindowWork]) -> pd.DataFrame:
     """What each group needs, read on the driver and shipped in its row: model JSON and input history."""
     return pd.DataFrame([{
         "commodity": w.commodity, "model_name": w.model_name, "window_start": w.window_start.isoformat(),
-        "days": json.dumps([d.isoformat() for d in w.todo]), "model_json": w.trained.text,
+        "days": json.dumps([d.isoformat() for d in w.todo]), "calendar": w.calendar.name, "model_json": w.trained.text,
         "history": _parquet_bytes(w.history),
     } for w in work])
 
@@ -76,6 +76,7 @@ def task_rows(work: list[WindowWork]) -> pd.DataFrame:
 def _run_group(pdf: pd.DataFrame, n_paths: int, seed: int, version: str, horizon: int) -> pd.DataFrame:
     """Both tables' rows of the group's forecasts, in one frame tagged by TABLE (columns a table
     lacks are null). Runs on the executors: everything it needs is in the row."""
+    from forecast_assets.core.calendar import Calendar
     from forecast_assets.core.forecast import TrainedModel, forecast
     from forecast_assets.core.paths import day_seeds
     from forecast_assets.storage.rows import distribution_rows, point_rows
@@ -86,7 +87,8 @@ def _run_group(pdf: pd.DataFrame, n_paths: int, seed: int, version: str, horizon
         daily = pq.read_table(io.BytesIO(row.history)).to_pandas()
         days = np.array(json.loads(row.days), dtype="datetime64[D]")
         seeds = day_seeds(seed, row.commodity, row.model_name, version, days)
-        batch = forecast(trained, daily, days, n_paths=n_paths, seeds=seeds, horizon=horizon)
+        batch = forecast(trained, daily, days, n_paths=n_paths, seeds=seeds, horizon=horizon,
+                         calendar=Calendar(row.calendar))
         ts = datetime.now(timezone.utc).replace(tzinfo=None)  # one computation, one timestamp in both tables
         for kind, rows in (("distributions", distribution_rows(batch, version, ts)),
                            ("point_forecasts", point_rows(batch, version, ts))):

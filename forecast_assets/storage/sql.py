@@ -44,6 +44,7 @@ def forecast_status(catalog: str) -> str:
             GROUP BY forecast_start_date
         ), p AS (
             SELECT forecast_start_date, COUNT(*) AS n_points, MAX(data_cutoff_date) AS data_cutoff_date,
+                   MAX(forecast_date) AS last_forecast_date,
                    MIN(CASE WHEN model_success THEN 1 ELSE 0 END) AS all_success,
                    MIN(model_fingerprint) AS fp_min, MAX(model_fingerprint) AS fp_max
             FROM {pts}
@@ -52,7 +53,7 @@ def forecast_status(catalog: str) -> str:
             GROUP BY forecast_start_date
         )
         SELECT p.forecast_start_date, COALESCE(d.n_paths, 0) AS n_paths, COALESCE(d.has_actuals, 0) AS has_actuals,
-               p.n_points, p.all_success, p.data_cutoff_date,
+               p.n_points, p.all_success, p.data_cutoff_date, p.last_forecast_date,
                CASE WHEN p.fp_min = p.fp_max AND (d.fp_min IS NULL OR (d.fp_min = p.fp_min AND d.fp_max = p.fp_max))
                     THEN p.fp_min END AS model_fingerprint
         FROM p LEFT JOIN d ON d.forecast_start_date = p.forecast_start_date

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecast_assets.core.calendar import ICE_SOFTS, Calendar
 from forecast_assets.runs import actuals, forecasting, loading, training
 from forecast_assets.core import importer
 from forecast_assets.core.importer import prepare_unified, read_table
@@ -71,7 +72,7 @@ def test_table_variant_gives_the_same_forecasts(sql, db):
     run_sql(s.duckdb_path, sql)
     r = forecasting.forecast_days(store, s, "naive", "Coffee", DAYS, force=True)
     assert (r.days_written, r.days_failed) == (len(DAYS), 0)
-    actuals.attach_actuals(store, "Coffee", DAYS)
+    actuals.attach_actuals(store, "Coffee", DAYS, Calendar(ICE_SOFTS))
     pd.testing.assert_frame_equal(_paths(store), before)
 
 

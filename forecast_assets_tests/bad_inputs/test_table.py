@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from forecast_assets.core.calendar import ICE_SOFTS, Calendar
 from forecast_assets.runs import actuals, forecasting, loading, scoring, training
 from forecast_assets.core.input_rules import InputDataError
 
@@ -21,7 +22,7 @@ OPS = {
     "read": lambda store, s: store.read_unified("Coffee"),
     "train": lambda store, s: training.train_windows(store, s, "naive", "Coffee", [NEXT_WINDOW], "test"),
     "forecast": lambda store, s: forecasting.forecast_days(store, s, "naive", "Coffee", DAYS, force=True),
-    "actuals": lambda store, s: actuals.attach_actuals(store, "Coffee", DAYS),
+    "actuals": lambda store, s: actuals.attach_actuals(store, "Coffee", DAYS, Calendar(ICE_SOFTS)),
     "score": lambda store, s: scoring.score_days(store, "Coffee", DAYS),
 }
 

@@ -26,6 +26,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 
+from forecast_assets.core.calendar import ICE_SOFTS, Calendar
 from forecast_assets.core.data import cutoff_positions
 from forecast_assets.core.forecast import ForecastBatch, TrainedModel, forecast, train
 from forecast_assets.core.models import REGISTRY
@@ -41,6 +42,7 @@ HOLE = pd.date_range("2024-02-12", "2024-02-14")
 DAYS = np.array(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-06", "2024-01-07", "2024-01-08",
                  "2024-02-15", "2024-02-16", "2024-03-28", "2024-05-31", "2024-06-30"], dtype="datetime64[D]")
 N_PATHS = 40
+CAL = Calendar(ICE_SOFTS)  # Coffee's default calendar (Settings.calendar)
 # Hypothesis examples per model: a naive forecast costs milliseconds, an xgboost one ~1 s.
 EXAMPLES = {"naive": 60, "sarimax_auto_weather": 15, "xgboost": 4}
 BATCH_EXAMPLES = {"naive": 25, "sarimax_auto_weather": 6, "xgboost": 1}
@@ -80,7 +82,8 @@ def _seeds(model_name: str, days) -> np.ndarray:
 
 
 def _forecast(t: TrainedModel, daily: pd.DataFrame, days) -> ForecastBatch:
-    return forecast(t, daily, days, n_paths=N_PATHS, seeds=_seeds(t.model_name, days), horizon=14)
+    return forecast(t, daily, days, n_paths=N_PATHS, seeds=_seeds(t.model_name, days), horizon=14,
+                    calendar=CAL)
 
 
 @pytest.fixture(scope="module")
@@ -280,9 +283,9 @@ def test_naive_on_generated_histories(daily, data):
     i = data.draw(st.integers(0, len(days) - 1))
     ops = data.draw(changes(list(daily.columns)))
     note(f"window {w}, days {days}, changes after {days[i]}: {ops}")
-    ref = forecast(t, daily, days, n_paths=N_PATHS, seeds=_seeds("naive", days), horizon=14)
+    ref = forecast(t, daily, days, n_paths=N_PATHS, seeds=_seeds("naive", days), horizon=14, calendar=CAL)
     after = forecast(t, change_from(daily, days[i], ops), days, n_paths=N_PATHS, seeds=_seeds("naive", days),
-                     horizon=14)
+                     horizon=14, calendar=CAL)
     for j in range(i + 1):
         assert_same_day(ref, j, after, j)
     assert train("naive", "G", change_from(daily, w, ops), w, 14).text == t.text
@@ -312,6 +315,7 @@ def test_a_days_paths_do_not_depend_on_its_batch(model_name, base, trained, refe
 _CHILD = """
 import json, sys
 import numpy as np, pandas as pd
+from forecast_assets.core.calendar import ICE_SOFTS, Calendar
 from forecast_assets.core.forecast import TrainedModel, forecast
 from forecast_assets.core.paths import day_seeds
 args = json.load(open(sys.argv[1]))
@@ -321,7 +325,7 @@ out = {}
 for name, text in args["models"].items():
     seeds = day_seeds(20180101, "Coffee", name, "v1.0", days)
     out[name] = forecast(TrainedModel.from_json(text), daily, days, n_paths=args["n_paths"], seeds=seeds,
-                         horizon=14).prices
+                         horizon=14, calendar=Calendar(ICE_SOFTS)).prices
 np.savez(args["out"], **out)
 """
 

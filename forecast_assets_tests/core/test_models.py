@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from forecast_assets.core import fitted
+from forecast_assets.core.calendar import ICE_SOFTS, Calendar
 from forecast_assets.core.data import cutoff_positions
 from forecast_assets.core.forecast import TrainedModel, forecast, train
 from forecast_assets.core.models import REGISTRY, get_model, model_class
@@ -30,7 +31,8 @@ def _history(daily):
 
 def _paths(trained, daily, days, n_paths=500):
     seeds = day_seeds(1, "Coffee", trained.model_name, "v1.0", days)
-    return forecast(trained, _history(daily), days, n_paths=n_paths, seeds=seeds, horizon=14)
+    return forecast(trained, _history(daily), days, n_paths=n_paths, seeds=seeds, horizon=14,
+                    calendar=Calendar(ICE_SOFTS))
 
 
 def test_fitted_model_is_validated_json_that_saw_only_data_before_the_window(trained):
@@ -106,7 +108,7 @@ def test_a_model_serving_a_window_never_trains_on_it(coffee_daily):
     tampered = t.doc | {"training_cutoff_date": "2024-07-01"}
     b = forecast(TrainedModel(doc=tampered, text=fitted.dumps(tampered)), coffee_daily,
                  np.array(["2024-07-01"], dtype="datetime64[D]"), n_paths=10, seeds=np.array([1], dtype=np.uint64),
-                 horizon=14)
+                 horizon=14, calendar=Calendar(ICE_SOFTS))
     assert b.leakage.all()  # the flag is computed from the dates, so it fires
 
 

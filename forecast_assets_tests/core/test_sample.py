@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import date, datetime, timedelta, timezone
 
+import exchange_calendars as xc
 import numpy as np
 import pandas as pd
 import pytest
@@ -101,9 +102,12 @@ def test_market_columns_equal_across_regions_and_vix_fx_shared(df):
 def test_trading_day_flags_and_forward_fill(df):
     g = df[(df["commodity"] == "Coffee") & (df["region"] == "Colombia_Huila")].set_index("date")
     d = g.index
-    expected = (d.dayofweek < 5) & ~((d.month == 1) & (d.day == 1)) & ~((d.month == 12) & (d.day == 25))
-    assert (g["is_trading_day"].to_numpy() == expected.astype(int)).all()
+    # ICE Futures U.S. softs sessions: the NYSE's, straight from exchange-calendars
+    xnys = xc.get_calendar("XNYS", start=str(d[0].date()), end=str(d[-1].date())).sessions
+    assert (g["is_trading_day"].to_numpy() == d.isin(xnys).astype(int)).all()
     assert g.loc["2020-12-25", "is_trading_day"] == 0 and g.loc["2020-12-24", "is_trading_day"] == 1
+    # Good Friday, Thanksgiving, Juneteenth (observed), MLK Day: exchange holidays, no session
+    assert (g.loc[["2020-04-10", "2020-11-26", "2022-06-20", "2024-01-15"], "is_trading_day"] == 0).all()
     market = MARKET_COLUMNS + FX_COLUMNS
     last_trading = g[market].where(g["is_trading_day"] == 1).ffill()
     pd.testing.assert_frame_equal(g[market], last_trading)

@@ -67,5 +67,5 @@ def test_a_horizon_other_than_14_runs_through_dagster(horizon, settings, sample_
     assert meta[expected].notna().all().all()
     assert {int(c.rsplit("_", 1)[1][:-1]) for c in expected} == set(metadata_horizons(horizon))
     desc = {k.to_user_string(): a.specs_by_key[k].description for a in assets.values() for k in a.keys}
-    assert f"x {horizon} weekdays and {horizon} point forecasts" in desc["forecasts/naive"]
+    assert f"x {horizon} sessions and {horizon} point forecasts" in desc["forecasts/naive"]
     assert f"forecast day's {horizon} steps" in desc["actuals"]

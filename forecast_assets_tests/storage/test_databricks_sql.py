@@ -46,6 +46,7 @@ from tenacity import wait_none  # noqa: E402
 
 from forecast_assets.config import ConfigError, Settings  # noqa: E402
 from forecast_assets.core.forecast import forecast, train  # noqa: E402
+from forecast_assets.core.calendar import ICE_SOFTS, Calendar  # noqa: E402
 from forecast_assets.core.paths import day_seeds  # noqa: E402
 from forecast_assets.storage.base import StorageError  # noqa: E402
 from forecast_assets.storage.databricks_sql import DatabricksSQLStore  # noqa: E402
@@ -255,7 +256,8 @@ def store(warehouse, lines):
 def _batch(coffee_daily, days, n_paths=N_PATHS, model="naive"):
     t = train(model, "Coffee", coffee_daily, date(2024, 1, 1), 14)
     d = np.asarray(days, dtype="datetime64[D]")
-    return forecast(t, coffee_daily, d, n_paths=n_paths, seeds=day_seeds(1, "Coffee", model, "v1.0", d), horizon=14)
+    return forecast(t, coffee_daily, d, n_paths=n_paths, seeds=day_seeds(1, "Coffee", model, "v1.0", d), horizon=14,
+                    calendar=Calendar(ICE_SOFTS))
 
 
 def _write(store, b, days, version="v1.0", model="naive"):
@@ -370,9 +372,9 @@ def test_unified_models_paths_actuals_and_scores(store, warehouse, spark, coffee
     assert np.allclose(paths, b.prices, rtol=1e-6)
     from forecast_assets.runs.actuals import attach_actuals
 
-    complete, partial = attach_actuals(store, "Coffee", days)
+    complete, partial = attach_actuals(store, "Coffee", days, Calendar(ICE_SOFTS))
     assert (complete, partial) == (3, 3)
-    attach_actuals(store, "Coffee", days)  # idempotent
+    attach_actuals(store, "Coffee", days, Calendar(ICE_SOFTS))  # idempotent
     d, p = _no_duplicates(spark)
     assert ((d["path_id"] == 0) & d["is_actuals"]).sum() == 3 and len(d) == 3 * N_PATHS + 3
     assert p["actual_close"].notna().all() and len(p) == 42

@@ -8,6 +8,7 @@ import pyarrow as pa
 import pytest
 
 from forecast_assets.core.forecast import forecast, train
+from forecast_assets.core.calendar import ICE_SOFTS, Calendar
 from forecast_assets.core.paths import day_seeds
 from forecast_assets.storage.rows import distribution_rows, point_rows
 from forecast_assets.storage.schema import TABLES, columns, qualified
@@ -19,7 +20,8 @@ DIST, POINTS = qualified("distributions"), qualified("point_forecasts")
 def _batch(coffee_daily, days, n_paths=50, model="naive"):
     t = train(model, "Coffee", coffee_daily, date(2024, 1, 1), 14)
     d = np.asarray(days, dtype="datetime64[D]")
-    return forecast(t, coffee_daily, d, n_paths=n_paths, seeds=day_seeds(1, "Coffee", model, "v1.0", d), horizon=14)
+    return forecast(t, coffee_daily, d, n_paths=n_paths, seeds=day_seeds(1, "Coffee", model, "v1.0", d), horizon=14,
+                    calendar=Calendar(ICE_SOFTS))
 
 
 def _count(store, table, where="TRUE"):
@@ -73,11 +75,11 @@ def test_actuals_fill_points_and_path_zero_for_every_model(store, coffee_daily):
         store.replace_forecasts("Coffee", model, "v1.0", days, distribution_rows(b, "v1.0"), point_rows(b, "v1.0"))
     assert _count(store, DIST, "path_id = 0") == 0
     from forecast_assets.runs.actuals import attach_actuals
-    complete, partial = attach_actuals(store, "Coffee", days)
+    complete, partial = attach_actuals(store, "Coffee", days, Calendar(ICE_SOFTS))
     assert complete == 3 and partial == 3
     assert _count(store, DIST, "path_id = 0 AND is_actuals") == 6
     assert _count(store, POINTS, "actual_close IS NULL") == 0
-    attach_actuals(store, "Coffee", days)  # idempotent
+    attach_actuals(store, "Coffee", days, Calendar(ICE_SOFTS))  # idempotent
     assert _count(store, DIST, "path_id = 0") == 6
     row = read_sql(store, f"SELECT day_1 FROM {DIST} WHERE path_id = 0 AND forecast_start_date = '2024-04-01' LIMIT 1")
     assert row["day_1"].iloc[0] == pytest.approx(coffee_daily.loc["2024-04-01", "close"], rel=1e-6)
