@@ -66,7 +66,7 @@ from forecast_assets.core.input_rules import conform_frame
 from forecast_assets.storage import sql
 from forecast_assets.storage.base import ForecastStore, StorageError, paths_by_day
 from forecast_assets.storage.horizon import check_batch, check_horizon
-from forecast_assets.storage.schema import (CATALOG, FORECAST, HORIZON_TABLES, SILVER, TABLES, columns, day_columns,
+from forecast_assets.storage.schema import (CATALOG, FORECAST, SILVER, TABLES, columns, day_columns,
                                             missing_added, qualified, table_columns)
 
 T = TypeVar("T")
