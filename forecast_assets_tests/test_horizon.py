@@ -126,7 +126,7 @@ def made_with_14(store, settings):
     """A database made with horizon 14 holding a trained naive and xgboost model and a few days of forecasts."""
     s = dataclasses.replace(settings, n_paths=20)
     u = store.read_unified("Coffee")
-    store.replace_unified(u[u["date"] >= "2019-06-03"].reset_index(drop=True))  # quick fits
+    store.replace_unified(u[u["date"] >= "2017-06-01"].reset_index(drop=True))  # quick fits
     for m in ("naive", "xgboost"):
         training.train_windows(store, s, m, "Coffee", [WINDOW], "test")
         forecasting.forecast_days(store, s, m, "Coffee", DAYS)
