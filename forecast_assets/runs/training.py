@@ -36,7 +36,7 @@ class WindowsFailed(PipelineError):
         self.failures, self.trained = failures, trained
         lines = "\n".join(f"  {k}: {v}" for k, v in failures.items())
         super().__init__(f"{len(failures)} window{'s' if len(failures) > 1 else ''} could not be trained "
-                         f"({len(trained)} other{'s' if len(trained) != 1 else ''} were written):\n{lines}")
+                         f"({len(trained)} other{' was' if len(trained) == 1 else 's were'} written):\n{lines}")
 
 
 def min_history_days(model_name: str, horizon: int) -> int:
