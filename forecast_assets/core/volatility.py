@@ -108,10 +108,15 @@ class Volatility:
         Vectorized over days and paths; the loop is over the steps only (step k needs step k-1).
         """
         eps = np.empty_like(z)
+        f = z.dtype.type  # scalars of z's dtype: float32 paths stay float32 (half the work)
+        w, a, ag, b = f(self.omega), f(self.alpha), f(self.alpha + self.gamma), f(self.beta)
         s2 = np.broadcast_to(np.asarray(sigma2_next, dtype=z.dtype)[:, None], z.shape[:2]).copy()
         for k in range(z.shape[2]):
-            e = eps[:, :, k] = np.sqrt(s2) * z[:, :, k]
-            s2 = self.omega + (self.alpha + self.gamma * (e < 0)) * (e * e) + self.beta * s2
+            e = eps[:, :, k]
+            np.sqrt(s2, out=e)
+            e *= z[:, :, k]
+            s2 *= b
+            s2 += np.where(e < 0, ag, a) * (e * e) + w
         return eps
 
 
