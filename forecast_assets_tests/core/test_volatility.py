@@ -28,7 +28,7 @@ def test_fhs_variance_path_matches_arch_analytic_forecast():
     from arch import arch_model
 
     eps = _gjr_series()
-    vol, s2 = volatility.fit(eps, "2020-01-01")
+    vol, s2 = volatility.fit(eps, "2020-01-01", "gjr_garch_t")
     assert vol.kind == "gjr_garch_t" and vol.fallback_reason is None and 0 < vol.persistence < 1
     res = arch_model(eps * 100, mean="Zero", vol="GARCH", p=1, o=1, q=1, dist="t", rescale=False).fit(disp="off")
     h = 14
@@ -49,24 +49,35 @@ def test_fhs_variance_path_matches_arch_analytic_forecast():
 
 def test_ewma_is_chosen_and_recorded_where_garch_cannot_fit():
     short = _gjr_series(100)
-    vol, s2 = volatility.fit(short, "2020-01-01")
+    vol, s2 = volatility.fit(short, "2020-01-01", "gjr_garch_t")
     assert vol.kind == "ewma" and "fewer than" in vol.fallback_reason
     assert (vol.alpha, vol.beta, vol.omega, vol.gamma) == (pytest.approx(0.06), 0.94, 0.0, 0.0)
     # A random walk of the variance itself (integrated): no stationary GARCH; EWMA, with the reason.
     rng = np.random.default_rng(1)
     sd = np.exp(np.cumsum(rng.normal(0, 0.08, 2000)) - 4.5)
-    vol, _ = volatility.fit(sd * rng.standard_normal(2000), "2020-01-01")
+    vol, _ = volatility.fit(sd * rng.standard_normal(2000), "2020-01-01", "gjr_garch_t")
     assert vol.kind in ("ewma", "gjr_garch_t")
     if vol.kind == "ewma":
         assert vol.fallback_reason
     # Constant residuals: nothing to fit.
-    vol, _ = volatility.fit(np.zeros(400), "2020-01-01")
+    vol, _ = volatility.fit(np.zeros(400), "2020-01-01", "gjr_garch_t")
     assert vol.kind == "ewma" and vol.fallback_reason == "constant residuals"
+
+
+def test_ewma_by_choice_and_its_monte_carlo_spread():
+    eps = _gjr_series(1000)
+    vol, s2 = volatility.fit(eps, "2020-01-01", "ewma")
+    assert vol.kind == "ewma" and vol.fallback_reason is None and vol.beta == 0.94
+    # EWMA is a martingale in the variance: every step's expected variance is today's.
+    assert np.allclose(vol.expected_path(np.array([vol.sigma2_next]), 14), vol.sigma2_next)
+    z = np.random.default_rng(2).standard_normal((1, 100_000, 14))
+    sim = vol.simulate(np.array([vol.sigma2_next]), z)[0]
+    assert abs(sim.sum(axis=1).var() / (14 * vol.sigma2_next) - 1) < 0.03
 
 
 def test_filter_is_causal_and_resumes_from_the_trained_state():
     eps = _gjr_series(1500)
-    vol, s2 = volatility.fit(eps[:1000], "2020-01-01")
+    vol, s2 = volatility.fit(eps[:1000], "2020-01-01", "gjr_garch_t")
     cut = np.array([999, 1100, 1400])  # rows: the training cutoff is row 999
     got = volatility.sigma2_at(vol, eps, 999, cut)
     assert got[0] == vol.sigma2_next

@@ -2,8 +2,8 @@
 
 The bar on prices: no drift by default (a three-year mean return is noise, its
 standard error about its own size, and it fixed the sign of every direction
-call). The volatility of the daily log returns is a GJR-GARCH(1,1)-t fitted on
-the recent training returns (EWMA when it cannot be fitted; core.volatility),
+call). The volatility of the daily log returns is the process of core.volatility
+(EWMA 0.94 by default, GJR-GARCH(1,1)-t selectable) fitted on the training returns,
 and the paths add returns sigma_k * z_k, z bootstrapped from the standardized
 training returns (so fat tails and skew carry over) and sigma_k each path's
 own variance path from the state at the day's cutoff.
@@ -41,12 +41,13 @@ class NaiveModel:
     }
 
     def fit(self, train: pd.DataFrame, horizon: int) -> dict[str, Any]:  # any horizon: steps are drawn at simulate
-        r = log_returns(train["close"].to_numpy()[-(RETURNS_WINDOW + 1):])
+        long = log_returns(train["close"].to_numpy()[-(volatility.FIT_DAYS + 1):])
+        r = long[-RETURNS_WINDOW:]
         if np.isfinite(r).sum() < 20:
             raise ModelError(f"naive needs at least 21 trading days of closes, got {np.isfinite(r).sum() + 1}")
-        vol, s2 = volatility.fit(r, train.index[-1])  # zero mean: the residual is the return itself
+        vol, s2 = volatility.fit(long, train.index[-1])  # zero mean: the residual is the return itself
         return {"drift": 0.0, "drift_used": False, "volatility": vol.to_json(),
-                "std_residuals": [float(x) for x in volatility.standardized_pool(r, s2)]}
+                "std_residuals": [float(x) for x in volatility.standardized_pool(r, s2[-len(r) - 1:])]}
 
     def simulate(self, params, history, cutoff_pos, steps, n_paths, seeds) -> np.ndarray:
         vol = volatility.Volatility.from_json(params["volatility"])

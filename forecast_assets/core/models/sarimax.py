@@ -27,8 +27,8 @@ so the paths have exactly statsmodels' forecast mean and variance when z is stan
 
 Filtered historical simulation (core.volatility): the order is searched with d at most 1
 (a doubly integrated log price has a spread that explodes with the horizon; d is
-recorded). A GJR-GARCH-t (EWMA as fallback, recorded) is fitted on the model's
-one-step innovations; z is bootstrapped from the standardized innovations and the
+recorded). The volatility process of core.volatility (EWMA 0.94 by default,
+GJR-GARCH-t selectable, recorded) is fitted on the model's one-step innovations; z is bootstrapped from the standardized innovations and the
 shock of step k is scaled by sigma_k / sqrt(sigma2) before it goes through the
 impulse responses, sigma_k each path's own variance path from the state at the
 cutoff (the filter run forward over the one Kalman pass's innovations).
@@ -180,13 +180,23 @@ class SarimaxAutoWeather:
         if not all(math.isfinite(v) for v in values) or not math.isfinite(res.llf):
             raise ModelError(f"{self.name}: fitted parameters are not finite: {values}")
         z = (df[cols] - pd.Series(mean)) / pd.Series(std)  # observed values only, for the climatology
-        innov = np.asarray(res.filter_results.forecasts_error[0], dtype=np.float64)
-        vol, s2 = volatility.fit(innov[BURN_IN:], df.index[-1])
+        innov = np.asarray(res.filter_results.forecasts_error[0], dtype=np.float64)[BURN_IN:]
+        # The volatility's parameters from up to FIT_DAYS innovations: one more Kalman pass, fixed params.
+        long = train[np.isfinite(y_all)].iloc[-(volatility.FIT_DAYS + BURN_IN):]
+        if len(long) > len(df):
+            lm = _sarimax(_log_close(long), _exog(long, cols, mean, std), {"order": mod.order, "trend": "c" if mod.k_trend > 0 else None})
+            with threadpool_limits(1, user_api="blas"):
+                long_innov = lm.filter(np.asarray(res.params)).filter_results.forecasts_error[0][BURN_IN:]
+        else:
+            long_innov = innov
+        long_innov = np.asarray(long_innov, dtype=np.float64)
+        vol, s2 = volatility.fit(long_innov, df.index[-1])
+        innov, s2 = long_innov[-len(innov):], s2[-len(innov) - 1:]  # the last MAX_TRAIN days make the pool
         return {
             "order": [int(v) for v in mod.order],
             "d": int(mod.order[1]),
             "volatility": vol.to_json(),
-            "std_innovations": [float(v) for v in volatility.standardized_pool(innov[BURN_IN:], s2)],
+            "std_innovations": [float(v) for v in volatility.standardized_pool(innov, s2)],
             "trend": "c" if mod.k_trend > 0 else None,  # pmdarima passes trend='c' when with_intercept
             "params": dict(zip(mod.param_names, values)),
             "exog": cols,

@@ -23,7 +23,7 @@ independent episodes rather than on ~300 overlapping vectors from one stretch, a
 the per-step mean removed (the early booster's bias, centred per horizon) has a
 standard error of about a seventh of the spread. Filtered historical simulation
 (core.volatility): each holdout vector is divided by the expected cumulative
-sigma path at its origin (GJR-GARCH-t of the daily returns, EWMA as fallback) and
+sigma path at its origin (the core.volatility process of the daily returns) and
 multiplied, at a forecast, by the one from the day's cutoff, so the vector's
 joint shape across steps is kept and its scale follows the current volatility.
 """
@@ -171,7 +171,7 @@ class XGBoostModel:
         resid = y[-n_hold:] - _predict(early, x[-n_hold:], names)
         # Volatility of the daily log returns over the span of the training origins; sd at each origin.
         logp = np.log(train["close"].to_numpy(dtype=np.float64))
-        first = max(int(rows[0]) - 1, 0)
+        first = max(min(int(rows[0]) - 1, len(logp) - 1 - volatility.FIT_DAYS), 0)
         vol, s2 = volatility.fit(np.diff(logp[first:]), train.index[-1])  # s2[j]: variance of row first+1+j
         origin_rows = rows[-n_hold:]
         z = resid / _cum_sd(vol, s2[origin_rows - first], steps)
