@@ -36,12 +36,13 @@ class NaivePerDay:
         self.history_days = get_model("naive").history_days
 
     def simulate(self, params, history, cutoff_pos, steps, n_paths, seeds):
-        resid = np.asarray(params["residuals"])
+        # Unconditional reference (the FHS variance path is not part of this per-day speed baseline).
+        resid = np.asarray(params["std_residuals"]) * np.sqrt(params["volatility"]["sigma2_next"])
         close = history["close"].to_numpy(dtype=np.float64)
         out = np.empty((len(cutoff_pos), n_paths, steps))
         for i, (c, s) in enumerate(zip(cutoff_pos, seeds)):
             draws = resid[_rng(s).integers(0, len(resid), size=(n_paths, steps))]
-            out[i] = close[c] * np.exp(np.cumsum(draws + params["drift"], axis=1))
+            out[i] = close[c] * np.exp(np.cumsum(draws, axis=1))
         return out
 
 
@@ -75,7 +76,7 @@ class XGBoostRecursive:
         x, y = f.to_numpy()[ok][-xd.TRAIN_ORIGINS:], y[ok][-xd.TRAIN_ORIGINS:]
         self.names = list(f.columns)
         params = {k: v for k, v in xd.BOOST_PARAMS.items() if k != "multi_strategy"}
-        split = int(len(x) * (1 - xd.HOLDOUT_SHARE))
+        split = int(len(x) * 0.8)  # the direct model's former holdout share
         early = xgb.train(params, xgb.DMatrix(x[:split], label=y[:split], feature_names=self.names), xd.N_ROUNDS)
         self.resid = y[split:, 0] - early.predict(xgb.DMatrix(x[split:], feature_names=self.names))
         self.booster = xgb.train(params, xgb.DMatrix(x, label=y, feature_names=self.names), xd.N_ROUNDS)

@@ -15,7 +15,7 @@ from forecast_assets.core.sample import make_sample
 from forecast_assets.storage.duckdb_store import DuckDBStore
 
 SAMPLE_END = date(2025, 2, 28)
-SMALL_FROM, SMALL_WINDOW = "2022-09-01", date(2024, 1, 1)
+SMALL_FROM, SMALL_WINDOW = "2019-06-03", date(2024, 1, 1)
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +31,7 @@ def coffee_daily(sample_unified):
 @pytest.fixture(scope="session")
 def small_trained(coffee_daily):
     """small_trained(model_name): the model fitted once per session for window 2024-01-01 on the
-    ~16 months of Coffee from SMALL_FROM (seconds per model, not minutes)."""
+    ~4.5 years of Coffee from SMALL_FROM (xgboost needs 1,050 trading days before a window)."""
     rows = coffee_daily[coffee_daily.index >= SMALL_FROM]
     return cache(lambda model_name: train(model_name, "Coffee", rows, SMALL_WINDOW, 14))
 

@@ -317,9 +317,11 @@ def _gap(group: np.ndarray, day: np.ndarray, source: str, what) -> None:
 
 
 def check_history(n_days: int, commodity: str, source: str, *, needed: int = MIN_TRADING_DAYS,
-                  before=None) -> None:
-    """At least `needed` trading days (in a file, or before a window to train it)."""
+                  before=None, model: str | None = None) -> None:
+    """At least `needed` trading days (in a file, or before a window to train it; `model` names the
+    model whose own need is larger than the 60-day rule)."""
     if n_days < needed:
         when = f" before {before}" if before is not None else ""
+        who = f" for {model}" if model else ""
         _fail(source, f"commodity {commodity!r} has {n_days} trading days of data{when}; "
-                      f"at least {needed} are needed")
+                      f"at least {needed} are needed{who}")

@@ -26,11 +26,21 @@ def trained_model_asset(model_name: str, parts: Partitions) -> dg.AssetsDefiniti
     def _train(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         forecast: ForecastResource = context.resources.forecast
         store, settings = forecast.store(), forecast.settings
-        results = []
+        results, failed = [], {}
         with explained_failures():
             for commodity, windows in split_keys(context.partition_keys).items():
-                results += training.train_windows(store, settings, model_name, commodity, windows,
-                                                  created_by=context.run_id, log=context.log.info)
+                try:
+                    results += training.train_windows(store, settings, model_name, commodity, windows,
+                                                      created_by=context.run_id, log=context.log.info)
+                except training.WindowsFailed as exc:  # the other windows are written: say which failed
+                    results += exc.trained
+                    failed.update(exc.failures)
+        if failed:
+            lines = "\n".join(f"{k}: {v}" for k, v in failed.items())
+            raise dg.Failure(
+                description=f"{len(failed)} of {len(failed) + len(results)} windows of {model_name} could not be "
+                            f"trained (the other {len(results)} were written):\n{lines}",
+                metadata={"failed_windows": sorted(failed), "windows_trained": len(results)})
         return dg.MaterializeResult(metadata={
             "windows_trained": len(results),
             "last_training_cutoff": str(max(r.training_cutoff_date for r in results)),

@@ -11,7 +11,8 @@ import pandas as pd
 from forecast_assets.config import Settings
 from forecast_assets.core.data import daily_series
 from forecast_assets.core.forecast import train
-from forecast_assets.core.input_rules import check_history
+from forecast_assets.core.input_rules import MIN_TRADING_DAYS, InputDataError, check_history
+from forecast_assets.core.models import ModelError, get_model
 from forecast_assets.runs import artifacts
 from forecast_assets.runs.loading import PipelineError
 from forecast_assets.runs.plan import Log, noop
@@ -28,19 +29,46 @@ class TrainResult:
     seconds: float
 
 
+class WindowsFailed(PipelineError):
+    """Some windows could not be trained; the others were trained and written."""
+
+    def __init__(self, failures: dict[str, str], trained: list[TrainResult]):
+        self.failures, self.trained = failures, trained
+        lines = "\n".join(f"  {k}: {v}" for k, v in failures.items())
+        super().__init__(f"{len(failures)} window{'s' if len(failures) > 1 else ''} could not be trained "
+                         f"({len(trained)} other{' was' if len(trained) == 1 else 's were'} written):\n{lines}")
+
+
+def min_history_days(model_name: str, horizon: int) -> int:
+    """Trading days a window needs before it: the 60-day rule, or more for a model that says so."""
+    model = get_model(model_name)
+    own = model.min_history_days(horizon) if hasattr(model, "min_history_days") else 0
+    return max(MIN_TRADING_DAYS, own)
+
+
 def train_windows(store: ForecastStore, settings: Settings, model_name: str, commodity: str,
                   windows: list[date], created_by: str, log: Log = noop) -> list[TrainResult]:
+    """Train and write every window that can be; raise WindowsFailed naming the others afterwards.
+
+    A window without enough history (or whose fit fails) does not take the other windows of the run down."""
     windows = sorted(windows)
     unified = store.read_unified(commodity, end=windows[-1] - timedelta(days=1))
     daily = daily_series(unified, commodity)
     if daily.empty:
         raise PipelineError(f"unified_data has no trading days for {commodity!r}: load data first "
                             "(`forecast-assets load-sample` or `forecast-assets import PATH`)")
-    out = []
+    out, failures = [], {}
+    need = min_history_days(model_name, settings.horizon)
     for w in windows:
         t0 = time.perf_counter()
-        check_history(int((daily.index < pd.Timestamp(w)).sum()), commodity, "unified_data", before=w)
-        trained = train(model_name, commodity, daily, w, settings.horizon)
+        try:
+            check_history(int((daily.index < pd.Timestamp(w)).sum()), commodity, "unified_data", before=w,
+                          needed=need, model=model_name if need > MIN_TRADING_DAYS else None)
+            trained = train(model_name, commodity, daily, w, settings.horizon)
+        except (InputDataError, ModelError) as exc:
+            failures[f"{commodity}|{w}"] = str(exc)
+            log(f"window {commodity}|{w} of {model_name} not trained: {exc}")
+            continue
         text = trained.text
         row = {
             "commodity": commodity, "model_name": model_name, "model_version": settings.model_version,
@@ -67,4 +95,6 @@ def train_windows(store: ForecastStore, settings: Settings, model_name: str, com
         log(f"trained {model_name} {commodity} window {w}: {r.n_train_rows} days to {r.training_cutoff_date}, "
             f"{size / 1e3:.0f} kB ({r.location}), {r.seconds:.1f}s")
         out.append(r)
+    if failures:
+        raise WindowsFailed(failures, out)
     return out

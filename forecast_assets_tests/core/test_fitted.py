@@ -8,7 +8,10 @@ from forecast_assets.core.fitted import FittedModelError
 
 def _doc():
     return fitted.envelope("naive", "Coffee", "2015-07-07", "2023-12-29", 100,
-                           {"drift": 0.0001, "residuals": [0.01, -0.01] * 10})
+                           {"drift": 0.0, "drift_used": False, "std_residuals": [1.0, -1.0] * 10,
+                            "volatility": {"kind": "ewma", "omega": 0.0, "alpha": 0.06, "gamma": 0.0, "beta": 0.94,
+                                           "nu": None, "fallback_reason": "test", "sigma2_next": 0.0001,
+                                           "state_date": "2023-12-29"}})
 
 
 def test_roundtrip():
@@ -37,4 +40,4 @@ def test_not_json_and_nan_are_rejected():
     with pytest.raises(FittedModelError, match="NaN"):
         fitted.loads(json.dumps(_doc()).replace("0.0001", "NaN"))
     with pytest.raises(ValueError):
-        fitted.dumps(_doc() | {"params": {"drift": float("nan"), "residuals": []}})
+        fitted.dumps(_doc() | {"params": {"drift": float("nan"), "std_residuals": []}})

@@ -34,7 +34,7 @@ from forecast_assets.core.paths import day_seeds
 
 MODELS = sorted(REGISTRY)
 WINDOW = date(2024, 1, 1)
-FIRST, LAST = pd.Timestamp("2022-09-01"), pd.Timestamp("2024-09-30")  # a small training set: fits in seconds
+FIRST, LAST = pd.Timestamp("2019-06-03"), pd.Timestamp("2024-09-30")  # the smallest training set xgboost accepts, plus a margin
 # The feed missed three weekdays (Mon 12 .. Wed 14 Feb): 15 Feb's cutoff is stale by three.
 HOLE = pd.date_range("2024-02-12", "2024-02-14")
 # Forecast days of the window: its first day (1 Jan, no trading), the day after (stale by one

@@ -24,7 +24,7 @@ def test_a_horizon_other_than_14_runs_through_dagster(horizon, settings, sample_
     store = DuckDBStore(s.duckdb_path, horizon=horizon)
     store.ensure_schema()
     u = sample_unified
-    store.replace_unified(u[(u["commodity"] == "Coffee") & (u["date"] >= "2022-09-01")].reset_index(drop=True))
+    store.replace_unified(u[(u["commodity"] == "Coffee") & (u["date"] >= "2017-06-01")].reset_index(drop=True))
     defs = build_definitions(s)
     assets = {a.key.to_user_string(): a for a in defs.assets if isinstance(a, dg.AssetsDefinition)
               and a.is_executable and len(a.keys) == 1}

@@ -23,7 +23,15 @@ For a cutoff at position c, the state at c+1 given rows <= c is N(a, P)
 state-space mean equations with the climatology as future exog; the
 deviations are one linear map B of standard normals,
     dev_k = Z T^(k-1) L z0 + sum_{j<k} Z T^(k-1-j) R chol(Q) z_j,   P = L L',
-so the paths have exactly statsmodels' forecast mean and variance.
+so the paths have exactly statsmodels' forecast mean and variance when z is standard normal.
+
+Filtered historical simulation (core.volatility): the order is searched with d at most 1
+(a doubly integrated log price has a spread that explodes with the horizon; d is
+recorded). The volatility process of core.volatility (EWMA 0.94 by default,
+GJR-GARCH-t selectable, recorded) is fitted on the model's one-step innovations; z is bootstrapped from the standardized innovations and the
+shock of step k is scaled by sigma_k / sqrt(sigma2) before it goes through the
+impulse responses, sigma_k each path's own variance path from the state at the
+cutoff (the filter run forward over the one Kalman pass's innovations).
 """
 
 from __future__ import annotations
@@ -35,15 +43,18 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from forecast_assets.core import volatility
 from forecast_assets.core.calendar import step_dates
 from forecast_assets.core.data import weather_columns
 from forecast_assets.core.models.base import ModelError
-from forecast_assets.core.paths import standard_normals
+from forecast_assets.core.paths import bootstrap_indices
 
 MAX_TRAIN = 756  # trading days used by fit: ~3 years, keeps auto_arima to seconds
 MIN_ROWS = 60
 EXOG_CANDIDATES = ["temp_min_c", "temp_max_c", "precipitation_mm"]
 CLIMATOLOGY_WINDOW = 15
+MAX_D = 1  # on log prices: d=2 would integrate the returns twice
+BURN_IN = 20  # first innovations of the training filter: diffuse start, not model errors
 # Day-of-year offsets of a leap year, so every calendar date maps to one of 1..366.
 _MONTH_START = np.cumsum([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30])
 
@@ -103,17 +114,20 @@ class SarimaxAutoWeather:
         "type": "object",
         "additionalProperties": False,
         "required": [
-            "order", "trend", "params", "exog", "weather_used", "exog_mean", "exog_std",
+            "order", "d", "trend", "params", "volatility", "std_innovations", "exog", "weather_used", "exog_mean", "exog_std",
             "climatology", "climatology_window", "n_train", "train_start", "train_end", "aic", "llf",
         ],
         "properties": {
             "order": {
                 "type": "array", "minItems": 3, "maxItems": 3,
                 "prefixItems": [{"type": "integer", "minimum": 0, "maximum": 3},
-                                {"type": "integer", "minimum": 0, "maximum": 2},
+                                {"type": "integer", "minimum": 0, "maximum": MAX_D},
                                 {"type": "integer", "minimum": 0, "maximum": 3}],
             },
+            "d": {"type": "integer", "minimum": 0, "maximum": MAX_D},
             "trend": {"enum": ["c", None]},
+            "volatility": volatility.SCHEMA,
+            "std_innovations": {"type": "array", "minItems": 20, "items": _number},
             # statsmodels param name -> constrained value, in the model's param_names order
             "params": {"type": "object", "minProperties": 1, "additionalProperties": _number},
             "exog": {"type": "array", "uniqueItems": True, "items": {"enum": EXOG_CANDIDATES}},
@@ -156,7 +170,7 @@ class SarimaxAutoWeather:
                     # Stepwise from ARMA(1,1), not pmdarima's default (2,2): that first fit alone was
                     # ~40% of a training here; the search still walks up to (3,3) when the AIC asks.
                     start_p=1, start_q=1,
-                    max_p=3, max_q=3, max_d=2, suppress_warnings=True, error_action="ignore",
+                    max_p=3, max_q=3, max_d=MAX_D, suppress_warnings=True, error_action="ignore",
                 )
             except Exception as e:  # pmdarima raises ValueError when no candidate fits
                 raise ModelError(f"{self.name}: auto_arima found no model: {e}") from e
@@ -166,8 +180,23 @@ class SarimaxAutoWeather:
         if not all(math.isfinite(v) for v in values) or not math.isfinite(res.llf):
             raise ModelError(f"{self.name}: fitted parameters are not finite: {values}")
         z = (df[cols] - pd.Series(mean)) / pd.Series(std)  # observed values only, for the climatology
+        innov = np.asarray(res.filter_results.forecasts_error[0], dtype=np.float64)[BURN_IN:]
+        # The volatility's parameters from up to FIT_DAYS innovations: one more Kalman pass, fixed params.
+        long = train[np.isfinite(y_all)].iloc[-(volatility.FIT_DAYS + BURN_IN):]
+        if len(long) > len(df):
+            lm = _sarimax(_log_close(long), _exog(long, cols, mean, std), {"order": mod.order, "trend": "c" if mod.k_trend > 0 else None})
+            with threadpool_limits(1, user_api="blas"):
+                long_innov = lm.filter(np.asarray(res.params)).filter_results.forecasts_error[0][BURN_IN:]
+        else:
+            long_innov = innov
+        long_innov = np.asarray(long_innov, dtype=np.float64)
+        vol, s2 = volatility.fit(long_innov, df.index[-1])
+        innov, s2 = long_innov[-len(innov):], s2[-len(innov) - 1:]  # the last MAX_TRAIN days make the pool
         return {
             "order": [int(v) for v in mod.order],
+            "d": int(mod.order[1]),
+            "volatility": vol.to_json(),
+            "std_innovations": [float(v) for v in volatility.standardized_pool(innov, s2)],
             "trend": "c" if mod.k_trend > 0 else None,  # pmdarima passes trend='c' when with_intercept
             "params": dict(zip(mod.param_names, values)),
             "exog": cols,
@@ -183,9 +212,10 @@ class SarimaxAutoWeather:
             "llf": float(res.llf),
         }
 
-    def moments(self, params: dict[str, Any], history: pd.DataFrame, cutoff_pos, steps: int):
+    def moments(self, params: dict[str, Any], history: pd.DataFrame, cutoff_pos, steps: int, innovations=False):
         """Mean log price (n_days, steps) and the map B (n_days, m + (steps-1)*r, steps)
-        from standard normals to log-price deviations, for each cutoff."""
+        from standard normals to log-price deviations, for each cutoff (and, if asked, the
+        filter's one-step innovations over the history)."""
         cutoff_pos = np.asarray(cutoff_pos, dtype=np.int64)
         if len(cutoff_pos) and (cutoff_pos.min() < 0 or cutoff_pos.max() >= len(history)):
             raise ModelError(f"{self.name}: cutoff positions outside the history (0..{len(history) - 1})")
@@ -228,13 +258,35 @@ class SarimaxAutoWeather:
         G = ZT @ RQ  # (steps, r): effect of a shock on the log price k steps later
         for j in range(1, steps):  # shock between step j and j+1 moves steps j+1..
             B[:, m + (j - 1) * r: m + j * r, j:] = G[: steps - j].T
+        if innovations:
+            return mean, B, np.asarray(fr.forecasts_error[0], dtype=np.float64)
         return mean, B
 
     def simulate(self, params, history, cutoff_pos, steps, n_paths, seeds) -> np.ndarray:
         if len(seeds) != len(cutoff_pos):
             raise ModelError(f"{self.name}: {len(seeds)} seeds for {len(cutoff_pos)} forecast days")
-        mean, B = self.moments(params, history, cutoff_pos, steps)
-        z = standard_normals(np.asarray(seeds), n_paths, B.shape[1])
+        cutoff_pos = np.asarray(cutoff_pos, dtype=np.int64)
+        mean, B, innov = self.moments(params, history, cutoff_pos, steps, innovations=True)
+        m = B.shape[1] - (steps - 1)
+        if m < 1:
+            raise ModelError(f"{self.name}: {B.shape[1]} shocks for {steps} steps: one shock per step expected")
+        vol = volatility.Volatility.from_json(params["volatility"])
+        s2 = volatility.sigma2_at(vol, innov, volatility.state_position(vol, history.index.values), cutoff_pos)
+        pool = np.asarray(params["std_innovations"], dtype=np.float64)
+        z = pool[bootstrap_indices(np.asarray(seeds), n_paths, B.shape[1], len(pool))]
+        # Step 1: its innovation is Z L z0 (variance Z P Z'); later steps: one shock each, whose effect on
+        # the log price at its own step is g = Z R chol(Q) (= the model's innovation sd for an ARIMA).
+        f1 = np.sqrt(np.einsum("dk,dk->d", B[:, :m, 0], B[:, :m, 0]))
+        g = B[:, m, 1] if steps > 1 else np.ones(len(cutoff_pos))
+        ratio = np.sqrt(s2) / np.where(f1 > 0, f1, 1.0)
+        z[:, :, :m] *= ratio[:, None, None]
+        e = np.einsum("dpk,dk->dp", z[:, :, :m], B[:, :m, 0])  # each path's step-1 innovation
+        s2p = np.broadcast_to(s2[:, None], e.shape)
+        for k in range(1, steps):  # the variance recursion, step by step; vectorized over days and paths
+            s2p = vol.omega + (vol.alpha + vol.gamma * (e < 0)) * e * e + vol.beta * s2p
+            sd = np.sqrt(s2p)
+            e = sd * z[:, :, m + k - 1]
+            z[:, :, m + k - 1] *= sd / np.where(g != 0, g, 1.0)[:, None]
         with threadpool_limits(1, user_api="blas"):  # one thread also keeps batch == per-day bit for bit
             out = z @ B
         out += mean[:, None, :]

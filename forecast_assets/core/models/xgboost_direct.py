@@ -14,6 +14,18 @@ The steps trained are the forecast horizon plus room for a cutoff up to MAX_GAP
 weekdays stale (a holiday, a late feed): 20 for 14. The fitted params record
 them as the length of every residual vector, so a model trained for a smaller
 horizon than a forecast asks is refused (max_horizon) rather than run short.
+
+The holdout (docs: README "Models"): the last HOLDOUT_EPISODES * horizon origins, after a gap of
+horizon + MAX_GAP origins that neither the early booster's targets nor the holdout's
+reach across (no target window overlaps the holdout's). 50 non-overlapping
+horizon-long episodes: the 2.5% and 97.5% tails of a step-H error then rest on
+independent episodes rather than on ~300 overlapping vectors from one stretch, and
+the per-step mean removed (the early booster's bias, centred per horizon) has a
+standard error of about a seventh of the spread. Filtered historical simulation
+(core.volatility): each holdout vector is divided by the expected cumulative
+sigma path at its origin (the core.volatility process of the daily returns) and
+multiplied, at a forecast, by the one from the day's cutoff, so the vector's
+joint shape across steps is kept and its scale follows the current volatility.
 """
 
 from __future__ import annotations
@@ -26,13 +38,16 @@ import orjson
 import pandas as pd
 import xgboost as xgb
 
+from forecast_assets.core import volatility
 from forecast_assets.core.calendar import MAX_GAP
 from forecast_assets.core.data import weather_columns
 from forecast_assets.core.models.base import ModelError
 from forecast_assets.core.paths import bootstrap_indices
 
 TRAIN_ORIGINS = 1500  # the most recent training origins used, for speed
-HOLDOUT_SHARE = 0.2  # last share of origins: out-of-sample residuals for the paths
+HOLDOUT_EPISODES = 50  # non-overlapping horizon-long episodes in the holdout (why: module docstring)
+MIN_EARLY_ORIGINS = 250  # origins the early (holdout-blind) booster needs at the least
+FEATURE_WARMUP = 60  # rows before the first origin with every feature (ret_60)
 BOOST_PARAMS = {
     "objective": "reg:squarederror",
     "max_depth": 3,
@@ -94,42 +109,84 @@ def _predict(booster: xgb.Booster, x: np.ndarray, names: list[str]) -> np.ndarra
     return booster.predict(xgb.DMatrix(x, feature_names=names)).reshape(len(x), -1).astype(np.float64)
 
 
+def _cum_sd(vol: volatility.Volatility, sigma2_next: np.ndarray, steps: int) -> np.ndarray:
+    """(n, steps) sd of the cumulative log return to step k: sqrt of the summed expected variances.
+
+    The closed-form expectation, not a simulated path: a residual vector already carries its own
+    path's randomness, only its scale is moved to the current volatility."""
+    return np.sqrt(np.cumsum(vol.expected_path(sigma2_next, steps), axis=-1))
+
+
 class XGBoostModel:
     name: ClassVar[str] = "xgboost"
     history_days: ClassVar[int] = 90
     params_schema: ClassVar[dict[str, Any]] = {
         "type": "object",
-        "required": ["feature_names", "weather", "booster", "residuals"],
+        "required": ["feature_names", "weather", "booster", "std_residuals", "residual_mean", "volatility",
+                     "holdout"],
         "additionalProperties": False,
         "properties": {
             "feature_names": {"type": "array", "items": {"type": "string"}, "minItems": 1},
             "weather": {"type": "array", "items": {"type": "string"}},
             "booster": {"type": "object", "required": ["learner"]},
-            "residuals": {"type": "array", "minItems": 20,
-                          # horizon + MAX_GAP values each, horizon >= 1; equal lengths: max_horizon
-                          "items": {"type": "array", "minItems": MAX_GAP + 1, "items": {"type": "number"}}},
+            # standardized, centred holdout residual vectors: horizon + MAX_GAP values each; equal lengths
+            "std_residuals": {"type": "array", "minItems": 20,
+                              "items": {"type": "array", "minItems": MAX_GAP + 1, "items": {"type": "number"}}},
+            # the per-step mean removed (the early booster's bias), in standardized units
+            "residual_mean": {"type": "array", "items": {"type": "number"}},
+            "volatility": volatility.SCHEMA,
+            "holdout": {"type": "object", "additionalProperties": {"type": "integer"}},
         },
     }
 
+    @staticmethod
+    def min_history_days(horizon: int) -> int:
+        """Trading days before a window that fit() needs: the feature warm-up, the early booster's
+        origins, the holdout's episodes, and a gap of horizon + MAX_GAP origins twice (between the
+        early targets and the holdout, and the last holdout origin's targets). 1,050 for 14."""
+        steps = horizon + MAX_GAP
+        return FEATURE_WARMUP + MIN_EARLY_ORIGINS + HOLDOUT_EPISODES * horizon + 2 * steps
+
     def fit(self, train: pd.DataFrame, horizon: int) -> dict[str, Any]:
+        need = self.min_history_days(horizon)
+        if len(train) < need:
+            raise ModelError(f"xgboost needs at least {need} trading days of history for a horizon of {horizon}, "
+                             f"got {len(train)}")
+        steps = horizon + MAX_GAP
         weather = weather_columns(train)
         f = features(train, weather)
-        y = _targets(train, horizon + MAX_GAP)
+        y = _targets(train, steps)
         ok = np.isfinite(y).all(axis=1) & np.isfinite(f[["ret_60", "vol_20"]].to_numpy()).all(axis=1)
-        x, y = f.to_numpy()[ok][-TRAIN_ORIGINS:], y[ok][-TRAIN_ORIGINS:]
-        if len(x) < 200:
-            raise ModelError(f"xgboost needs at least 200 training origins, got {len(x)}")
+        rows = np.flatnonzero(ok)[-TRAIN_ORIGINS:]  # origins are consecutive trading days
+        x, y = f.to_numpy()[rows], y[rows]
+        n_hold = HOLDOUT_EPISODES * horizon
+        n_early = len(x) - n_hold - steps  # the gap: the early targets end before the first holdout origin
+        if n_early < MIN_EARLY_ORIGINS:
+            raise ModelError(f"xgboost needs at least {need} trading days of history for a horizon of {horizon}: "
+                             f"{len(x)} training origins leave {n_early} before the holdout, "
+                             f"fewer than {MIN_EARLY_ORIGINS}")
         names = list(f.columns)
-        split = int(len(x) * (1 - HOLDOUT_SHARE))
         # Residuals of a model that did not see the holdout: honest spread.
-        early = _train_booster(x[:split], y[:split], names)
-        residuals = y[split:] - _predict(early, x[split:], names)
+        early = _train_booster(x[:n_early], y[:n_early], names)
+        resid = y[-n_hold:] - _predict(early, x[-n_hold:], names)
+        # Volatility of the daily log returns over the span of the training origins; sd at each origin.
+        logp = np.log(train["close"].to_numpy(dtype=np.float64))
+        first = max(min(int(rows[0]) - 1, len(logp) - 1 - volatility.FIT_DAYS), 0)
+        vol, s2 = volatility.fit(np.diff(logp[first:]), train.index[-1])  # s2[j]: variance of row first+1+j
+        origin_rows = rows[-n_hold:]
+        z = resid / _cum_sd(vol, s2[origin_rows - first], steps)
+        centre = z.mean(axis=0)  # per step: the early booster's bias would shift every path
+        z -= centre
         booster = _train_booster(x, y, names)
         return {
             "feature_names": names,
             "weather": weather,
             "booster": json.loads(bytes(booster.save_raw(raw_format="json"))),
-            "residuals": [[float(v) for v in row] for row in residuals],
+            "std_residuals": [[float(v) for v in row] for row in z],
+            "residual_mean": [float(v) for v in centre],
+            "volatility": vol.to_json(),
+            "holdout": {"origins": int(n_hold), "episodes": HOLDOUT_EPISODES, "gap": int(steps),
+                        "early_origins": int(n_early)},
         }
 
     def __init__(self):
@@ -146,7 +203,7 @@ class XGBoostModel:
 
     @staticmethod
     def steps_trained(params) -> int:
-        lengths = {len(row) for row in params["residuals"]}
+        lengths = {len(row) for row in params["std_residuals"]}
         if len(lengths) != 1:
             raise ModelError(f"xgboost residual vectors differ in length ({sorted(lengths)}): the model is corrupt")
         return lengths.pop()
@@ -165,9 +222,13 @@ class XGBoostModel:
         f = features(history, weather).reindex(columns=names)  # missing weather -> NaN, which xgboost handles
         x = f.to_numpy()[cutoff_pos]
         mean = _predict(booster, x, names)[:, :steps]  # (n_days, steps)
-        resid = np.asarray(params["residuals"], dtype=np.float64)[:, :steps]
+        resid = np.asarray(params["std_residuals"], dtype=np.float64)[:, :steps]
         idx = bootstrap_indices(seeds, n_paths, 1, len(resid))[:, :, 0]  # one residual vector per path
-        logp = np.log(history["close"].to_numpy(dtype=np.float64)[cutoff_pos])
+        logp_all = np.log(history["close"].to_numpy(dtype=np.float64))
+        vol = volatility.Volatility.from_json(params["volatility"])
+        s2 = volatility.sigma2_at(vol, np.diff(logp_all, prepend=np.nan),
+                                  volatility.state_position(vol, history.index.values), cutoff_pos)
         out = resid[idx]  # (n_days, n_paths, steps)
-        out += (logp[:, None] + mean)[:, None, :]
+        out *= _cum_sd(vol, s2, steps)[:, None, :]
+        out += (logp_all[cutoff_pos][:, None] + mean)[:, None, :]
         return np.exp(out, out=out)
