@@ -1,7 +1,7 @@
 """A small database that already holds data and forecasts, and a full dump of it to compare.
 
 Every bad input is tried against a copy of the same database: Coffee and Sugar
-from 2023-05-15 to 2025-02-28, a naive model trained for Coffee's 2024-07-01
+from 2020-01-02 to 2025-02-28, a naive model trained for Coffee's 2024-07-01
 window, its forecasts for DAYS, their actuals and scores. A rejected input must
 leave every table (schema and rows) and every model artifact exactly as it was.
 """
@@ -40,7 +40,7 @@ def template_db(tmp_path_factory) -> Path:
     s = db_settings(root)
     store = DuckDBStore(s.duckdb_path)
     store.ensure_schema()
-    store.replace_unified(make_sample(start=date(2023, 5, 15), end=date(2025, 2, 28)))
+    store.replace_unified(make_sample(start=date(2020, 1, 2), end=date(2025, 2, 28)))
     training.train_windows(store, s, "naive", "Coffee", [WINDOW], "template")
     forecasting.forecast_days(store, s, "naive", "Coffee", DAYS)
     actuals.attach_actuals(store, "Coffee", DAYS, Calendar(ICE_SOFTS))
