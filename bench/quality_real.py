@@ -22,6 +22,8 @@ relative to naive's. Targets (checked per line):
   - per series and regime, the best model (lowest CRPS averaged over steps) below naive.
 The energy score is printed, not judged. A benchmark, not a test: the exit code is 0;
 the last line counts PASS and FAIL. The table is also written to DIR/quality_real.csv.
+
+To iterate on a model: --quick (2-4 minutes), or --quick --no-synthetic --n-paths 500 (~35 s).
 """
 
 from __future__ import annotations

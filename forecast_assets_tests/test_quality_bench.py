@@ -127,3 +127,18 @@ def test_the_table_compares_crps_on_the_days_every_model_has():
     assert t.loc[("naive", 1), "n"] == 3 and t.loc[("naive", 1), "n_common"] == 2
     assert t.loc[("xgboost", 1), "es_ratio"] == pytest.approx(2.0)
     assert t.loc[("naive", 1), "coverage_95"] == 1.0 and t.loc[("naive", 1), "coverage_80"] == 0.0
+
+
+def test_a_model_that_did_not_run_fails_its_line_and_leaves_the_others_compared():
+    days = pd.to_datetime(["2017-01-02", "2017-01-03"])
+    scores = pd.DataFrame([{"commodity": "WTI", "model_name": m, "forecast_start_date": d, "day_ahead": 1,
+                            "crps": c, "in_95": 1.0, "in_80": 1.0}
+                           for m, c in (("naive", 1.0), ("sarimax_auto_weather", 0.9)) for d in days])
+    es = pd.DataFrame(columns=["forecast_start_date", "es", "model_name"])
+    series = q.Series("WTI", "wti:DCOILWTICO", date(2017, 1, 1), date(2017, 1, 31),
+                      (q.Regime("r", date(2017, 1, 1), date(2017, 1, 31)),), ("r",))
+    t = q.table(series, scores, es, 1, series.regimes).set_index("model")
+    assert t.loc["sarimax_auto_weather", "crps_ratio"] == pytest.approx(0.9)
+    assert t.loc["xgboost", "n"] == 0 and np.isnan(t.loc["xgboost", "crps_ratio"])
+    assert q.judge_line({1: t.loc["xgboost", "coverage_95"]}, {1: 0.8}, [t.loc["xgboost", "crps_ratio"]]) == [
+        "cov95 low @1 (nan)", "crps > 1.02x at 1/1 steps (max nanx @1)"]
