@@ -28,7 +28,7 @@ MODELS := trained_models/naive,trained_models/xgboost,trained_models/sarimax_aut
 FORECASTS := forecasts/naive,forecasts/xgboost,forecasts/sarimax_auto_weather,actuals,forecast_metadata
 MATERIALIZE := $(BIN)/dagster asset materialize -m forecast_assets.definitions
 
-.PHONY: setup demo test bench ui clean
+.PHONY: setup demo test bench quality ui clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed: no working python3.12 on PATH or in pyenv's versions;" \
@@ -65,6 +65,11 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/perf.py
+
+# Forecast quality on real daily prices (arch's WTI, S&P 500, NASDAQ) and the synthetic sample, per
+# regime, PASS/FAIL per line; ~15 min on 2 cores. QUALITY_ARGS=--quick for a few minutes (README).
+quality: setup
+	$(BIN)/python bench/quality_real.py $(QUALITY_ARGS)
 
 ui: setup
 	@case "$(FORECAST_UI_HOST)" in 127.0.0.1|localhost|::1) ;; \
