@@ -378,6 +378,10 @@ def main(argv=None) -> int:
         data.mkdir()
         env = {**os.environ, "FORECAST_DATA_DIR": str(data), "FORECAST_N_PATHS": str(a.n_paths),
                "FORECAST_COMMODITIES": ",".join(s.name for s in group)}
+        # Daily US closes: the NYSE's sessions (exchange-calendars' CME calendar counts July 4 and
+        # Thanksgiving as sessions, with no daily settlement). A FORECAST_CALENDARS entry overrides.
+        real = [f"{s.name}=XNYS" for s in group if s.name in ("WTI", "SP500", "NASDAQ")]
+        env["FORECAST_CALENDARS"] = ",".join([*real, *filter(None, [os.environ.get("FORECAST_CALENDARS", "")])])
         env.pop("FORECAST_DUCKDB_PATH", None)
         env.pop("FORECAST_ARTIFACT_DIR", None)
         settings = Settings.from_env(env)
