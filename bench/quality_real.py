@@ -263,7 +263,7 @@ def run_series(store, settings, series: Series, days: list[date], log) -> tuple[
             f"{r.days_written} days forecast in {r.seconds:5.1f}s ({r.days_failed} failed)")
     for w0, w1 in _chunks(days):
         chunk = [d for d in days if w0 <= d <= w1]
-        actuals.attach_actuals(store, series.name, chunk)
+        actuals.attach_actuals(store, series.name, chunk, settings.calendar(series.name))
         scoring.score_days(store, series.name, chunk)
     for m in MODELS:
         es.append(energy_scores(store, series.name, m, settings.model_version, days).assign(model_name=m))

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from forecast_assets.core import volatility
+from forecast_assets.core.calendar import ICE_SOFTS, Calendar
 from forecast_assets.core.forecast import train
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -109,7 +110,7 @@ def test_naive_paths_have_no_drift_and_follow_the_volatility(coffee_daily):
     hist = coffee_daily[coffee_daily.index >= "2023-10-01"].copy()
     days = np.array(["2024-03-01"], dtype="datetime64[D]")
     seeds = day_seeds(1, "Coffee", "naive", "v1", days)
-    b = forecast(t, hist, days, n_paths=4000, seeds=seeds, horizon=14)
+    b = forecast(t, hist, days, n_paths=4000, seeds=seeds, horizon=14, calendar=Calendar(ICE_SOFTS))
     lr = np.log(b.prices[0].astype(np.float64) / hist["close"][hist.index < "2024-03-01"].iloc[-1])
     assert abs(np.median(lr[:, 13])) < 0.1 * lr[:, 13].std()
     # Triple every return in the month before the cutoff: the step-1 spread grows.
@@ -118,7 +119,7 @@ def test_naive_paths_have_no_drift_and_follow_the_volatility(coffee_daily):
     r = np.log(wild["close"]).diff()
     r[m] *= 3
     wild["close"] = np.exp(np.log(hist["close"].iloc[0]) + r.fillna(0).cumsum())
-    b2 = forecast(t, wild, days, n_paths=4000, seeds=seeds, horizon=14)
+    b2 = forecast(t, wild, days, n_paths=4000, seeds=seeds, horizon=14, calendar=Calendar(ICE_SOFTS))
     assert np.log(b2.prices[0, :, 0]).std() > 1.5 * np.log(b.prices[0, :, 0]).std()
 
 

@@ -80,7 +80,7 @@ def world(tmp_path_factory, sample_unified):
         store.ensure_schema()
         u = sample_unified
         # ~16 months before the first window: every model trains in seconds.
-        store.replace_unified(u[(u["commodity"] == "Coffee") & (u["date"] >= "2023-03-01")].reset_index(drop=True))
+        store.replace_unified(u[(u["commodity"] == "Coffee") & (u["date"] >= "2020-01-01")].reset_index(drop=True))
         defs = build_definitions(settings)
         assets = {a.key.to_user_string(): a for a in defs.assets
                   if isinstance(a, dg.AssetsDefinition) and a.is_executable and len(a.keys) == 1}
