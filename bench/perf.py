@@ -117,7 +117,9 @@ def main() -> int:
     subprocess.run([str(Path(sys.executable).parent / "dagster"), "instance", "info"], env=env, check=True,
                    capture_output=True)
     cli = str(Path(sys.executable).parent / "forecast-assets")
-    subprocess.run([cli, "load-sample", "--end", str(end + timedelta(days=45))], env=env, check=True,
+    subprocess.run([cli, "load-sample", "--end", str(end + timedelta(days=45)),
+                    # XGBoost needs 1,050 trading days before its first window (2018-01-01).
+                    "--start", "2013-01-02"], env=env, check=True,
                    capture_output=True)
     from forecast_assets.core.calendar import windows_between
 

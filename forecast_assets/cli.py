@@ -41,8 +41,9 @@ def cmd_load_sample(settings: Settings, args) -> int:
     from forecast_assets.core.sample import make_sample
 
     end = date.fromisoformat(args.end) if args.end else None
+    extra = {"start": date.fromisoformat(args.start)} if args.start else {}
     df = make_sample(end=end, commodities=tuple(args.commodities.split(",")) if args.commodities
-                     else settings.commodities)
+                     else settings.commodities, **extra)
     validate_unified(df)
     n = _store(settings).replace_unified(df)
     print(f"wrote {n:,} rows of SYNTHETIC sample data ({', '.join(sorted(df['commodity'].unique()))}, "
@@ -132,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("init", help="create the tables").set_defaults(fn=cmd_init)
     p = sub.add_parser("load-sample", help="write the synthetic sample into unified_data")
     p.add_argument("--end", help="last day (YYYY-MM-DD); default yesterday")
+    p.add_argument("--start", help="first day (YYYY-MM-DD); default 2015-07-07")
     p.add_argument("--commodities", help="comma-separated; default FORECAST_COMMODITIES")
     p.set_defaults(fn=cmd_load_sample)
     p = sub.add_parser("import", help="load a CSV or Parquet daily history into unified_data")
