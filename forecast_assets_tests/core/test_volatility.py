@@ -25,9 +25,11 @@ def _gjr_series(n=3000, seed=3):
     return eps
 
 
-def test_fhs_variance_path_matches_arch_analytic_forecast():
+@pytest.mark.parametrize("feedback", [False, True], ids=["expected-path", "path-feedback"])
+def test_fhs_variance_path_matches_arch_analytic_forecast(monkeypatch, feedback):
     from arch import arch_model
 
+    monkeypatch.setattr(volatility, "PATH_FEEDBACK", feedback)
     eps = _gjr_series()
     vol, s2 = volatility.fit(eps, "2020-01-01", "gjr_garch_t")
     assert vol.kind == "gjr_garch_t" and vol.fallback_reason is None and 0 < vol.persistence < 1
@@ -99,6 +101,31 @@ def test_models_record_their_choices(coffee_daily):
     sar = train("sarimax_auto_weather", "Coffee", coffee_daily, window, 14).doc["params"]
     assert sar["d"] == sar["order"][1] and sar["d"] <= 1
     assert sar["volatility"]["kind"] in ("gjr_garch_t", "ewma")
+    xgb = train("xgboost", "Coffee", coffee_daily, window, 14).doc["params"]
+    assert len(xgb["mean_weight"]) == len(xgb["residual_mean"]) and all(0 <= w <= 1 for w in xgb["mean_weight"])
+
+
+def test_expected_path_scales_every_path_alike():
+    """Without feedback a path's variance does not depend on its own shocks: the steps are the
+    expected path times z, so the 14-step sum's variance is the summed expected variances."""
+    vol = volatility.Volatility("gjr_garch_t", 2e-6, 0.05, 0.08, 0.88, 6.0, None, 4e-4, "2020-01-01")
+    z = np.random.default_rng(5).standard_normal((2, 50_000, 14))
+    s2 = np.array([4e-4, 1e-4])
+    sim = vol.simulate(s2, z)
+    assert np.allclose(sim / z, np.sqrt(vol.expected_path(s2, 14))[:, None, :])
+
+
+def test_sarimax_has_no_drift_on_a_trending_log_price():
+    """A random walk with a strong drift: auto_arima's stepwise search takes the constant (a drift
+    with d=1); the fit refits the chosen order without it, so the paths are driftless like naive."""
+    from forecast_assets.core.models.sarimax import SarimaxAutoWeather
+
+    rng = np.random.default_rng(11)
+    n = 800
+    idx = pd.bdate_range("2020-01-01", periods=n)
+    logp = np.log(100) + np.cumsum(0.004 + 0.01 * rng.standard_normal(n))
+    params = SarimaxAutoWeather().fit(pd.DataFrame({"close": np.exp(logp)}, index=idx), 14)
+    assert params["d"] == 1 and params["trend"] is None
 
 
 def test_naive_paths_have_no_drift_and_follow_the_volatility(coffee_daily):
@@ -141,3 +168,18 @@ def test_xgboost_refuses_a_short_history_with_a_clear_message(coffee_daily):
     with pytest.raises(ModelError, match=r"xgboost needs at least 1050 trading days of history for a horizon "
                                          r"of 14, got \d+"):
         train("xgboost", "Coffee", coffee_daily[coffee_daily.index >= "2022-09-01"], date(2024, 1, 1), 14)
+
+
+def test_xgboost_mean_weight_is_the_holdout_least_squares_share_in_0_1():
+    from forecast_assets.core.models.xgboost_direct import mean_weight
+
+    rng = np.random.default_rng(4)
+    pred = rng.normal(0, 0.02, (700, 3))
+    y = np.column_stack([pred[:, 0],                                  # perfect: 1
+                         0.5 * pred[:, 1] + rng.normal(0, 0.001, 700),  # half the move: ~0.5
+                         -pred[:, 2]])                                 # the wrong sign: 0, not negative
+    w = mean_weight(y, pred)
+    assert w[0] == pytest.approx(1.0) and w[1] == pytest.approx(0.5, abs=0.02) and w[2] == 0.0
+    noise = mean_weight(rng.normal(0, 0.02, (700, 1)), pred[:, :1])  # no skill: close to 0
+    assert noise[0] < 0.15
+    assert mean_weight(np.ones((5, 1)), np.zeros((5, 1)))[0] == 0.0  # a flat booster: nothing to keep

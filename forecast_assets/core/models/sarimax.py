@@ -172,6 +172,13 @@ class SarimaxAutoWeather:
                     start_p=1, start_q=1,
                     max_p=3, max_q=3, max_d=MAX_D, suppress_warnings=True, error_action="ignore",
                 )
+                if arima.order[1] == 1 and arima.with_intercept:
+                    # With d=1 the intercept is a drift: the three-year mean return, which the naive
+                    # model dropped (issue 12: not significant, it fixes the sign of every direction
+                    # call). The stepwise search toggles the constant on its own, so the order it
+                    # chose is refitted without it. With d=0 the intercept is the level the log
+                    # price reverts to, and stays.
+                    arima = pm.ARIMA(arima.order, with_intercept=False, suppress_warnings=True).fit(y, X=x)
             except Exception as e:  # pmdarima raises ValueError when no candidate fits
                 raise ModelError(f"{self.name}: auto_arima found no model: {e}") from e
         res = arima.arima_res_
@@ -283,7 +290,10 @@ class SarimaxAutoWeather:
         e = np.einsum("dpk,dk->dp", z[:, :, :m], B[:, :m, 0])  # each path's step-1 innovation
         s2p = np.broadcast_to(s2[:, None], e.shape)
         for k in range(1, steps):  # the variance recursion, step by step; vectorized over days and paths
-            s2p = vol.omega + (vol.alpha + vol.gamma * (e < 0)) * e * e + vol.beta * s2p
+            if volatility.PATH_FEEDBACK:
+                s2p = vol.omega + (vol.alpha + vol.gamma * (e < 0)) * e * e + vol.beta * s2p
+            else:
+                s2p = vol.omega + vol.persistence * s2p
             sd = np.sqrt(s2p)
             e = sd * z[:, :, m + k - 1]
             z[:, :, m + k - 1] *= sd / np.where(g != 0, g, 1.0)[:, None]
