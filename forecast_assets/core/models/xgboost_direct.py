@@ -125,11 +125,22 @@ def mean_weight(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
     driftless random walk's on WTI and the S&P 500), and a forecast that adds noise to the mean loses
     to one that does not. The weight is the classic shrinkage toward the random walk (a forecast-
     encompassing regression) estimated where the booster did not train; 0 where it has no skill
-    there, 1 at most (never amplified). Its error is that of the holdout (HOLDOUT_EPISODES).
+    there, 1 at most (never amplified), and shrunk by its own noise (below). On WTI and the
+    S&P 500 it is mostly 0-0.3.
     """
     num = np.einsum("ij,ij->j", y, pred)
     den = np.einsum("ij,ij->j", pred, pred)
-    return np.clip(np.divide(num, den, out=np.zeros_like(num), where=den > 0), 0.0, 1.0)
+    w = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    # Positive-part James-Stein: w * (1 - 1/t^2), t the weight's t-statistic with the h-step targets'
+    # overlap counted (about n/h independent errors at step h), so a weight that noise alone
+    # would give is pulled to 0 instead of kept.
+    n, steps = y.shape
+    resid2 = ((y - w * pred) ** 2).sum(axis=0) / max(n - 1, 1)
+    overlap = np.minimum(np.arange(1, steps + 1), n)
+    se2 = np.divide(resid2 * overlap, den, out=np.full_like(num, np.inf), where=den > 0)
+    t2 = np.divide(w * w, se2, out=np.where(w != 0, np.inf, 0.0), where=se2 > 0)  # no error at all: certain
+    shrink = np.clip(1 - np.divide(1.0, t2, out=np.zeros_like(num), where=t2 > 0), 0.0, 1.0)
+    return np.clip(w * shrink, 0.0, 1.0)
 
 
 class XGBoostModel:
