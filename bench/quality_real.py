@@ -275,7 +275,10 @@ def run_series(store, settings, series: Series, days: list[date], log) -> tuple[
 def table(series: Series, scores: pd.DataFrame, es: pd.DataFrame, horizon: int, regimes) -> pd.DataFrame:
     """One row per regime x model x step 1..H: n, coverage, CRPS and its ratio to naive, energy score ratio."""
     rows = []
-    s = scores[pd.to_datetime(scores["forecast_start_date"]).dt.dayofweek < 5]
+    from forecast_assets.core.comparison import one_per_session
+
+    s = one_per_session(scores, scores)  # a holiday's forecast is the next session's: counted once
+    es = es.merge(s[["model_name", "forecast_start_date"]].drop_duplicates(), on=["model_name", "forecast_start_date"])
     for reg in regimes:
         r = regime_slice(s, reg)
         # Common forecast days and steps: a ratio to naive compares the same forecasts.

@@ -114,7 +114,8 @@ def test_the_table_compares_crps_on_the_days_every_model_has():
     for m, crps in (("naive", [1.0, 1.0, 1.0]), ("xgboost", [0.5, 0.5, np.nan]), ("sarimax_auto_weather", [2, 2, 2])):
         for d, c in zip(days, crps):
             for step in (1, 2):
-                rows.append({"commodity": "SP500", "model_name": m, "forecast_start_date": d, "day_ahead": step,
+                rows.append({"commodity": "SP500", "model_name": m, "model_version": "v1.0", "forecast_start_date": d,
+                             "day_ahead": step, "forecast_date": d + pd.offsets.BDay(step - 1),
                              "crps": c if m != "xgboost" or not np.isnan(c) else np.nan, "in_95": 1.0, "in_80": 0.0})
     scores = pd.DataFrame(rows).dropna(subset=["crps"])  # read_scores returns rows with a CRPS
     es = pd.DataFrame({"forecast_start_date": np.tile(days, 3), "es": [1, 1, 1, 2, 2, 2, 4, 4, 4.0],
@@ -131,7 +132,8 @@ def test_the_table_compares_crps_on_the_days_every_model_has():
 
 def test_a_model_that_did_not_run_fails_its_line_and_leaves_the_others_compared():
     days = pd.to_datetime(["2017-01-02", "2017-01-03"])
-    scores = pd.DataFrame([{"commodity": "WTI", "model_name": m, "forecast_start_date": d, "day_ahead": 1,
+    scores = pd.DataFrame([{"commodity": "WTI", "model_name": m, "model_version": "v1.0", "forecast_start_date": d,
+                            "day_ahead": 1, "forecast_date": d,
                             "crps": c, "in_95": 1.0, "in_80": 1.0}
                            for m, c in (("naive", 1.0), ("sarimax_auto_weather", 0.9)) for d in days])
     es = pd.DataFrame(columns=["forecast_start_date", "es", "model_name"])

@@ -1,9 +1,12 @@
 """Model comparison over a period: scores per horizon, CRPS skill against naive, and whether it is significant.
 
 Input is the long table of per-step scores (one row per commodity, model,
-version, forecast_start_date, day_ahead). Only forecasts that start on a
-weekday are compared: a Saturday, Sunday and Monday forecast share one cutoff
-and the same steps, and counting them three times would weigh Mondays thrice.
+version, forecast_start_date, day_ahead). A forecast counts once per set of
+sessions it forecasts: a Saturday, Sunday and Monday forecast (and, on an
+exchange calendar, the forecast of a holiday and of the session after it) share
+the cutoff and every step's session, and counting them thrice would weigh that
+session thrice. Of the forecasts whose step 1 is the same session, the one that
+starts latest (the session itself) is kept, whatever the calendar.
 
 Significance: Diebold-Mariano on the CRPS differences to naive over the common
 forecast days. Daily forecasts h steps ahead overlap, so the loss differences
@@ -63,8 +66,17 @@ def diebold_mariano(d: np.ndarray, h: int) -> tuple[float, float]:
     return float(stat[0]), float(p[0])
 
 
-def _weekdays(df: pd.DataFrame) -> pd.DataFrame:
-    return df[pd.to_datetime(df["forecast_start_date"]).dt.dayofweek < 5]
+def _first_steps(scores: pd.DataFrame) -> pd.DataFrame:
+    """KEYS + forecast_start_date of the forecasts kept: per step-1 session, the latest start."""
+    one = scores[scores["day_ahead"] == 1][[*KEYS, "forecast_start_date", "forecast_date"]]
+    return (one.sort_values("forecast_start_date").drop_duplicates([*KEYS, "forecast_date"], keep="last")
+            [[*KEYS, "forecast_start_date"]])
+
+
+def one_per_session(df: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `df` (any table keyed by KEYS + forecast_start_date) of the forecasts kept, judged on
+    `scores`' step-1 sessions (df itself when it is the scores)."""
+    return df.merge(_first_steps(scores), on=[*KEYS, "forecast_start_date"], how="inner")
 
 
 def performance(scores: pd.DataFrame, path_scores: pd.DataFrame | None = None, baseline: str = BASELINE
@@ -75,7 +87,7 @@ def performance(scores: pd.DataFrame, path_scores: pd.DataFrame | None = None, b
     and the energy score's skill against the baseline on common days: whole-path scores, the same on
     every horizon row of a model and version.
     """
-    s = _weekdays(scores)
+    s = one_per_session(scores, scores)
     s = s[s["crps"].notna()].copy()
     for c in ("in_50", "width_50"):  # scored before the 50% band existed: NULL until scored again
         if c not in s:
@@ -110,7 +122,7 @@ def performance(scores: pd.DataFrame, path_scores: pd.DataFrame | None = None, b
     is_base = perf["model_name"] == baseline
     perf.loc[is_base, ["dm_stat", "dm_pvalue"]] = np.nan
     if path_scores is not None and len(path_scores):
-        perf = perf.merge(_path_performance(path_scores, baseline), on=KEYS, how="left")
+        perf = perf.merge(_path_performance(one_per_session(path_scores, scores), baseline), on=KEYS, how="left")
     return perf.rename(columns={"day_ahead": "horizon"})
 
 
@@ -129,9 +141,9 @@ def _pit_fifths(s: pd.DataFrame) -> pd.DataFrame:
 
 
 def _path_performance(path_scores: pd.DataFrame, baseline: str) -> pd.DataFrame:
-    """Per commodity, model and version: mean energy and variogram scores over weekday forecasts, and the
-    energy score's skill against the baseline of the same version on the days both scored."""
-    ps = _weekdays(path_scores.dropna(subset=["energy_score"]))
+    """Per commodity, model and version: mean energy and variogram scores (one forecast per session), and
+    the energy score's skill against the baseline of the same version on the days both scored."""
+    ps = path_scores.dropna(subset=["energy_score"])
     out = ps.groupby(KEYS)[["energy_score", "variogram_score"]].mean().reset_index()
     base = ps[ps["model_name"] == baseline][["commodity", "model_version", "forecast_start_date", "energy_score"]]
     both = ps.merge(base, on=["commodity", "model_version", "forecast_start_date"], suffixes=("", "_base"))

@@ -19,6 +19,7 @@ import pandas as pd  # noqa: E402
 from datetime import timedelta  # noqa: E402
 
 from forecast_assets.core.calendar import span_days  # noqa: E402
+from forecast_assets.core.comparison import one_per_session  # noqa: E402
 from forecast_assets.core.data import daily_series  # noqa: E402
 from forecast_assets.core.forecast import realized  # noqa: E402
 from forecast_assets.storage.base import ForecastStore  # noqa: E402
@@ -122,7 +123,7 @@ def write_pictures(store: ForecastStore, plot_dir, perf: pd.DataFrame) -> dict[s
     out["crps_by_horizon"] = crps_by_horizon(perf, Path(plot_dir) / "crps_by_horizon.png")
     out["coverage_by_horizon"] = coverage_by_horizon(perf, Path(plot_dir) / "coverage_by_horizon.png")
     pit = store.read_pit()
-    pit = pit[pd.to_datetime(pit["forecast_start_date"]).dt.dayofweek < 5]  # one forecast per cutoff
+    pit = one_per_session(pit, pit)  # a weekend's or holiday's forecast is the next session's
     out["pit_histograms"] = pit_histograms(pit, Path(plot_dir) / "pit_histograms.png",
                                            metadata_horizons(store.horizon))
     for c, m, v, d in store.latest_scored_days().itertuples(index=False):

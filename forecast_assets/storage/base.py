@@ -167,7 +167,8 @@ class ForecastStore(ABC):
         return self._read("read_path_scores", sql.path_scores(self.catalog, bool(start), bool(end)), params)
 
     def read_pit(self) -> pd.DataFrame:
-        """commodity, model_name, model_version, forecast_start_date, day_ahead, pit of every step with a PIT value."""
+        """commodity, model_name, model_version, forecast_start_date, day_ahead, forecast_date, pit of every
+        step with a PIT value."""
         return self._read("read_pit", sql.pit(self.catalog))
 
     def latest_scored_days(self) -> pd.DataFrame:

@@ -157,7 +157,7 @@ def path_scores(catalog: str, start: bool, end: bool) -> str:
 
 
 def pit(catalog: str) -> str:
-    return (f"SELECT commodity, model_name, model_version, forecast_start_date, day_ahead, pit "
+    return (f"SELECT commodity, model_name, model_version, forecast_start_date, day_ahead, forecast_date, pit "
             f"FROM {qualified('forecast_scores', catalog)} WHERE pit IS NOT NULL")
 
 

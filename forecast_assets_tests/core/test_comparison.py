@@ -26,12 +26,16 @@ def test_dm_variance_accounts_for_overlapping_horizons():
     assert p_hac > p_naive
 
 
-def _scores(model, crps_scale, days, version="v1.0"):
+def _scores(model, crps_scale, days, version="v1.0", holidays=()):
     rng = np.random.default_rng(abs(hash(model)) % 2**32)
     n = len(days)
+    start = np.repeat(np.asarray(days, dtype="datetime64[D]"), 2)
+    step = np.tile([1, 2], n)
+    # Step k: the k-th session at or after the start (weekdays, less `holidays`).
+    target = np.busday_offset(start, step - 1, roll="forward", holidays=list(holidays))
     return pd.DataFrame({
         "commodity": "Coffee", "model_name": model, "model_version": version,
-        "forecast_start_date": np.repeat(days, 2), "day_ahead": np.tile([1, 2], n),
+        "forecast_start_date": start, "day_ahead": step, "forecast_date": target,
         "abs_error": 1.0, "sq_error": 1.0, "ape": 0.01, "crps": crps_scale * (1 + 0.1 * rng.random(2 * n)),
         "in_80": 1.0, "in_95": 1.0, "width_80": 1.0, "width_95": 2.0, "interval_score_80": 1.0,
         "interval_score_95": 2.0, "direction_hit": 1.0,
@@ -44,7 +48,7 @@ def test_performance_table_skill_and_weekday_starts():
     p = performance(s)
     assert set(p["horizon"]) == {1, 2}
     weekdays = int((days.dayofweek < 5).sum())
-    assert (p["n_forecasts"] == weekdays).all()  # weekend starts share Monday's cutoff: left out
+    assert (p["n_forecasts"] == weekdays).all()  # weekend starts share Monday's sessions: counted once
     x = p[(p.model_name == "xgboost") & (p.model_version == "v1.0") & (p.horizon == 1)].iloc[0]
     assert x.crps_skill_vs_naive == pytest.approx(0.2, abs=0.02) and x.dm_pvalue < 0.001
     # Versions side by side (A/B) from one table; v2.0 has no naive v2.0 to compare with.
@@ -106,3 +110,17 @@ def test_coverage_pit_per_horizon_and_whole_path_scores_in_the_report():
     assert "Whole-path scores" in text and "+25.0%" in text
     # Without path scores (nothing fully scored yet) the report still renders, without that part.
     assert "Whole-path" not in comparison_table(performance(s), [1, 2])
+
+
+def test_a_holiday_forecast_counts_once_with_the_next_session():
+    """On an exchange calendar a holiday's forecast has the same steps as the next session's: one."""
+    days = pd.date_range("2024-01-08", "2024-01-19", freq="D")  # Mon 8th .. Fri 19th; 15th a holiday
+    hol = ["2024-01-15"]
+    s = pd.concat([_scores("naive", 1.0, days, holidays=hol), _scores("xgboost", 0.8, days, holidays=hol)])
+    p = performance(s)
+    assert (p["n_forecasts"] == 9).all()  # 10 weekdays less the holiday
+    kept = s.merge(p[["model_name"]].drop_duplicates(), on="model_name")
+    from forecast_assets.core.comparison import one_per_session
+
+    starts = set(pd.to_datetime(one_per_session(kept, kept)["forecast_start_date"]).dt.strftime("%m-%d"))
+    assert "01-15" not in starts and "01-16" in starts and "01-13" not in starts
