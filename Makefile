@@ -28,7 +28,7 @@ MODELS := trained_models/naive,trained_models/xgboost,trained_models/sarimax_aut
 FORECASTS := forecasts/naive,forecasts/xgboost,forecasts/sarimax_auto_weather,actuals,forecast_metadata
 MATERIALIZE := $(BIN)/dagster asset materialize -m forecast_assets.definitions
 
-.PHONY: setup demo test bench quality ui clean
+.PHONY: setup demo test bench quality ui explore browser clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed: no working python3.12 on PATH or in pyenv's versions;" \
@@ -60,8 +60,12 @@ demo: setup
 	$(BIN)/forecast-assets report && \
 	echo "demo done in $$(( $$(date +%s) - start )) s; run logs in $(FORECAST_DATA_DIR)/demo-*.log; UI: make ui"
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest -q
+
+# Chromium and chromedriver from Debian's packages, for the explorer's browser test (installed when missing).
+browser:
+	@scripts/ensure_browser.sh
 
 bench: setup
 	$(BIN)/python bench/perf.py
@@ -75,6 +79,11 @@ ui: setup
 	@case "$(FORECAST_UI_HOST)" in 127.0.0.1|localhost|::1) ;; \
 	  *) echo "warning: the UI has no authentication; FORECAST_UI_HOST=$(FORECAST_UI_HOST) opens it to the network" >&2;; esac
 	$(BIN)/dagster dev -m forecast_assets.definitions -h $(FORECAST_UI_HOST) -p $(FORECAST_UI_PORT)
+
+# The forecast explorer: a day's fan chart and table, the model comparison; read-only over the same store.
+# http://127.0.0.1:$FORECAST_EXPLORER_PORT (8050), this machine only (no login, like the UI).
+explore: setup
+	$(BIN)/python -m forecast_assets.explorer
 
 clean:
 	rm -rf $(VENV) data .dagster_home

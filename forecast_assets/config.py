@@ -36,6 +36,8 @@ DEFAULT_HORIZON = 14
 MAX_HORIZON = 60
 DEFAULT_CATALOG = "commodity"  # the tables' catalog (storage.schema.CATALOG); another one only on Databricks
 DEFAULT_DEPLOY_DIR = Path(__file__).resolve().parents[1] / "deploy" / "databricks"
+DEFAULT_EXPLORER_PORT = 8050
+_URL_RE = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~/\-]*)?$")
 
 
 class ConfigError(ValueError):
@@ -117,6 +119,15 @@ def _int(raw: str | None, default: int, var: str, lo: int, hi: int) -> int:
     return v
 
 
+def _url(raw: str | None, default: str) -> str:
+    """FORECAST_EXPLORER_URL: it goes into the asset descriptions' markdown, so a plain http(s) address only."""
+    url = (raw or "").strip() or default
+    if not _URL_RE.match(url):
+        raise ConfigError(f"FORECAST_EXPLORER_URL={url!r} is not a plain http(s) address "
+                          f"(like http://127.0.0.1:8050 or https://forecasts.example.com/explorer)")
+    return url.rstrip("/")
+
+
 @dataclass(frozen=True)
 class Settings:
     env: str = "local"
@@ -141,6 +152,10 @@ class Settings:
     databricks_volume: str = f"/Volumes/{DEFAULT_CATALOG}/forecast/staging"
     databricks_cluster_id: str = ""
     databricks_deploy_dir: Path = DEFAULT_DEPLOY_DIR
+    # The forecast explorer (`make explore`): the port it listens on (127.0.0.1 only) and the address the
+    # Dagster UI's asset descriptions link to (another host when it is served elsewhere).
+    explorer_port: int = DEFAULT_EXPLORER_PORT
+    explorer_url: str = f"http://127.0.0.1:{DEFAULT_EXPLORER_PORT}"
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "Settings":
@@ -153,6 +168,7 @@ class Settings:
             raise ConfigError(f"FORECAST_MODEL_VERSION={version!r} is not a valid version label (like v1.0)")
         data_dir = Path(e.get("FORECAST_DATA_DIR") or "data")
         catalog = _catalog(e.get("FORECAST_DATABRICKS_CATALOG"))
+        explorer_port = _int(e.get("FORECAST_EXPLORER_PORT"), DEFAULT_EXPLORER_PORT, "FORECAST_EXPLORER_PORT", 1, 65535)
         return cls(
             env=env,
             duckdb_path=Path(e.get("FORECAST_DUCKDB_PATH") or data_dir / "forecast.duckdb"),
@@ -171,6 +187,8 @@ class Settings:
             databricks_volume=_volume(e.get("FORECAST_DATABRICKS_VOLUME"), catalog),
             databricks_cluster_id=(e.get("FORECAST_DATABRICKS_CLUSTER_ID") or "").strip(),
             databricks_deploy_dir=Path(e.get("FORECAST_DATABRICKS_DEPLOY_DIR") or DEFAULT_DEPLOY_DIR),
+            explorer_port=explorer_port,
+            explorer_url=_url(e.get("FORECAST_EXPLORER_URL"), f"http://127.0.0.1:{explorer_port}"),
         )
 
     def calendar(self, commodity: str) -> Calendar:

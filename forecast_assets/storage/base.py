@@ -206,6 +206,39 @@ class ForecastStore(ABC):
             fc = fc.merge(dist, on=["commodity", "model_name", "model_version"], how="left")
         return fc
 
+    # -- the forecast explorer's reads (forecast_assets/explorer): read-only, named reads of storage.sql --
+    def explorer_catalogue(self) -> pd.DataFrame:
+        """Per commodity, model and version with point forecasts (sorted): first_day, last_day, days."""
+        return self._read("explorer_catalogue", sql.explorer_catalogue(self.catalog))
+
+    def has_vintages(self) -> bool:
+        """Whether the forecast tables record vintages (a `vintage` column on point_forecasts)."""
+        cols = self.live_columns(("point_forecasts",)).get("point_forecasts", [])
+        return "vintage" in {c.lower() for c in cols}
+
+    def day_forecasts(self, commodity: str, models: list[str], model_version: str, day: date, n_paths: int,
+                      vintages: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """One day's forecasts by `models`: every step's point row (median, mean, bands, realized) and the
+        first `n_paths` simulated paths. With `vintages`, rows of every vintage, a `vintage` column saying which."""
+        key = [commodity, model_version, day, *models]
+        points = self._read("day_points", sql.day_points(self.catalog, len(models), vintages), key)
+        paths = self._read("day_sample_paths", sql.day_sample_paths(self.catalog, self.horizon, len(models), vintages),
+                           key + [int(n_paths)])
+        return points, paths
+
+    def trading_closes(self, commodity: str, start: date, end: date) -> pd.DataFrame:
+        """date, close of the commodity's trading days in [start, end]."""
+        return self._read("trading_closes", sql.trading_closes(self.catalog), [commodity, start, end])
+
+    def commodity_performance(self, commodity: str) -> pd.DataFrame:
+        """model_performance rows of one commodity, by model, version and horizon."""
+        return self._read("commodity_performance", sql.commodity_performance(self.catalog), [commodity])
+
+    def commodity_pit(self, commodity: str) -> pd.DataFrame:
+        """commodity, model_name, model_version, forecast_start_date, day_ahead, forecast_date, pit of one
+        commodity's scored steps."""
+        return self._read("commodity_pit", sql.commodity_pit(self.catalog), [commodity])
+
 
 def paths_by_day(raw: dict[str, np.ndarray], points: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, np.ndarray]:
     """Shape fetched path rows (ordered by day, path) into (n_days, n_paths, horizon), keeping only
@@ -224,3 +257,4 @@ def paths_by_day(raw: dict[str, np.ndarray], points: pd.DataFrame, horizon: int)
     paths = values[np.repeat(whole, counts)].reshape(len(keep), n_paths, horizon)
     pts = points[np.isin(pts_days, keep)].reset_index(drop=True)
     return pts, paths
+

@@ -42,10 +42,14 @@ class DatabaseLockedError(StorageError):
 
 
 class DuckDBStore(ForecastStore):
-    def __init__(self, path: str | Path, lock_timeout_s: float = 300.0, *, horizon: int = DEFAULT_HORIZON):
+    def __init__(self, path: str | Path, lock_timeout_s: float = 300.0, *, horizon: int = DEFAULT_HORIZON,
+                 read_only: bool = False):
         self.path = Path(path)
         self.lock_timeout_s = lock_timeout_s
         self.horizon = horizon
+        # Read-only (the explorer): the file is attached READ_ONLY, so no statement can change it and a
+        # missing file is an error rather than a new empty database.
+        self.read_only = read_only
 
     @classmethod
     def from_settings(cls, settings) -> "DuckDBStore":
@@ -58,13 +62,18 @@ class DuckDBStore(ForecastStore):
         def attach():
             con = duckdb.connect(":memory:")
             try:
-                con.execute(f"ATTACH ? AS {CATALOG}", [str(self.path)])
+                con.execute(f"ATTACH ? AS {CATALOG}{' (READ_ONLY)' if self.read_only else ''}", [str(self.path)])
             except BaseException:
                 con.close()
                 raise
             return con
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.read_only:
+            if not self.path.is_file():
+                raise StorageError(f"no database at {self.path}: nothing to read (run `make demo`, or set "
+                                   f"FORECAST_DUCKDB_PATH / FORECAST_DATA_DIR to where the forecasts are)")
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             return attach()
         except duckdb.IOException as exc:

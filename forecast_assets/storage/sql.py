@@ -235,3 +235,60 @@ def distributions_summary(catalog: str) -> str:
     return (f"SELECT commodity, model_name, model_version, COUNT(*) AS distribution_rows, "
             f"CAST(SUM(CASE WHEN is_actuals THEN 1 ELSE 0 END) AS BIGINT) AS actuals_rows "
             f"FROM {qualified('distributions', catalog)} GROUP BY ALL ORDER BY ALL")
+
+
+# -- the forecast explorer's reads (forecast_assets/explorer): read-only, one commodity or one day ----------
+# `points_table` / `dist_table` name the table read: today point_forecasts / distributions, which hold every
+# vintage of a day when the vintage columns exist; the *_latest views can be passed instead once they do.
+
+def explorer_catalogue(catalog: str, points_table: str = "point_forecasts") -> str:
+    """Per commodity, model and version: first_day, last_day and days with point forecasts."""
+    return (f"SELECT commodity, model_name, model_version, MIN(forecast_start_date) AS first_day, "
+            f"MAX(forecast_start_date) AS last_day, COUNT(DISTINCT forecast_start_date) AS days "
+            f"FROM {qualified(points_table, catalog)} GROUP BY ALL ORDER BY ALL")
+
+
+def _models_in(n_models: int) -> str:
+    # One placeholder per model: `IN (?, ?)` is the form DuckDB and Databricks SQL both bind.
+    return f"model_name IN ({', '.join('?' * n_models)})"
+
+
+def day_points(catalog: str, n_models: int, vintage: bool, points_table: str = "point_forecasts") -> str:
+    """Every step of one day's forecasts by these models (and every vintage, with `vintage`).
+    Params: commodity, model_version, day, *models."""
+    extra = ", vintage, vintage_reason" if vintage else ""
+    return (f"SELECT model_name, model_version, forecast_start_date, data_cutoff_date, generation_timestamp, "
+            f"day_ahead, forecast_date, forecast_mean, forecast_median, lower_50, upper_50, lower_80, upper_80, "
+            f"lower_95, upper_95, actual_close, model_success, failure_reason{extra} "
+            f"FROM {qualified(points_table, catalog)} WHERE commodity = ? AND model_version = ? "
+            f"AND forecast_start_date = ? AND {_models_in(n_models)} ORDER BY model_name, day_ahead")
+
+
+def day_sample_paths(catalog: str, horizon: int, n_models: int, vintage: bool,
+                     dist_table: str = "distributions") -> str:
+    """The first few simulated paths (path_id 1..n) of one day's forecasts by these models.
+    Params: commodity, model_version, day, *models, n."""
+    extra = ", vintage" if vintage else ""
+    return (f"SELECT model_name, path_id, {', '.join(day_columns(horizon))}{extra} "
+            f"FROM {qualified(dist_table, catalog)} WHERE commodity = ? AND model_version = ? "
+            f"AND forecast_start_date = ? AND {_models_in(n_models)} AND path_id BETWEEN 1 AND ? "
+            f"ORDER BY model_name, path_id")
+
+
+def trading_closes(catalog: str) -> str:
+    """date, close of a commodity's trading days in [start, end] (market columns are the same on every
+    region row of a date: one per date). Params: commodity, start, end."""
+    return (f"SELECT date, MAX(close) AS close FROM {qualified('unified_data', catalog)} "
+            f"WHERE commodity = ? AND is_trading_day = 1 AND date BETWEEN ? AND ? GROUP BY date ORDER BY date")
+
+
+def commodity_performance(catalog: str) -> str:
+    """model_performance rows of one commodity. Params: commodity."""
+    return (f"SELECT * FROM {qualified('model_performance', catalog)} WHERE commodity = ? "
+            f"ORDER BY model_name, model_version, horizon")
+
+
+def commodity_pit(catalog: str) -> str:
+    """Steps with a PIT value of one commodity's forecasts. Params: commodity."""
+    return (f"SELECT commodity, model_name, model_version, forecast_start_date, day_ahead, forecast_date, pit "
+            f"FROM {qualified('forecast_scores', catalog)} WHERE commodity = ? AND pit IS NOT NULL")
