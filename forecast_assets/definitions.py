@@ -8,6 +8,7 @@ from forecast_assets.config import Settings
 from forecast_assets.core.models import REGISTRY
 from forecast_assets.defs.environments import Environment, environment
 from forecast_assets.defs.evaluation import forecast_metadata_asset, model_performance
+from forecast_assets.defs.explorer_link import with_explorer_link
 from forecast_assets.defs.forecasting import actuals_asset, forecast_asset
 from forecast_assets.defs.input import new_trading_days, unified_data, valid_rows
 from forecast_assets.defs.launchers import SPARK
@@ -44,7 +45,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         model_performance,
     ]
     return dg.Definitions(
-        assets=[_with_kinds(a, env) for a in assets],
+        assets=[with_explorer_link(_with_kinds(a, env), settings.explorer_url) for a in assets],
         asset_checks=[new_trading_days, valid_rows],
         jobs=[train_job, infer_job],
         schedules=build_schedules(parts, train_job, infer_job),

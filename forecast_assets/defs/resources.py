@@ -61,6 +61,8 @@ class ForecastResource(dg.ConfigurableResource):
     databricks_volume: str
     databricks_cluster_id: str
     databricks_deploy_dir: str
+    explorer_port: int  # the forecast explorer's; runs do not use them (the asset descriptions link to the URL)
+    explorer_url: str
 
     @classmethod
     def from_settings(cls, s: Settings) -> "ForecastResource":

@@ -147,3 +147,14 @@ def test_the_explorer_settings_are_checked():
         with pytest.raises(ConfigError, match="FORECAST_EXPLORER"):
             Settings.from_env(bad)
     assert config.DEFAULT_EXPLORER_PORT == 8050
+
+
+def test_the_forecast_assets_descriptions_link_to_the_explorer():
+    from forecast_assets.definitions import build_definitions
+
+    url = "https://forecasts.example.com/explorer"
+    graph = build_definitions(Settings.from_env({"FORECAST_EXPLORER_URL": url})).resolve_asset_graph()
+    linked = {k.to_user_string() for k in graph.get_all_asset_keys()
+              if f"[forecast explorer]({url})" in (graph.get(k).description or "")}
+    assert linked == {"forecasts/naive", "forecasts/xgboost", "forecasts/sarimax_auto_weather", "actuals",
+                      "forecast_metadata", "model_performance"}
