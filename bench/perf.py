@@ -10,6 +10,7 @@ run per commodity at once (as a UI backfill launches them):
   3. the daily schedule's runs: one day, every commodity and model,         <= 15 s
   4. peak memory of any run (max RSS of the run processes),                 <= 4 GB
   5. fast vs straightforward on a subset, side by side in this run,         >= 20x
+  6. the forecast explorer's page of one day (every model) on the full store, <= 500 ms
 Times are wall clock from process start to the last row committed. Then the
 95% coverage and mean CRPS of each model over the full workload.
 """
@@ -97,6 +98,30 @@ def ratio(tmp: Path, days: list[date], window: date) -> tuple[float, float]:
     return sides["fast"], sides["straightforward"]
 
 
+def explorer_page(db: Path, commodity: str, day: date, repeats: int = 15) -> tuple[float, float]:
+    """Median and worst seconds of the explorer's page of one day, every model, over `repeats`: its reads
+    (point rows, sample paths, history) from the read-only store, the fan chart and the table, and the
+    figure as the JSON the browser receives. (Timed alone: `python bench/perf.py --explorer-only --dir DIR`
+    on a folder a previous `--dir` run kept.)"""
+    import statistics
+
+    from plotly.io.json import to_json_plotly as to_json  # what Dash serializes a callback's output with
+
+    from forecast_assets.explorer import figures, queries, tables
+    from forecast_assets.storage.duckdb_store import DuckDBStore
+
+    store = DuckDBStore(db, read_only=True)
+    times = []
+    for _ in range(repeats + 1):  # the first one warms the imports and the OS's file cache: not counted
+        t0 = time.perf_counter()
+        page = queries.load_day(store, commodity, list(MODELS), "v1.0", day)
+        to_json([figures.fan_chart(page, store.horizon), tables.step_rows(page.points)])
+        times.append(time.perf_counter() - t0)
+    if page.points.empty:
+        raise SystemExit(f"no forecast of {commodity} on {day} in {db}")
+    return statistics.median(times[1:]), max(times[1:])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dir", help="work folder (default: a new temporary folder, removed at the end)")
@@ -105,11 +130,17 @@ def main() -> int:
     ap.add_argument("--ratio-days", type=int, default=181,
                     help="days of the side-by-side subset (default: one semiannual window, train once, infer many)")
     ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--explorer-only", action="store_true",
+                    help="only line 6, on the store of a previous run kept with --dir")
     ap.add_argument("--quality-from", default="2023-01-01",
                     help="also print quality from this day on (the period BENCHMARKS.md compares with the old code)")
     a = ap.parse_args()
     start, end = date.fromisoformat(a.start), date.fromisoformat(a.end)
     tmp = Path(a.dir or tempfile.mkdtemp(prefix="forecast-perf-"))
+    if a.explorer_only:
+        if not a.dir:
+            raise SystemExit("--explorer-only needs --dir, the folder of a previous run")
+        return 0 if _explorer_line(tmp / "data" / "forecast.duckdb", end) else 1
     (tmp / "dagster_home").mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "dagster.yaml", tmp / "dagster_home" / "dagster.yaml")
     env = _env(tmp)
@@ -160,6 +191,7 @@ def main() -> int:
     results.append(_line("3. daily schedule's runs (1 day, every commodity x model)", daily_s, "s", 15))
     results.append(_line("4. peak memory of any run", peak_gb, "GB", 4))
     results.append(_line("5. fast vs straightforward, same subset, same run", slow / fast, "x", 20, True))
+    results.append(_explorer_line(tmp / "data" / "forecast.duckdb", end))
 
     if not a.skip_quality:
         from quality import quality
@@ -172,6 +204,16 @@ def main() -> int:
     if not a.dir:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0 if all(results) else 1
+
+
+def _explorer_line(db: Path, end: date) -> bool:
+    # A weekday two months before the end: its steps' actuals are stored when the run attached them.
+    day = end - timedelta(days=60)
+    day -= timedelta(days=max(0, day.weekday() - 4))
+    median_s, worst_s = explorer_page(db, COMMODITIES[0], day)
+    print(f"  explorer page of {COMMODITIES[0]} {day}, {len(MODELS)} models: median {median_s * 1e3:.0f} ms, "
+          f"worst {worst_s * 1e3:.0f} ms", flush=True)
+    return _line("6. explorer: a day's page (reads + fan chart + table)", median_s * 1e3, "ms", 500)
 
 
 if __name__ == "__main__":

@@ -428,8 +428,8 @@ def test_databricks_sends_values_only_as_parameters(small_store):
     db.update_actuals(name, pd.DataFrame({"forecast_start_date": [date(2024, 1, 3)] * 14,
                                           "day_ahead": range(1, 15), "actual_close": [1.0] * 14}))
     # the explorer's reads (forecast_assets/explorer), models bound one placeholder each
-    db.day_forecasts(name, [model, HOSTILE[2]], version, date(2024, 1, 3), 5, vintages=True)
-    db.trading_closes(name, date(2024, 1, 1), date(2024, 1, 31))
+    db.day_forecasts(name, [model, HOSTILE[2]], version, date(2024, 1, 3), 5, vintages=True,
+                     history_from=date(2023, 10, 1))
     db.commodity_performance(name)
     db.commodity_pit(name)
     assert len(sent) >= 10

@@ -95,11 +95,11 @@ def make_app(store: ForecastStore, *, title: str = "Forecast explorer") -> dash.
                   Input("version", "value"), Input("day", "date"), Input("vintage", "value"))
     def show_day(commodity, models, version, day, vintage):
         if not (commodity and models and version and day):
-            return figures.go.Figure(), None, "Pick a commodity, one or more models, a version and a day.", []
+            return figures.empty(), None, "Pick a commodity, one or more models, a version and a day.", []
         d = date.fromisoformat(str(day)[:10])
         loaded = queries.load_day(store, commodity, models, version, d, vintages=vintages, vintage=vintage)
         if loaded.points.empty:
-            return (figures.go.Figure(), None,
+            return (figures.empty(), None,
                     f"No {version} forecast of {commodity} by {', '.join(models)} starting {d}.", [])
         pts = loaded.points
         cutoff = pd.Timestamp(pts["data_cutoff_date"].max()).date()
@@ -114,7 +114,7 @@ def make_app(store: ForecastStore, *, title: str = "Forecast explorer") -> dash.
                   Output("pit-chart", "figure"), Input("commodity", "value"))
     def show_comparison(commodity):
         if not commodity:
-            return [], figures.go.Figure(), figures.go.Figure()
+            return [], figures.empty(), figures.empty()
         perf, pit = queries.comparison(store, commodity)
         return (tables.comparison_rows(perf), figures.coverage_figure(perf),
                 figures.pit_figure(pit, metadata_horizons(horizon)))

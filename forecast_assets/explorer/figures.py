@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.colors import hex_to_rgb
 from plotly.subplots import make_subplots
 
 from forecast_assets.explorer.queries import Day, sample_paths
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+_TEMPLATE = pio.templates["plotly_white"].to_plotly_json()  # resolved once, not per figure
 BANDS = ((95, "lower_95", "upper_95", 0.12), (80, "lower_80", "upper_80", 0.2), (50, "lower_50", "upper_50", 0.3))
 
 
@@ -22,45 +24,59 @@ def model_colors(models) -> dict[str, str]:
     return {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(sorted(models))}
 
 
-def fan_chart(day: Day, horizon: int) -> go.Figure:
+def empty() -> dict:
+    """A figure with nothing to show (no day picked yet, or none stored)."""
+    return {"data": [], "layout": {"template": _TEMPLATE, "xaxis": {"visible": False}, "yaxis": {"visible": False}}}
+
+
+def fan_chart(day: Day, horizon: int) -> dict:
     """History before the cutoff, then per model its 95/80/50% bands, median and a few sample paths over
     the steps' sessions, and the realized closes. Every number is a stored one (bands and median from
     point_forecasts, paths from distributions, realized from actual_close); each trace's `meta` names
-    what it shows so a reader (and the browser test) can tell them apart."""
-    fig = go.Figure()
+    what it shows so a reader (and the browser test) can tell them apart.
+
+    A plotly figure as its JSON form (a dict dcc.Graph takes as is), not a go.Figure: the page is built
+    on every pick, and validating some forty traces through plotly's Python classes took longer than
+    reading them (~200 ms of a ~400 ms page); the browser test checks what plotly.js drew.
+    """
+    traces: list[dict] = []
     if len(day.history):
-        fig.add_trace(go.Scatter(x=day.history.index, y=day.history.values, mode="lines", name="close before cutoff",
-                                 line=dict(color="black", width=1.4), meta={"kind": "history"}))
+        traces.append(dict(type="scatter", x=_dates(day.history.index), y=day.history.tolist(), mode="lines",
+                           name="close before cutoff", line=dict(color="black", width=1.4), meta={"kind": "history"}))
     colors = model_colors(day.models)
     for model, pts in day.points.groupby("model_name"):
-        pts = pts.sort_values("day_ahead")
-        x = pd.to_datetime(pts["forecast_date"])
-        c = colors[model]
         if not pts["model_success"].all():
             continue  # a failed day has no numbers to draw; the table says why
+        pts = pts.sort_values("day_ahead")
+        x, c = _dates(pts["forecast_date"]), colors[model]
         for level, lo, hi, alpha in BANDS:
-            fig.add_trace(go.Scatter(x=x, y=pts[lo], mode="lines", line=dict(width=0), showlegend=False,
-                                     hoverinfo="skip", legendgroup=model,
-                                     meta={"kind": f"lower_{level}", "model": model}))
-            fig.add_trace(go.Scatter(x=x, y=pts[hi], mode="lines", line=dict(width=0), fill="tonexty",
-                                     fillcolor=_rgba(c, alpha), name=f"{model} {level}%", legendgroup=model,
-                                     meta={"kind": f"upper_{level}", "model": model}))
+            traces.append(dict(type="scatter", x=x, y=pts[lo].tolist(), mode="lines", line=dict(width=0),
+                               showlegend=False, hoverinfo="skip", legendgroup=model,
+                               meta={"kind": f"lower_{level}", "model": model}))
+            traces.append(dict(type="scatter", x=x, y=pts[hi].tolist(), mode="lines", line=dict(width=0),
+                               fill="tonexty", fillcolor=_rgba(c, alpha), name=f"{model} {level}%",
+                               legendgroup=model, meta={"kind": f"upper_{level}", "model": model}))
         for i, path in enumerate(sample_paths(day, model, horizon)):
-            fig.add_trace(go.Scatter(x=x, y=path, mode="lines", line=dict(color=c, width=0.7), opacity=0.6,
-                                     name=f"{model} sample paths", legendgroup=model, showlegend=i == 0,
-                                     meta={"kind": "path", "model": model}))
-        fig.add_trace(go.Scatter(x=x, y=pts["forecast_median"], mode="lines+markers", name=f"{model} median",
-                                 line=dict(color=c, width=2), marker=dict(size=4), legendgroup=model,
-                                 meta={"kind": "median", "model": model}))
-    realized = (day.points.dropna(subset=["actual_close"]).drop_duplicates("day_ahead").sort_values("day_ahead"))
+            traces.append(dict(type="scatter", x=x, y=path, mode="lines", line=dict(color=c, width=0.7),
+                               opacity=0.6, name=f"{model} sample paths", legendgroup=model, showlegend=i == 0,
+                               meta={"kind": "path", "model": model}))
+        traces.append(dict(type="scatter", x=x, y=pts["forecast_median"].tolist(), mode="lines+markers",
+                           name=f"{model} median", line=dict(color=c, width=2), marker=dict(size=4),
+                           legendgroup=model, meta={"kind": "median", "model": model}))
+    realized = day.points.dropna(subset=["actual_close"]).drop_duplicates("day_ahead").sort_values("day_ahead")
     if len(realized):
-        fig.add_trace(go.Scatter(x=pd.to_datetime(realized["forecast_date"]), y=realized["actual_close"],
-                                 mode="lines+markers", name="realized", line=dict(color="#d62728", width=2),
-                                 marker=dict(size=6), meta={"kind": "realized"}))
-    fig.update_layout(title=f"{day.commodity}: forecast of {day.day} ({day.model_version})", hovermode="x unified",
-                      margin=dict(l=50, r=20, t=50, b=40), legend=dict(orientation="h", y=-0.15),
-                      xaxis_title="session", yaxis_title="price", template="plotly_white")
-    return fig
+        traces.append(dict(type="scatter", x=_dates(realized["forecast_date"]), y=realized["actual_close"].tolist(),
+                           mode="lines+markers", name="realized", line=dict(color="#d62728", width=2),
+                           marker=dict(size=6), meta={"kind": "realized"}))
+    layout = dict(title=dict(text=f"{day.commodity}: forecast of {day.day} ({day.model_version})"),
+                  hovermode="x unified", margin=dict(l=50, r=20, t=50, b=40), legend=dict(orientation="h", y=-0.15),
+                  xaxis=dict(title=dict(text="session")), yaxis=dict(title=dict(text="price")),
+                  template=_TEMPLATE)
+    return {"data": traces, "layout": layout}
+
+
+def _dates(values) -> list[str]:
+    return [d.isoformat() for d in pd.to_datetime(pd.Series(values)).dt.date]
 
 
 def coverage_figure(perf: pd.DataFrame) -> go.Figure:

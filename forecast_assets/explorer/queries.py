@@ -55,7 +55,10 @@ def load_day(store: ForecastStore, commodity: str, models: list[str], model_vers
     where the model has it, else its latest; the list of all of them comes back in Day.vintages.
     (With the *_latest views, the latest could be read directly; reading every vintage lists them too.)
     """
-    points, paths = store.day_forecasts(commodity, list(models), model_version, day, n_paths, vintages=vintages)
+    # Calendar days enough for the sessions asked (weekends, holidays); the last ones up to the cutoff kept.
+    points, paths, closes = store.day_forecasts(commodity, list(models), model_version, day, n_paths,
+                                                vintages=vintages,
+                                                history_from=day - timedelta(days=2 * history_sessions + 14))
     listed = pd.DataFrame(columns=["model_name", "vintage", "vintage_reason", "generated"])
     if vintages and len(points):
         listed = (points.groupby(["model_name", "vintage"], as_index=False)
@@ -67,11 +70,10 @@ def load_day(store: ForecastStore, commodity: str, models: list[str], model_vers
     points = points.reset_index(drop=True)
     history = pd.Series(dtype=float)
     if len(points):
-        cutoff = pd.Timestamp(points["data_cutoff_date"].max()).date()
-        # Calendar days enough for the sessions asked (weekends, holidays), then the last ones kept.
-        closes = store.trading_closes(commodity, cutoff - timedelta(days=2 * history_sessions + 14), cutoff)
+        cutoff = pd.Timestamp(points["data_cutoff_date"].max())
         history = pd.Series(closes["close"].to_numpy(float), index=pd.to_datetime(closes["date"]))
-        history = history.iloc[-history_sessions:]
+        # Closes between a stale cutoff and the day were not known to the forecast: not history.
+        history = history[history.index <= cutoff].iloc[-history_sessions:]
     return Day(commodity, day, model_version, points, paths.reset_index(drop=True), history, listed)
 
 

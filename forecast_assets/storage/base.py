@@ -16,7 +16,7 @@ scores follow it, and ensure_schema refuses tables made for another
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -216,19 +216,24 @@ class ForecastStore(ABC):
         cols = self.live_columns(("point_forecasts",)).get("point_forecasts", [])
         return "vintage" in {c.lower() for c in cols}
 
-    def day_forecasts(self, commodity: str, models: list[str], model_version: str, day: date, n_paths: int,
-                      vintages: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """One day's forecasts by `models`: every step's point row (median, mean, bands, realized) and the
-        first `n_paths` simulated paths. With `vintages`, rows of every vintage, a `vintage` column saying which."""
-        key = [commodity, model_version, day, *models]
-        points = self._read("day_points", sql.day_points(self.catalog, len(models), vintages), key)
-        paths = self._read("day_sample_paths", sql.day_sample_paths(self.catalog, self.horizon, len(models), vintages),
-                           key + [int(n_paths)])
-        return points, paths
+    def _read_many(self, reads: list[tuple[str, str, list]]) -> list[pd.DataFrame]:
+        """Several named reads (what, text, params) at once; a backend may run them on one connection."""
+        return [self._read(what, text, params) for what, text, params in reads]
 
-    def trading_closes(self, commodity: str, start: date, end: date) -> pd.DataFrame:
-        """date, close of the commodity's trading days in [start, end]."""
-        return self._read("trading_closes", sql.trading_closes(self.catalog), [commodity, start, end])
+    def day_forecasts(self, commodity: str, models: list[str], model_version: str, day: date, n_paths: int,
+                      vintages: bool = False, history_from: date | None = None
+                      ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """One day's forecasts by `models`: every step's point row (median, mean, bands, realized), the first
+        `n_paths` simulated paths, and date, close of the trading days in [history_from, day) (none without
+        history_from). With `vintages`, rows of every vintage, a `vintage` column saying which. One page's
+        reads together (the DuckDB store opens the file once for them)."""
+        key = [commodity, model_version, day, *models]
+        reads = [("day_points", sql.day_points(self.catalog, len(models), vintages), key),
+                 ("day_sample_paths", sql.day_sample_paths(self.catalog, self.horizon, len(models), vintages),
+                  key + [int(n_paths)]),
+                 ("trading_closes", sql.trading_closes(self.catalog),
+                  [commodity, history_from or day, day - timedelta(days=1)])]
+        return tuple(self._read_many(reads))
 
     def commodity_performance(self, commodity: str) -> pd.DataFrame:
         """model_performance rows of one commodity, by model, version and horizon."""

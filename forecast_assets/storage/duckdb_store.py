@@ -293,6 +293,14 @@ class DuckDBStore(ForecastStore):
             con.execute(f"INSERT INTO {qualified('model_performance')} BY NAME SELECT * FROM batch_rows")
             con.unregister("batch_rows")
 
+    def _read_many(self, reads) -> list[pd.DataFrame]:
+        # One attach of the file for them all: attaching costs about as much as a day's reads.
+        try:
+            with self.connect() as con:
+                return [con.execute(text, params or []).df() for _, text, params in reads]
+        except duckdb.CatalogException as exc:
+            raise StorageError(f"{exc} (has the database been set up? run `forecast-assets init`)") from exc
+
     def _read(self, what: str, text: str, params: list | None = None) -> pd.DataFrame:
         try:
             with self.connect() as con:

@@ -62,7 +62,7 @@ def test_a_failed_day_shows_its_reason_not_numbers(explorer_store):
     failed = day.points.assign(model_success=False, failure_reason="input 7 sessions late")
     assert all(r["median"] == "failed: input 7 sessions late" for r in tables.step_rows(failed))
     day.points = failed
-    assert not [t for t in figures.fan_chart(day, 14).data if (t.meta or {}).get("kind") == "median"]
+    assert not [t for t in figures.fan_chart(day, 14)["data"] if t["meta"].get("kind") == "median"]
 
 
 @pytest.fixture
