@@ -8,11 +8,12 @@ page loads nothing from the internet. Every read goes through the store's named 
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import parse_qs, urlencode
 
 import dash
 import dash_ag_grid as dag
 import pandas as pd
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from forecast_assets.explorer import figures, queries, tables
 from forecast_assets.storage.base import ForecastStore
@@ -36,6 +37,27 @@ def _step_table(rows: list[dict]) -> html.Table:
     return html.Table([html.Thead(head), html.Tbody(body)], style={"borderCollapse": "collapse"})
 
 
+def link_choices(search: str | None) -> dict:
+    """A link's choices (?commodity=Coffee&day=2025-10-31&models=naive,xgboost&version=v1.0), those that
+    parse; the page checks them against the store."""
+    q = {k: v[-1] for k, v in parse_qs((search or "").lstrip("?")).items()}
+    out: dict = {k: q[k] for k in ("commodity", "version") if q.get(k)}
+    models = [m for m in q.get("models", "").split(",") if m]
+    if models:
+        out["models"] = models
+    try:
+        out["day"] = date.fromisoformat(q["day"])
+    except (KeyError, ValueError):
+        pass
+    return out
+
+
+def day_link(base_url: str, commodity: str, day: date, models: list[str] | None = None) -> str:
+    """The explorer's address of one commodity's day (what a Dagster partition's metadata can link to)."""
+    q = {"commodity": commodity, "day": day.isoformat(), **({"models": ",".join(models)} if models else {})}
+    return f"{base_url.rstrip('/')}/?{urlencode(q)}"
+
+
 def _store_note(store: ForecastStore, commodities: list[str]) -> str:
     if not commodities:
         return "No forecasts in the store yet: run `make demo` (or materialize forecasts) first."
@@ -52,6 +74,7 @@ def make_app(store: ForecastStore, *, title: str = "Forecast explorer") -> dash.
     commodities = sorted(catalogue["commodity"].unique()) if len(catalogue) else []
 
     app.layout = html.Div([
+        dcc.Location(id="url", refresh=False),
         html.H2(title, style={"margin": "8px 0"}),
         html.Div(_store_note(store, commodities),
                  id="store-note", style={"color": "#555", "marginBottom": "8px"}),
@@ -76,10 +99,15 @@ def make_app(store: ForecastStore, *, title: str = "Forecast explorer") -> dash.
         dcc.Graph(id="pit-chart", style={"height": "340px"}, config={"displaylogo": False}),
     ], style={"fontFamily": "sans-serif", "margin": "0 16px"})
 
+    @app.callback(Output("commodity", "value"), Input("url", "search"))
+    def from_link(search):
+        wanted = link_choices(search).get("commodity")
+        return wanted if wanted in commodities else (commodities[0] if commodities else None)
+
     @app.callback(Output("models", "options"), Output("models", "value"), Output("version", "options"),
                   Output("version", "value"), Output("day", "min_date_allowed"), Output("day", "max_date_allowed"),
-                  Output("day", "date"), Input("commodity", "value"))
-    def pick_commodity(commodity):
+                  Output("day", "date"), Input("commodity", "value"), State("url", "search"))
+    def pick_commodity(commodity, search):
         cat = store.explorer_catalogue()  # read again: runs may have added days since the page opened
         mine = cat[cat["commodity"] == commodity]
         if mine.empty:
@@ -88,7 +116,13 @@ def make_app(store: ForecastStore, *, title: str = "Forecast explorer") -> dash.
         versions = sorted(mine["model_version"].unique())
         first = pd.Timestamp(mine["first_day"].min()).date()
         last = pd.Timestamp(mine["last_day"].max()).date()
-        return models, models, versions, versions[-1], first, last, last
+        shown, version, day = models, versions[-1], last
+        link = link_choices(search)
+        if link.get("commodity") == commodity:  # a link's choices, where the store has them
+            shown = [m for m in link.get("models", []) if m in models] or models
+            version = link["version"] if link.get("version") in versions else version
+            day = link["day"] if link.get("day") and first <= link["day"] <= last else day
+        return models, shown, versions, version, first, last, day
 
     @app.callback(Output("fan-chart", "figure"), Output("step-table", "children"), Output("day-status", "children"),
                   Output("vintage", "options"), Input("commodity", "value"), Input("models", "value"),

@@ -113,6 +113,7 @@ def test_a_picked_days_chart_and_table_show_the_stored_numbers(page_url, browser
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     browser.get(page_url)
+    _wait(browser, "the page", lambda d: d.find_elements(By.ID, "day-status"))
     _wait(browser, "the first day's chart", lambda d: any(t["meta"].get("kind") == "median" for t in _traces(d)))
     browser.save_screenshot(str(ARTIFACTS / "01-opened-latest-day.png"))
 
@@ -185,3 +186,18 @@ def test_a_picked_days_chart_and_table_show_the_stored_numbers(page_url, browser
     srcs = browser.execute_script("return [...document.querySelectorAll('script[src],link[href],img[src]')]"
                                   ".map(e => e.src || e.href)")
     assert all(s.startswith(page_url) or s.startswith("data:") for s in srcs), srcs
+
+
+def test_a_link_opens_its_commodity_day_and_models(page_url, browser):
+    from selenium.webdriver.common.by import By
+
+    from forecast_assets.explorer.app import day_link
+
+    day = PICKED.replace(day=PICKED.day + 2)
+    browser.get(day_link(page_url, "Coffee", day, ["xgboost"]))
+    _wait(browser, "the linked day", lambda d: any(f"forecast of {day}" in e.text
+                                                   for e in d.find_elements(By.ID, "day-status")))
+    _wait(browser, "the linked model only", lambda d: {t["meta"].get("model") for t in _traces(d)} == {None, "xgboost"})
+    assert browser.find_elements(By.ID, "step-xgboost-14-median")
+    assert not browser.find_elements(By.ID, "step-naive-1-median")
+    browser.save_screenshot(str(ARTIFACTS / "04-linked-day.png"))

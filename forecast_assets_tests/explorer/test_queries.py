@@ -158,3 +158,13 @@ def test_the_forecast_assets_descriptions_link_to_the_explorer():
               if f"[forecast explorer]({url})" in (graph.get(k).description or "")}
     assert linked == {"forecasts/naive", "forecasts/xgboost", "forecasts/sarimax_auto_weather", "actuals",
                       "forecast_metadata", "model_performance"}
+
+
+def test_links_carry_the_choices_that_parse():
+    from forecast_assets.explorer.app import day_link, link_choices
+
+    url = day_link("http://127.0.0.1:8050/", "Coffee", date(2025, 10, 31), ["naive", "xgboost"])
+    assert url == "http://127.0.0.1:8050/?commodity=Coffee&day=2025-10-31&models=naive%2Cxgboost"
+    assert link_choices("?" + url.split("?")[1]) == {"commodity": "Coffee", "day": date(2025, 10, 31),
+                                                     "models": ["naive", "xgboost"]}
+    assert link_choices("?day=2025-13-01&commodity=&models=,") == {} and link_choices(None) == {}
