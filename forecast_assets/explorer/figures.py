@@ -70,7 +70,7 @@ def fan_chart(day: Day, horizon: int) -> dict:
                            marker=dict(size=6), meta={"kind": "realized"}))
     layout = dict(title=dict(text=f"{day.commodity}: forecast of {day.day} ({day.model_version})"),
                   hovermode="x unified", margin=dict(l=50, r=20, t=50, b=40), legend=dict(orientation="h", y=-0.15),
-                  xaxis=dict(title=dict(text="session")), yaxis=dict(title=dict(text="price")),
+                  yaxis=dict(title=dict(text="price")),
                   template=_TEMPLATE)
     return {"data": traces, "layout": layout}
 
