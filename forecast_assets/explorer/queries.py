@@ -9,7 +9,8 @@ import pandas as pd
 
 from forecast_assets.core.comparison import one_per_session
 from forecast_assets.storage.base import ForecastStore
-from forecast_assets.storage.schema import day_columns
+from forecast_assets.storage.horizon import check_horizon
+from forecast_assets.storage.schema import TABLES, day_columns
 
 SAMPLE_PATHS = 5  # simulated paths drawn over the bands: a few show what a path looks like, more hide the bands
 HISTORY_SESSIONS = 60  # closes before the cutoff on the fan chart
@@ -23,10 +24,14 @@ def open_store(settings) -> ForecastStore:
         from forecast_assets.storage.duckdb_store import DuckDBStore
 
         # A writer holds the file for one transaction at a time: wait for it, but not for minutes.
-        return DuckDBStore(settings.duckdb_path, lock_timeout_s=30.0, horizon=settings.horizon, read_only=True)
-    from forecast_assets.storage.databricks_sql import DatabricksSQLStore
+        store = DuckDBStore(settings.duckdb_path, lock_timeout_s=30.0, horizon=settings.horizon, read_only=True)
+    else:
+        from forecast_assets.storage.databricks_sql import DatabricksSQLStore
 
-    return DatabricksSQLStore.from_settings(settings)
+        store = DatabricksSQLStore.from_settings(settings)
+    # Tables made for another FORECAST_HORIZON are refused as a run refuses them (it cannot fix them here).
+    check_horizon(store.live_columns(TABLES), settings.horizon, str(getattr(store, "path", store.catalog)))
+    return store
 
 
 @dataclass

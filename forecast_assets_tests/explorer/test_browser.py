@@ -16,7 +16,7 @@ from urllib.request import urlopen
 import numpy as np
 import pytest
 
-from forecast_assets.storage.schema import day_columns, qualified
+from forecast_assets.storage.schema import columns, day_columns, qualified
 from forecast_assets_tests.explorer.conftest import MODELS, PICKED
 from forecast_assets_tests.read_sql import read_sql
 
@@ -201,3 +201,26 @@ def test_a_link_opens_its_commodity_day_and_models(page_url, browser):
     assert browser.find_elements(By.ID, "step-xgboost-14-median")
     assert not browser.find_elements(By.ID, "step-naive-1-median")
     browser.save_screenshot(str(ARTIFACTS / "04-linked-day.png"))
+
+
+def test_a_run_writes_while_the_explorer_serves_the_page(page_url, browser, explorer_settings):
+    """The explorer holds the file only for a page's reads (read-only): a writer in another process
+    gets it at once, and the page's next reads see what it wrote."""
+    from selenium.webdriver.common.by import By
+
+    from forecast_assets.storage.duckdb_store import DuckDBStore
+
+    browser.get(page_url)
+    _wait(browser, "the page", lambda d: any("forecast of" in e.text for e in d.find_elements(By.ID, "day-status")))
+    writer = DuckDBStore(explorer_settings.duckdb_path, lock_timeout_s=5.0)  # not the 300 s a run would wait
+    row = {c: None for c in columns("trained_models")} | {
+        "commodity": "Coexist", "model_name": "naive", "model_version": "v1.0", "window_start": PICKED}
+    writer.write_trained_model(row)
+    try:
+        assert writer.read_trained_model("Coexist", "naive", "v1.0", PICKED) is not None
+        browser.refresh()  # and the explorer reads again after the write
+        _wait(browser, "the page after the write",
+              lambda d: any("forecast of" in e.text for e in d.find_elements(By.ID, "day-status")))
+    finally:
+        with writer.transaction() as con:
+            con.execute(f"DELETE FROM {qualified('trained_models')} WHERE commodity = 'Coexist'")

@@ -112,7 +112,9 @@ def test_the_explorer_opens_the_file_read_only_and_never_creates_one(explorer_st
             con.execute(f"DELETE FROM {PTS}")
     missing = dataclasses.replace(explorer_settings, duckdb_path=tmp_path / "nowhere" / "forecast.duckdb")
     with pytest.raises(StorageError, match="no database at .*nowhere"):
-        queries.open_store(missing).explorer_catalogue()
+        queries.open_store(missing)
+    with pytest.raises(StorageError, match="horizon"):  # tables made for 14 steps, settings saying 21
+        queries.open_store(dataclasses.replace(explorer_settings, horizon=21))
     assert not (tmp_path / "nowhere").exists()
     monkeypatch.setenv("FORECAST_DUCKDB_PATH", str(tmp_path / "nowhere" / "forecast.duckdb"))
     assert explorer_main.main([]) == 2
