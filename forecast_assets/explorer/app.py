@@ -157,6 +157,17 @@ def make_app(store: ForecastStore, *, title: str = "Forecast explorer") -> dash.
 
 
 def serve(app: dash.Dash, port: int, host: str = "127.0.0.1") -> None:
-    """Run the page's server (Flask's, one user at a time is what it is for) until stopped. Dash's
-    upgrade check, which would ask a plotly.com address from the browser, is off: the page stays offline."""
-    app.run(host=host, port=port, debug=False, dev_tools_disable_version_check=True)
+    """Serve the page on host:port until Ctrl-C or SIGTERM, with werkzeug's threaded server (a page on
+    one machine for its user is what it is for).
+
+    Started through werkzeug's make_server rather than app.run, which prints Flask's banner and a
+    "development server" warning on every start; and werkzeug's access log (a line per request) is
+    quieted. Dash's upgrade check, which would ask a plotly.com address from the browser, is off: the
+    page stays offline."""
+    import logging
+
+    from werkzeug.serving import make_server
+
+    app.enable_dev_tools(debug=False, dev_tools_disable_version_check=True)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    make_server(host, port, app.server, threaded=True).serve_forever()
