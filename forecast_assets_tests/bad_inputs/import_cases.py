@@ -170,8 +170,11 @@ CSV_CASES = [
     ImportCase("newline_in_region", _csv(_all_then("region", "North", 4, '"Nor\nth"')), [r"\brow 4\b", "region name"]),
     ImportCase("missing_region_cell", _csv(_all_then("region", "North", 22, "")), [r"\brow 22\b", "region is missing"]),
     ImportCase("too_long_name", _csv(_set(4, commodity="C" * 65)), [r"\brow 4\b", "commodity name"]),
-    ImportCase("too_little_history", _csv(lambda rows: rows[:30]), [r"'Coffee' has 30 trading days", "60"]),
-    ImportCase("too_little_history_second_commodity", _csv(_two_commodities), [r"'Sugar' has 10 trading days"]),
+    # A file's own history counts when it replaces the stored one; a merge checks the merged history.
+    ImportCase("too_little_history", _csv(lambda rows: rows[:30]), [r"'Coffee' has 30 trading days", "60"],
+               ["--replace"]),
+    ImportCase("too_little_history_second_commodity", _csv(_two_commodities), [r"'Sugar' has 10 trading days"],
+               ["--replace"]),
     ImportCase("gap_of_months", _csv(_gap), [r"'Coffee'", "2020-02-25", "2020-06-25", "more than 45"]),
     ImportCase("gap_in_one_region", _csv(_region_gap), [r"region 'South'", "2020-01-28", "2020-03-25"]),
     ImportCase("regions_disagree_on_close", _csv(_regions_disagree),
