@@ -68,10 +68,10 @@ def cmd_import(settings: Settings, args) -> int:
                                     max_rows=args.max_rows, allow_jumps=args.allow_jumps, provenance=provenance,
                                     **({} if args.replace else {"min_trading_days": 1}))
         commodities = sorted(df["commodity"].unique())
-        check_names_against(commodities, settings.commodities, source, "FORECAST_COMMODITIES")
         store = _store(settings)
         stored_names = store.unified_commodities()
         check_names_against(commodities, stored_names, source, table)
+        check_names_against(commodities, settings.commodities, source, "FORECAST_COMMODITIES")
         stored = [store.read_unified(c) for c in commodities if c in stored_names]
         stored = pd.concat(stored, ignore_index=True) if stored else df.iloc[0:0]
         if args.replace:
