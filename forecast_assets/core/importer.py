@@ -73,7 +73,7 @@ __all__ = ["MAX_GAP_DAYS", "MAX_IMPORT_ROWS", "MIN_TRADING_DAYS", "NON_NEGATIVE"
 # One import holds the file as text and the result in memory: measured 0.96 GB peak for
 # 700,000 rows (20 commodities x 5 regions x 7,000 weekdays, 8 columns). A million rows
 # keeps a laptop comfortable; import a larger history in parts, one set of commodities
-# per file (an import replaces only the commodities it holds), or pass max_rows.
+# per file (an import changes only the commodities it holds), or pass max_rows.
 MAX_IMPORT_ROWS = 1_000_000
 _CHUNK_ROWS = 100_000
 DEFAULT_REGION = "global"
@@ -132,7 +132,7 @@ def _too_many(path: Path, n: int | None, max_rows: int) -> InputDataError:
     has = f"has {n:,} data rows, more than" if n is not None else "has more data rows than"
     return ImportValidationError(
         f"{path} {has} the import limit of {max_rows:,}: import it in parts, "
-        "one set of commodities per file (an import replaces only the commodities it holds), "
+        "one set of commodities per file (an import changes only the commodities it holds), "
         "or raise the limit with --max-rows if the machine has the memory (about 1.4 kB per row)")
 
 
