@@ -337,6 +337,8 @@ def prepare_unified(df: pd.DataFrame, *, min_trading_days: int = MIN_TRADING_DAY
         # One row per commodity and trading date (market columns are equal on every region row).
         first = (out["is_trading_day"] == 1) & ~out.duplicated(["commodity", "date"])
         idx = np.flatnonzero(first.to_numpy())
+        # out is sorted by commodity, region, date: put the days in date order per commodity.
+        idx = idx[np.lexsort((out["date"].to_numpy()[idx], out["commodity"].to_numpy()[idx]))]
         days = out.iloc[idx].reset_index(drop=True)
         raw = df["close"].to_numpy(dtype=object)[order[idx]] if df["close"].dtype == object else None
         check_jumps(days, source, lambda j: f"row {order[idx[j]] + 1} ({days['date'].iloc[j].date()}, "

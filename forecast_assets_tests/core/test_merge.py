@@ -107,3 +107,14 @@ def test_replace_says_how_many_trading_days_it_removes(stored):
     (line,) = replace_report(stored, inc)
     assert line.startswith("Gold: replaced its 200 stored trading days with the file's 65; 200 trading days")
     assert "(2020-01-01 .. 2020-10-06)" in line
+
+
+def test_the_jump_guard_reads_one_close_per_day_in_date_order_across_regions():
+    # Region North (sorted first) has the later days, South the first 30: the closes run on in date order.
+    days = _file("2020-01-01", 90)
+    north, south = days.iloc[30:].assign(region="North"), days.iloc[:30].assign(region="South")
+    out, _ = prepare_unified(pd.concat([north, south], ignore_index=True))
+    assert out[out["is_trading_day"] == 1]["date"].nunique() == 90
+    north.loc[north.index[0], "close"] = "500.00"  # day 31, file row 1: a jump from South's day 30
+    with pytest.raises(InputDataError, match=r"row 1 \(2020-02-12, Gold\): close 500 after 102\.9 on 2020-02-11"):
+        prepare_unified(pd.concat([north, south], ignore_index=True))
