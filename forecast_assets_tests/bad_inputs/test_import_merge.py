@@ -128,3 +128,16 @@ def test_a_file_name_spelled_like_forecast_commodities_but_for_case_is_refused(d
     assert "commodity 'cocoa' in the file and commodity 'Cocoa' in FORECAST_COMMODITIES differ only in case" \
         in capsys.readouterr().err
     assert dump(settings, tmp_path / "after") == before
+
+
+def test_a_revision_for_some_regions_of_a_date_only_is_refused_naming_both_rows(db, tmp_path, monkeypatch, capsys):
+    _, settings = db
+    _env(monkeypatch, settings)
+    before, stored = dump(settings, tmp_path / "before"), _unified(settings)
+    rows = [r for r in _coffee_rows(stored, "2025-02-27", 1, close_factor=1.05) if r["region"] != "Colombia_Huila"]
+    path = write_csv(tmp_path / "rev.csv", rows)
+    assert cli.main(["import", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "merged with commodity.silver.unified_data: rows (2025-02-27, Coffee, regions" in err
+    assert "Colombia_Huila" in err and "must be the same on every region row of a date" in err
+    assert dump(settings, tmp_path / "after") == before
