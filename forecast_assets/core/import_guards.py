@@ -109,8 +109,9 @@ def zone_dates(s: pd.Series, source: str) -> tuple[np.ndarray, str | None]:
         utc = present.dt.tz_convert("UTC")
         at_utc_midnight = (utc.dt.normalize() == utc).all()
         lt = present.dt.tz_localize(None)
-        not_local_midnight = (lt.dt.normalize() != lt).any()
-        if at_utc_midnight and not_local_midnight:
+        # West of UTC such a value falls on the day before; east of it (01:00 in London) the same day.
+        other_day = (lt.dt.normalize() != utc.dt.tz_localize(None).dt.normalize()).any()
+        if at_utc_midnight and other_day:
             first = present.iloc[0]
             raise InputDataError(
                 f"{source}: column 'date' holds midnight UTC shown in time zone {tz} (row 1: {first}); its date "

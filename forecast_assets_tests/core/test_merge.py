@@ -118,3 +118,17 @@ def test_the_jump_guard_reads_one_close_per_day_in_date_order_across_regions():
     north.loc[north.index[0], "close"] = "500.00"  # day 31, file row 1: a jump from South's day 30
     with pytest.raises(InputDataError, match=r"row 1 \(2020-02-12, Gold\): close 500 after 102\.9 on 2020-02-11"):
         prepare_unified(pd.concat([north, south], ignore_index=True))
+
+
+def test_zone_aware_dates_are_their_date_in_their_zone():
+    from forecast_assets.core.import_guards import zone_dates
+
+    ny = pd.Series(pd.to_datetime(["2020-01-02", "2020-07-01"]).tz_localize("America/New_York"))
+    days, note = zone_dates(ny, "f")
+    assert [str(d) for d in days] == ["2020-01-02", "2020-07-01"] and "America/New_York" in note
+    # Midnight UTC seen from London is 00:00 or 01:00 the same day: taken as that day.
+    london = pd.Series(pd.to_datetime(["2020-01-02", "2020-07-01"]).tz_localize("UTC").tz_convert("Europe/London"))
+    assert [str(d) for d in zone_dates(london, "f")[0]] == ["2020-01-02", "2020-07-01"]
+    # Seen from New York it is 19:00 or 20:00 the day before: refused, not shifted.
+    with pytest.raises(InputDataError, match=r"f: column 'date' holds midnight UTC shown in time zone America/New_York"):
+        zone_dates(london.dt.tz_convert("America/New_York"), "f")
