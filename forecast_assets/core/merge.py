@@ -120,7 +120,7 @@ def merge_plan(stored: pd.DataFrame, incoming: pd.DataFrame, provenance: dict | 
 
         def name(j: int) -> str:
             r = days.iloc[j]
-            at = f"row {int(r['_row'])}" if r["_given"] else f"stored row"
+            at = f"row {int(r['_row'])}" if r["_given"] else "stored row"
             return f"{at} ({r['date'].date()}, {r['commodity']})"
 
         check_jumps(days, where, name, check=days["_given"].to_numpy())

@@ -5,7 +5,6 @@ Every other table (and artifact) is compared with a full dump before and after."
 from __future__ import annotations
 
 import duckdb
-import numpy as np
 import pandas as pd
 import pytest
 
