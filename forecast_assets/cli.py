@@ -2,7 +2,8 @@
 
     forecast-assets init                 create the catalog's tables (idempotent)
     forecast-assets load-sample          write the synthetic Coffee and Sugar sample into unified_data
-    forecast-assets import PATH          load your own daily history (CSV or Parquet), all or nothing
+    forecast-assets import PATH          merge your own daily history (CSV or Parquet) by date, all or nothing;
+                                         --replace replaces the file's commodities, --allow-jumps accepts x2 moves
     forecast-assets summary              what the tables hold
     forecast-assets report               the model comparison (scores, skill vs naive) and pictures
     forecast-assets migrate-horizon      what moving the tables to FORECAST_HORIZON removes; --yes does it
@@ -20,7 +21,7 @@ from forecast_assets.config import ConfigError, Settings
 from forecast_assets.core.importer import MAX_IMPORT_ROWS
 from forecast_assets.core.input_rules import InputDataError
 from forecast_assets.storage.base import StorageError
-from forecast_assets.storage.duckdb_store import DuckDBStore
+from forecast_assets.storage.duckdb_store import DatabaseNotWritableError, DuckDBStore
 from forecast_assets.storage.schema import metadata_horizons, qualified
 
 
@@ -53,19 +54,45 @@ def cmd_load_sample(settings: Settings, args) -> int:
 
 
 def cmd_import(settings: Settings, args) -> int:
+    from forecast_assets.core.import_guards import check_names_against
     from forecast_assets.core.importer import ImportValidationError, prepare_unified, read_table
+    from forecast_assets.core.merge import merge_plan, replace_report
 
+    table = qualified("unified_data")
+    source = str(args.path)
     try:
-        df, notes = prepare_unified(read_table(args.path, max_rows=args.max_rows), source=str(args.path),
-                                    max_rows=args.max_rows)
-    except ImportValidationError as exc:
+        # The file alone first (nothing opened), then against what is stored; all before any write.
+        # A merge may add a few days: the history rule (60 trading days) is checked on the merged result.
+        provenance: dict = {}
+        df, notes = prepare_unified(read_table(args.path, max_rows=args.max_rows), source=source,
+                                    max_rows=args.max_rows, allow_jumps=args.allow_jumps, provenance=provenance,
+                                    **({} if args.replace else {"min_trading_days": 1}))
+        commodities = sorted(df["commodity"].unique())
+        store = _store(settings)
+        stored_names = store.unified_commodities()
+        check_names_against(commodities, stored_names, source, table)
+        check_names_against(commodities, settings.commodities, source, "FORECAST_COMMODITIES")
+        stored = [store.read_unified(c) for c in commodities if c in stored_names]
+        stored = pd.concat(stored, ignore_index=True) if stored else df.iloc[0:0]
+        if args.replace:
+            report = replace_report(stored, df)
+            n = store.replace_unified(df)
+            how = f"replaced (--replace) the history of {', '.join(commodities)} in {table}:"
+        else:
+            plan = merge_plan(stored, df, provenance, source=source, table=table, allow_jumps=args.allow_jumps)
+            report = plan.report()
+            n = store.merge_unified(plan.rows)
+            how = (f"merged into {table} (the file's dates inserted or updated, other dates kept; "
+                   f"--replace replaces a commodity's history):")
+    except (ImportValidationError, StorageError) as exc:
         print(f"import rejected, nothing written: {exc}", file=sys.stderr)
         return 2
-    n = _store(settings).replace_unified(df)
     for note in notes:
         print(f"note: {note}")
-    commodities = sorted(df["commodity"].unique())
-    print(f"imported {n:,} rows for {', '.join(commodities)} into {qualified('unified_data')}")
+    print(how)
+    for line in report:
+        print(f"  {line}")
+    print(f"imported {n:,} rows for {', '.join(commodities)} into {table}")
     missing = [c for c in commodities if c not in settings.commodities]
     if missing:
         print(f"to forecast them, add them to FORECAST_COMMODITIES (now {','.join(settings.commodities)}), "
@@ -74,8 +101,14 @@ def cmd_import(settings: Settings, args) -> int:
 
 
 def cmd_summary(settings: Settings, args) -> int:
-    store = _store(settings)
-    print(f"database: {settings.duckdb_path.resolve()}")
+    try:
+        store, mode = _store(settings), ""
+    except DatabaseNotWritableError:  # reading needs no write: open the file read-only
+        if not settings.duckdb_path.is_file():
+            raise
+        store = DuckDBStore(settings.duckdb_path, horizon=settings.horizon, read_only=True)
+        mode = " (not writable: opened read-only)"
+    print(f"database: {settings.duckdb_path.resolve()}{mode}")
     print(f"model artifacts: {settings.artifact_dir.resolve()}\n")
     print(f"{qualified('unified_data')}:")
     print(store.unified_summary().to_string(index=False), "\n")
@@ -140,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("path")
     p.add_argument("--max-rows", type=int, default=MAX_IMPORT_ROWS,
                    help=f"refuse a file with more data rows (default {MAX_IMPORT_ROWS:,}; ~1.4 kB of memory each)")
+    p.add_argument("--replace", action="store_true",
+                   help="replace the whole stored history of the file's commodities (default: merge by date)")
+    p.add_argument("--allow-jumps", action="store_true",
+                   help="accept one-day close moves beyond x2 or /2 (refused by default as likely typos)")
     p.set_defaults(fn=cmd_import)
     sub.add_parser("summary", help="print what the tables hold").set_defaults(fn=cmd_summary)
     p = sub.add_parser("report", help="print the model comparison and write the pictures")
@@ -154,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.fn(Settings.from_env(), args)
+    except DatabaseNotWritableError as exc:  # one line, with what was being done
+        print(f"error: {args.command}: {exc}", file=sys.stderr)
+        return 2
     except (ConfigError, StorageError, InputDataError) as exc:  # bad settings, storage, or bad rows in the table
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -75,8 +75,13 @@ def _commodities(raw: str | None) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
     if not names:
         raise ConfigError(f"FORECAST_COMMODITIES={raw!r} names no commodity")
+    seen: dict[str, str] = {}
     for n in names:
         check_name(n)
+        if n.casefold() in seen:  # 'Coffee' and 'coffee' would be two commodities with half the data each
+            raise ConfigError(f"FORECAST_COMMODITIES={raw!r} names {seen[n.casefold()]!r} and {n!r}, which differ "
+                              f"only in case: use one spelling, the one in unified_data")
+        seen[n.casefold()] = n
     return names
 
 

@@ -47,6 +47,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from .data import FX_RE, MARKET_COLUMNS, WEATHER_COLUMNS
+from .import_guards import check_jumps, check_name_case, zone_dates
 from .input_rules import (
     DATE_MAX,
     DATE_MIN,
@@ -72,7 +73,7 @@ __all__ = ["MAX_GAP_DAYS", "MAX_IMPORT_ROWS", "MIN_TRADING_DAYS", "NON_NEGATIVE"
 # One import holds the file as text and the result in memory: measured 0.96 GB peak for
 # 700,000 rows (20 commodities x 5 regions x 7,000 weekdays, 8 columns). A million rows
 # keeps a laptop comfortable; import a larger history in parts, one set of commodities
-# per file (an import replaces only the commodities it holds), or pass max_rows.
+# per file (an import changes only the commodities it holds), or pass max_rows.
 MAX_IMPORT_ROWS = 1_000_000
 _CHUNK_ROWS = 100_000
 DEFAULT_REGION = "global"
@@ -131,7 +132,7 @@ def _too_many(path: Path, n: int | None, max_rows: int) -> InputDataError:
     has = f"has {n:,} data rows, more than" if n is not None else "has more data rows than"
     return ImportValidationError(
         f"{path} {has} the import limit of {max_rows:,}: import it in parts, "
-        "one set of commodities per file (an import replaces only the commodities it holds), "
+        "one set of commodities per file (an import changes only the commodities it holds), "
         "or raise the limit with --max-rows if the machine has the memory (about 1.4 kB per row)")
 
 
@@ -188,13 +189,14 @@ def _first_bad(source: str, mask: np.ndarray, what) -> None:
         _fail(source, f"{_rows(bad)}: {what(bad[0])}")
 
 
-def _parse_dates(s: pd.Series, source: str) -> pd.Series:
+def _parse_dates(s: pd.Series, source: str, notes: list[str] | None = None) -> pd.Series:
     """datetime64[ns] at midnight, or an error naming the row."""
     if pd.api.types.is_datetime64_any_dtype(s) or is_date_objects(s):
         # Parquet timestamps (any unit, maybe with a time zone), or DATE columns as datetime.date objects.
         if pd.api.types.is_datetime64_any_dtype(s):
-            local = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
-            days = local.to_numpy().astype("datetime64[D]")
+            days, note = zone_dates(s, source)  # a zone-aware value: its date in its own zone
+            if note and notes is not None:
+                notes.append(note)
         else:
             days = np.array([np.datetime64("NaT", "D") if v is None or pd.isna(v) else np.datetime64(v, "D")
                              for v in s], dtype="datetime64[D]")
@@ -266,11 +268,14 @@ def _parse_names(s: pd.Series) -> pd.Series:
 # -- prepare ---------------------------------------------------------------------------------
 
 def prepare_unified(df: pd.DataFrame, *, min_trading_days: int = MIN_TRADING_DAYS, source: str = "input",
-                    max_rows: int = MAX_IMPORT_ROWS) -> tuple[pd.DataFrame, list[str]]:
+                    max_rows: int = MAX_IMPORT_ROWS, allow_jumps: bool = False,
+                    provenance: dict | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Validate a user's daily history and turn it into unified_data rows.
 
     Returns (frame with UNIFIED_COLUMNS + the FX columns present, notes). Raises
-    ImportValidationError naming the row(s), column or commodity at fault.
+    ImportValidationError naming the row(s), column or commodity at fault. A `provenance`
+    dict gets "given" (bool per result row: the file gave it; the others are calendar days
+    filled in) and "file_row" (its 1-based file row, 0 for filled days): core.merge needs both.
     """
     notes: list[str] = []
     if df is None or len(df) == 0:
@@ -300,7 +305,7 @@ def prepare_unified(df: pd.DataFrame, *, min_trading_days: int = MIN_TRADING_DAY
     # Parse: text -> dates, names, numbers (errors name the file row).
     n = len(df)
     out = pd.DataFrame(index=pd.RangeIndex(n))
-    out["date"] = _parse_dates(df["date"], source)
+    out["date"] = _parse_dates(df["date"], source, notes)
     out["commodity"] = _parse_names(df["commodity"])
     if "region" in df.columns:
         out["region"] = _parse_names(df["region"])
@@ -321,6 +326,23 @@ def prepare_unified(df: pd.DataFrame, *, min_trading_days: int = MIN_TRADING_DAY
     if not np.array_equal(order, np.arange(n)):
         notes.append("rows were not sorted: sorted by commodity, region, date")
     out = out.iloc[order].reset_index(drop=True)
+    # 'Gold' and 'gold' would be two commodities, each missing the other's days.
+    first_row = {}
+    for pos, name in zip(order, out["commodity"]):
+        first_row.setdefault(name, int(pos) + 1)
+    check_name_case(out["commodity"].unique(), source, where=lambda n: f"row {first_row[n]}")
+    for com, regions in out.groupby("commodity", sort=False)["region"]:
+        check_name_case(regions.unique(), source, what=f"commodity {com!r}: region")
+    if not allow_jumps:
+        # One row per commodity and trading date (market columns are equal on every region row).
+        first = (out["is_trading_day"] == 1) & ~out.duplicated(["commodity", "date"])
+        idx = np.flatnonzero(first.to_numpy())
+        # out is sorted by commodity, region, date: put the days in date order per commodity.
+        idx = idx[np.lexsort((out["date"].to_numpy()[idx], out["commodity"].to_numpy()[idx]))]
+        days = out.iloc[idx].reset_index(drop=True)
+        raw = df["close"].to_numpy(dtype=object)[order[idx]] if df["close"].dtype == object else None
+        check_jumps(days, source, lambda j: f"row {order[idx[j]] + 1} ({days['date'].iloc[j].date()}, "
+                                            f"{days['commodity'].iloc[j]})", text=raw)
 
     # History per commodity: enough trading days, no long holes (per commodity and per region).
     trading = out[out["is_trading_day"] == 1]
@@ -358,18 +380,21 @@ def prepare_unified(df: pd.DataFrame, *, min_trading_days: int = MIN_TRADING_DAY
                      f"{', '.join(c for c in WEATHER_COLUMNS if c not in weather_given)}")
 
     market = [*MARKET_COLUMNS, *fx]
-    result, added = _fill_calendar(out, market, fx, source, max_rows)
+    result, added, given_src = _fill_calendar(out, market, fx, source, max_rows)
     if added:
         notes.append(f"added {added} calendar days (weekends, holidays) with is_trading_day = 0, forward filled")
     for com, g in result[result["is_trading_day"] == 1].groupby("commodity"):
         notes.append(f"{com}: {g['date'].nunique()} trading days, {g['date'].min().date()} .. "
                      f"{g['date'].max().date()}, {g['region'].nunique()} region(s)")
     validate_unified(result, source)  # the contract, checked once more on what we produced
+    if provenance is not None:
+        provenance["given"] = given_src >= 0
+        provenance["file_row"] = np.where(given_src >= 0, order[np.maximum(given_src, 0)] + 1, 0)
     return result, notes
 
 
 def _fill_calendar(out: pd.DataFrame, market: list[str], fx: list[str], source: str,
-                   max_rows: int) -> tuple[pd.DataFrame, int]:
+                   max_rows: int) -> tuple[pd.DataFrame, int, np.ndarray]:
     """Every calendar day per (commodity, region), vectorized with searchsorted on (group, day) keys."""
     day = out["date"].to_numpy().astype("datetime64[D]").astype(np.int64)
     base = day.min()
@@ -413,4 +438,5 @@ def _fill_calendar(out: pd.DataFrame, market: list[str], fx: list[str], source: 
     for c in WEATHER_COLUMNS:
         res[c] = out[c].to_numpy()[src]
     frame = pd.DataFrame(res, columns=UNIFIED_COLUMNS + fx)
-    return frame, len(frame) - len(out)
+    given = np.where(key_rows[src] == key_cal, src, -1)  # the row of `out` given for that day, or -1 (filled)
+    return frame, len(frame) - len(out), given

@@ -30,6 +30,10 @@ _HINTS: list[tuple[str, re.Pattern, str]] = [
     ("bad input", re.compile(r"\bInputDataError\b"),
      "unified_data breaks an input rule (README, 'Bad input'): fix the rows named in the table, or reload the "
      "commodity with `forecast-assets import`, which checks the same rules and writes nothing when one fails"),
+    ("not writable", re.compile(r"\b(DatabaseNotWritableError|ArtifactDirNotWritableError)\b"),
+     "the database file or the model artifact folder named above cannot be written (a read-only file or folder, "
+     "chattr +i, a read-only mount): make it writable or point FORECAST_DUCKDB_PATH / FORECAST_ARTIFACT_DIR "
+     "elsewhere; nothing was written"),
     ("missing library", re.compile(r"(ModuleNotFoundError|ImportError|No module named|cannot import name)"),
      "a package is missing on the cluster: add it to `libraries` in deploy/databricks/*_launcher.yaml "
      "(the cluster installs them at start), or use an ML runtime that ships it"),

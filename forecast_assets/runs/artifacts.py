@@ -21,6 +21,26 @@ class ArtifactError(RuntimeError):
     pass
 
 
+class ArtifactDirNotWritableError(ArtifactError):
+    """FORECAST_ARTIFACT_DIR cannot be written: checked before a training run writes anything."""
+
+
+def check_writable(root: Path) -> None:
+    """Refuse, naming the folder and what to do, when model files could not be written under root.
+
+    os.access asks the kernel, so it also sees what chmod does not stop for root (chattr +i, a
+    read-only mount); a folder not made yet is judged by its nearest existing parent."""
+    root = Path(root)
+    existing = next((p for p in [root, *root.parents] if p.exists()), None)
+    if existing is not None and existing.is_dir() and os.access(existing, os.W_OK | os.X_OK):
+        return
+    what = "is not a folder" if existing is not None and not existing.is_dir() else "cannot be written"
+    where = f"{existing}" if existing == root else f"{existing} (where it would be created)"
+    raise ArtifactDirNotWritableError(
+        f"the model artifact folder {root} cannot be used: {where} {what}; nothing was written. Make it "
+        f"writable (chmod u+w, or chattr -i where it is immutable) or set FORECAST_ARTIFACT_DIR to a writable folder")
+
+
 def artifact_path(root: Path, version: str, commodity: str, model_name: str, window_start, fingerprint: str) -> Path:
     return Path(root) / version / commodity / model_name / f"{window_start}-{fingerprint}.json"
 

@@ -52,6 +52,8 @@ def train_windows(store: ForecastStore, settings: Settings, model_name: str, com
 
     A window without enough history (or whose fit fails) does not take the other windows of the run down."""
     windows = sorted(windows)
+    if settings.env != "databricks":  # a model of 1 MB or more goes there: refuse before training anything
+        artifacts.check_writable(settings.artifact_dir)
     unified = store.read_unified(commodity, end=windows[-1] - timedelta(days=1))
     daily = daily_series(unified, commodity)
     if daily.empty:

@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from forecast_assets.storage import sql
-from forecast_assets.storage.schema import CATALOG
+from forecast_assets.storage.schema import CATALOG, qualified
 
 
 class StorageError(RuntimeError):
@@ -205,6 +205,17 @@ class ForecastStore(ABC):
         if len(fc):
             fc = fc.merge(dist, on=["commodity", "model_name", "model_version"], how="left")
         return fc
+
+    # -- import merge (issue 13) ---------------------------------------------
+    @abstractmethod
+    def merge_unified(self, df: pd.DataFrame) -> int:
+        """Upsert these unified_data rows by (date, commodity, region) in one statement (sql.merge_unified):
+        a matched row is replaced whole, a new key inserted, every other row kept. Returns rows written."""
+
+    def unified_commodities(self) -> list[str]:
+        """The commodity names stored in unified_data (the import compares spellings with these)."""
+        return self._read("unified_names", sql.unified_names(qualified("unified_data", self.catalog)))[
+            "commodity"].tolist()
 
     # -- the forecast explorer's reads (forecast_assets/explorer): read-only, named reads of storage.sql --
     def explorer_catalogue(self) -> pd.DataFrame:

@@ -630,6 +630,41 @@ class DatabricksSQLStore(ForecastStore):
                   f"{time.perf_counter() - t0:.1f}s")
         return rows.num_rows
 
+    def merge_unified(self, df: pd.DataFrame) -> int:
+        """Staged like replace_unified, then one MERGE INTO (sql.merge_unified) by (date, commodity, region)."""
+        fx = [c for c in df.columns if FX_RE.match(c)]
+        missing = [c for c in columns("unified_data") if c not in df.columns]
+        if missing:
+            raise StorageError(f"unified_data rows lack columns: {', '.join(missing)}")
+        wanted = columns("unified_data") + fx
+        base = dict(table_columns("unified_data")) | {c: "DOUBLE" for c in fx}
+        rows = self._conform("unified_data", pa.Table.from_pandas(df[wanted], preserve_index=False), list(base.items()))
+        if rows.num_rows == 0:
+            return 0
+        unified = self._t("unified_data")
+        t0 = time.perf_counter()
+        op = f"{self.STAGED_PREFIX}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
+        local_dir = tempfile.mkdtemp(dir=self._local_staging())
+        local = os.path.join(local_dir, "unified_data.parquet")
+        remote = f"{self.staging_volume}/{op}-unified_data.parquet"
+        try:
+            pq.write_table(rows, local)
+
+            def run(cur):
+                live = self._select(cur, f"SELECT * FROM {unified} LIMIT 0").schema
+                add = [c for c in fx if c not in live.names]
+                if add:  # FX_RE-checked identifiers only
+                    self._exec(cur, f"ALTER TABLE {unified} ADD COLUMNS ({', '.join(f'{c} DOUBLE' for c in add)})")
+                self._exec(cur, f"PUT '{local}' INTO '{remote}' OVERWRITE")
+                self._exec(cur, sql.merge_unified(unified, f"parquet.`{remote}`", rows.column_names,
+                                                  [*live.names, *add]))
+
+            self._run_staged("merge_unified", run, [remote])
+        finally:
+            shutil.rmtree(local_dir, ignore_errors=True)
+        self._log(f"databricks: merge_unified: unified_data {rows.num_rows} rows, {time.perf_counter() - t0:.1f}s")
+        return rows.num_rows
+
     # -- trained models ----------------------------------------------------
     def write_trained_model(self, row: dict[str, Any]) -> None:
         target = table_columns("trained_models")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -41,15 +42,46 @@ class DatabaseLockedError(StorageError):
     """Another process kept the DuckDB file for longer than this one would wait."""
 
 
+class DatabaseNotWritableError(StorageError):
+    """The DuckDB file (or its folder, where DuckDB writes its .wal) cannot be written: nothing was written."""
+
+
+# What the OS says when a file or folder cannot be written (chmod, chattr +i, a read-only mount).
+_NOT_WRITABLE = ("permission denied", "operation not permitted", "read-only file system")
+
+
+def _not_writable(exc: BaseException) -> bool:
+    return any(t in str(exc).lower() for t in _NOT_WRITABLE)
+
+
 class DuckDBStore(ForecastStore):
     def __init__(self, path: str | Path, lock_timeout_s: float = 300.0, *, horizon: int = DEFAULT_HORIZON,
                  read_only: bool = False):
         self.path = Path(path)
         self.lock_timeout_s = lock_timeout_s
         self.horizon = horizon
-        # Read-only (the explorer): the file is attached READ_ONLY, so no statement can change it and a
-        # missing file is an error rather than a new empty database.
-        self.read_only = read_only
+        self.read_only = read_only  # ATTACH ... (READ_ONLY): reads of a file this user cannot write
+
+    def _unwritable(self, why: str, exc: BaseException | None = None) -> DatabaseNotWritableError:
+        said = f" (the system said: {exc})" if exc is not None else ""
+        return DatabaseNotWritableError(
+            f"cannot write the database {self.path}: {why}{said}; nothing was written. Make it writable "
+            f"(chmod u+w, or chattr -i where it is immutable) or set FORECAST_DUCKDB_PATH to a file in a "
+            f"writable folder; `forecast-assets summary` still reads it")
+
+    def check_writable(self) -> None:
+        """Refuse before any write when the file or its folder cannot be written. os.access asks the kernel,
+        so it also sees what chmod does not stop for root (chattr +i, a read-only mount)."""
+        folder = self.path.parent
+        if self.path.exists():
+            if not os.access(self.path, os.W_OK):
+                raise self._unwritable("the file is read-only")
+            if not os.access(folder, os.W_OK):  # DuckDB writes <file>.wal next to it on every commit
+                raise self._unwritable(f"its folder {folder} is read-only (DuckDB writes {self.path.name}.wal there)")
+        else:
+            parent = next((p for p in [folder, *folder.parents] if p.exists()), None)
+            if parent is None or not os.access(parent, os.W_OK):
+                raise self._unwritable(f"the folder {parent} cannot be written, so the file cannot be created")
 
     @classmethod
     def from_settings(cls, settings) -> "DuckDBStore":
@@ -69,14 +101,17 @@ class DuckDBStore(ForecastStore):
             return con
 
         if self.read_only:
-            if not self.path.is_file():
+            if not self.path.is_file():  # (the explorer) say so, rather than DuckDB's error for a missing file
                 raise StorageError(f"no database at {self.path}: nothing to read (run `make demo`, or set "
                                    f"FORECAST_DUCKDB_PATH / FORECAST_DATA_DIR to where the forecasts are)")
         else:
+            self.check_writable()
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             return attach()
         except duckdb.IOException as exc:
+            if _not_writable(exc):
+                raise self._unwritable("it cannot be opened for writing", exc) from None
             if not _locked(exc):
                 raise
             raise DatabaseLockedError(
@@ -102,7 +137,12 @@ class DuckDBStore(ForecastStore):
             except BaseException:
                 con.rollback()
                 raise
-            con.commit()
+            try:
+                con.commit()
+            except duckdb.Error as exc:  # e.g. the .wal cannot be created: the transaction is rolled back
+                if _not_writable(exc):
+                    raise self._unwritable("the commit could not write it", exc) from None
+                raise
 
     # -- schema ------------------------------------------------------------
     def ensure_schema(self) -> None:
@@ -189,6 +229,25 @@ class DuckDBStore(ForecastStore):
             con.register("incoming", table)
             con.execute(f"DELETE FROM {UNIFIED} WHERE commodity IN (SELECT UNNEST(?))", [commodities])
             con.execute(f"INSERT INTO {UNIFIED} BY NAME SELECT * FROM incoming")
+            con.unregister("incoming")
+        return table.num_rows
+
+    def merge_unified(self, df: pd.DataFrame) -> int:
+        fx = [c for c in df.columns if FX_RE.match(c)]
+        missing = [c for c in columns("unified_data") if c not in df.columns]
+        if missing:
+            raise StorageError(f"unified_data rows lack columns: {', '.join(missing)}")
+        table = pa.Table.from_pandas(df[columns("unified_data") + fx], preserve_index=False)
+        with self.transaction() as con:
+            have = [c for (c,) in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_catalog = ? AND table_schema = ? "
+                "AND table_name = 'unified_data' ORDER BY ordinal_position", [CATALOG, SILVER]).fetchall()]
+            for c in fx:  # FX_RE-checked identifiers only
+                if c not in have:
+                    con.execute(f"ALTER TABLE {UNIFIED} ADD COLUMN {c} DOUBLE")
+                    have.append(c)
+            con.register("incoming", table)
+            con.execute(sql.merge_unified(UNIFIED, "incoming", table.column_names, have))
             con.unregister("incoming")
         return table.num_rows
 

@@ -237,6 +237,27 @@ def distributions_summary(catalog: str) -> str:
             f"FROM {qualified('distributions', catalog)} GROUP BY ALL ORDER BY ALL")
 
 
+# -- import merge (forecast-assets import without --replace) ------------------------------------
+
+def merge_unified(table: str, source: str, source_columns: list[str], target_columns: list[str]) -> str:
+    """Upsert unified_data rows by key (date, commodity, region): a matched row is replaced whole (target
+    columns the source lacks become NULL, as in a first import), a new key is inserted, other rows stay.
+    One statement, so all or nothing; DuckDB (>= 1.4) and Databricks SQL both run this text."""
+    have = set(source_columns)
+    val = {c: (f"s.{c}" if c in have else "NULL") for c in target_columns}
+    sets = ", ".join(f"{c} = {val[c]}" for c in target_columns if c not in ("date", "commodity", "region"))
+    return (f"MERGE INTO {table} AS t USING {source} AS s "
+            f"ON t.date = s.date AND t.commodity = s.commodity AND t.region = s.region "
+            f"WHEN MATCHED THEN UPDATE SET {sets} "
+            f"WHEN NOT MATCHED THEN INSERT ({', '.join(target_columns)}) "
+            f"VALUES ({', '.join(val[c] for c in target_columns)})")
+
+
+def unified_names(table: str) -> str:
+    """The distinct commodity names of unified_data (the import compares spellings with these)."""
+    return f"SELECT DISTINCT commodity FROM {table} WHERE commodity IS NOT NULL ORDER BY 1"
+
+
 # -- the forecast explorer's reads (forecast_assets/explorer): read-only, one commodity or one day ----------
 # `points_table` / `dist_table` name the table read: today point_forecasts / distributions, which hold every
 # vintage of a day when the vintage columns exist; the *_latest views can be passed instead once they do.

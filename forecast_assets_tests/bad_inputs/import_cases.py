@@ -170,8 +170,11 @@ CSV_CASES = [
     ImportCase("newline_in_region", _csv(_all_then("region", "North", 4, '"Nor\nth"')), [r"\brow 4\b", "region name"]),
     ImportCase("missing_region_cell", _csv(_all_then("region", "North", 22, "")), [r"\brow 22\b", "region is missing"]),
     ImportCase("too_long_name", _csv(_set(4, commodity="C" * 65)), [r"\brow 4\b", "commodity name"]),
-    ImportCase("too_little_history", _csv(lambda rows: rows[:30]), [r"'Coffee' has 30 trading days", "60"]),
-    ImportCase("too_little_history_second_commodity", _csv(_two_commodities), [r"'Sugar' has 10 trading days"]),
+    # A file's own history counts when it replaces the stored one; a merge checks the merged history.
+    ImportCase("too_little_history", _csv(lambda rows: rows[:30]), [r"'Coffee' has 30 trading days", "60"],
+               ["--replace"]),
+    ImportCase("too_little_history_second_commodity", _csv(_two_commodities), [r"'Sugar' has 10 trading days"],
+               ["--replace"]),
     ImportCase("gap_of_months", _csv(_gap), [r"'Coffee'", "2020-02-25", "2020-06-25", "more than 45"]),
     ImportCase("gap_in_one_region", _csv(_region_gap), [r"region 'South'", "2020-01-28", "2020-03-25"]),
     ImportCase("regions_disagree_on_close", _csv(_regions_disagree),
@@ -309,10 +312,61 @@ FILE_CASES = [
 ]
 
 
+# -- issue 13: what real files get wrong that no single row shows ------------------------------
+
+def _spike(rows):
+    rows[39]["close"] = f"{float(rows[39]['close']) * 3:.2f}"  # a one-day x3 spike (row 40), back the next day
+    return rows
+
+
+def _thousands(rows):
+    for i, r in enumerate(rows):
+        r["close"] = f"{990 + 0.1 * i:.1f}"
+    rows[49]["close"] = "1.000"  # 1,000 written with a European thousands separator, read as 1.0
+    return rows
+
+
+def _case_within(rows):
+    for r in rows[40:]:
+        r["commodity"] = "coffee"
+    return rows
+
+
+def _case_table(rows):
+    for r in rows:
+        r["commodity"] = "coffee"  # the table holds 'Coffee'
+    return rows
+
+
+def _utc_midnight_in_new_york():
+    df = good_frame()
+    df["date"] = df["date"].dt.tz_localize("UTC").dt.tz_convert("America/New_York")  # 2019-12-31 19:00-05:00 ...
+    return df
+
+
+GUARD_CASES = [
+    ImportCase("one_day_x3_spike", _csv(_spike), [r"\brow 40\b", "2020-02-25", r"one-day move of x3", "--allow-jumps"]),
+    ImportCase("european_thousands_separator", _csv(_thousands),
+               [r"\brow 50\b", r"close 1 after 994\.8", r"'1\.000' looks like a number written with a thousands "
+                                                        r"separator", "--allow-jumps"]),
+    ImportCase("names_equal_but_for_case_in_file", _csv(_case_within),
+               [r"commodity 'Coffee' \(row 1\) and commodity 'coffee' \(row 41\) differ only in case"]),
+    ImportCase("name_equal_but_for_case_to_the_table", _csv(_case_table),
+               [r"commodity 'coffee' in the file and commodity 'Coffee' in commodity\.silver\.unified_data differ "
+                r"only in case"]),
+    ImportCase("regions_not_stored", _csv(lambda rows: rows),
+               [r"commodity 'Coffee': the file's region\(s\) 'global' are not among the regions stored in "
+                r"commodity\.silver\.unified_data \('Brazil_MinasGerais', ", "--replace"]),
+    ImportCase("parquet_utc_midnight_in_new_york", _parquet(_utc_midnight_in_new_york),
+               [r"midnight UTC shown in time zone America/New_York", "2019-12-31 19:00:00-05:00",
+                r"the day before 2020-01-01"]),
+]
+
+
 def _gz(path: Path) -> Path:
     out = path.with_suffix(".csv.gz")
     out.write_bytes(gzip.compress(path.read_bytes()))
     return out
 
 
-IMPORT_CASES = CSV_CASES + FILE_CASES
+IMPORT_CASES = CSV_CASES + FILE_CASES + GUARD_CASES

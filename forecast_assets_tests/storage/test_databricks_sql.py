@@ -37,6 +37,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -61,6 +62,8 @@ N_PATHS = 20
 # -- the stand-in warehouse ----------------------------------------------------
 
 _REPLACE_RE = re.compile(r"^INSERT INTO (\S+) REPLACE WHERE (.*?)\n(SELECT .*)$", re.DOTALL)
+_MERGE_RE = re.compile(r"^MERGE INTO (\S+) AS t USING (.+?) AS s ON (.+?) WHEN MATCHED THEN UPDATE SET (.+?) "
+                       r"WHEN NOT MATCHED THEN INSERT \((.+?)\) VALUES \((.+)\)$", re.DOTALL)
 _PUT_RE = re.compile(r"^PUT '([^']+)' INTO '([^']+)' OVERWRITE$")
 _REMOVE_RE = re.compile(r"^REMOVE '([^']+)'$")
 _VOLUME_RE = re.compile(r"^CREATE VOLUME IF NOT EXISTS (\w+)\.(\w+)\.(\w+)$")
@@ -173,8 +176,29 @@ class FakeWarehouse:
         text = self._spark_text(text)
         if m := _REPLACE_RE.match(text):
             return self._replace_where(*m.groups(), params)
+        if m := _MERGE_RE.match(text):
+            return self._merge(*m.groups(), params)
         assert not text.lstrip().upper().startswith(("DELETE", "MERGE", "UPDATE")), "needs Delta: " + text
         return self._sql(text, params)
+
+    def _merge(self, table, source, on, sets, cols, values, params):
+        """MERGE INTO t USING s ON <on> WHEN MATCHED UPDATE SET .. WHEN NOT MATCHED INSERT (..) VALUES (..),
+        for the upserts sql.merge_unified writes (every non-key column set to the value it would be inserted
+        with): Spark evaluates the ON condition and the values; t becomes its rows no source row matches
+        plus one inserted row per source row, written whole, as Delta's MERGE is atomic."""
+        assert not params
+        cols = [c.strip() for c in cols.split(",")]
+        vals = [v.strip() for v in values.split(",")]
+        assert dict(kv.split(" = ") for kv in sets.split(", ")) == \
+            {c: v for c, v in zip(cols, vals) if c not in ("date", "commodity", "region")}
+        target = self.spark.table(table)
+        assert sorted(cols) == sorted(target.columns), "MERGE must name every column of the table"
+        new = self._sql(f"SELECT {', '.join(f'{v} AS {c}' for c, v in zip(cols, vals))} FROM {source} AS s",
+                        []).select(*target.columns).toArrow()
+        keep = self._sql(f"SELECT t.* FROM {table} AS t LEFT ANTI JOIN {source} AS s ON {on}", []).toArrow()
+        rows = pa.concat_tables([keep, new.cast(keep.schema)])
+        self.spark.createDataFrame(rows, schema=target.schema).write.insertInto(table, overwrite=True)
+        return pa.table({})
 
     def _replace_where(self, table, pred, query, params):
         assert "SELECT" not in pred.upper(), "Delta's REPLACE WHERE takes no subquery in the predicate"
@@ -683,3 +707,25 @@ def test_from_settings_defaults_and_unsafe_names():
             DatabricksSQLStore(HOST, HTTP_PATH, TOKEN, staging_volume=bad)
         with pytest.raises(ConfigError, match="FORECAST_DATABRICKS_VOLUME"):
             Settings.from_env(ENV | {"FORECAST_DATABRICKS_VOLUME": bad})
+
+
+def test_merge_unified_upserts_by_key_and_keeps_the_rest(store, warehouse, spark, sample_unified):
+    """forecast-assets import's merge on Databricks: one MERGE INTO (sql.merge_unified) by date, commodity
+    and region; stored rows the merge does not name are kept, named ones replaced, new ones inserted."""
+    sl = sample_unified[(sample_unified["commodity"] == "Coffee") & (sample_unified["date"] >= "2024-01-01")
+                        & (sample_unified["date"] < "2024-03-01")]
+    old, new = sl[sl["date"] < "2024-02-01"], sl[sl["date"] >= "2024-01-31"].copy()
+    store.replace_unified(old)
+    new.loc[new["date"] == "2024-01-31", "close"] *= 1.1  # a revised close on a stored day
+    v0 = store.unified_version()
+    assert store.merge_unified(new) == len(new)
+    assert sum(t.startswith("MERGE INTO ") for t in warehouse.texts) == 1
+    assert store.unified_version() != v0
+    back = store.read_unified("Coffee")
+    assert len(back) == len(sl) and not back.duplicated(["date", "region"]).any()
+    rev = back[back["date"] == pd.Timestamp("2024-01-31")]["close"].to_numpy()
+    want = sl[sl["date"] == "2024-01-31"]["close"].to_numpy() * 1.1
+    assert np.allclose(rev, want)
+    kept = back[back["date"] < pd.Timestamp("2024-01-31")].sort_values(["date", "region"])
+    assert np.allclose(kept["close"].to_numpy(), old[old["date"] < "2024-01-31"].sort_values(
+        ["date", "region"])["close"].to_numpy())
