@@ -5,6 +5,7 @@ from datetime import timedelta
 import dagster as dg
 
 from forecast_assets.core.calendar import span_days
+from forecast_assets.core.models import REGISTRY
 from forecast_assets.runs import actuals, checks, forecasting, spark_engine
 from forecast_assets.defs.failures import explained_failures
 from forecast_assets.defs.input import UNIFIED_KEY
@@ -124,10 +125,13 @@ def actuals_asset(parts: Partitions, horizon: int) -> dg.AssetsDefinition:
     @dg.asset(
         key="actuals",
         partitions_def=parts.forecast,
-        deps=[UNIFIED_KEY],
+        # After the forecasts whose rows it fills, so a run that selects both orders them.
+        deps=[UNIFIED_KEY, *(dg.AssetKey(["forecasts", m]) for m in REGISTRY)],
         backfill_policy=dg.BackfillPolicy.single_run(),
         # Closes for a day's steps arrive over the following span_days(H) calendar days.
-        automation_condition=_recent(actuals_window(horizon)),
+        # Not blocked by a model never trained (its forecasts missing): the others still get their actuals.
+        automation_condition=_recent(actuals_window(horizon)).without(~dg.AutomationCondition.any_deps_missing())
+        .with_label("eager over recent days, whichever models are trained"),
         group_name="forecasts",
         kinds={"python"},  # plus the environment's (definitions.py)
         pool="forecast_db",
