@@ -13,8 +13,10 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
+from tabulate import tabulate
 
 from forecast_assets.config import ConfigError, Settings
 from forecast_assets.core.importer import MAX_IMPORT_ROWS
@@ -28,6 +30,32 @@ def _store(settings: Settings) -> DuckDBStore:
     store = DuckDBStore(settings.duckdb_path, horizon=settings.horizon)
     store.ensure_schema()
     return store
+
+
+def _existing_store(settings: Settings) -> DuckDBStore:
+    """The store of a command that reads what is there."""
+    _require_database(settings)
+    return _store(settings)
+
+
+def _require_database(settings: Settings) -> None:
+    """Refuse a missing database file rather than create an empty one wherever the command happens to run."""
+    if not settings.duckdb_path.exists():
+        raise ConfigError(
+            f"no database at {settings.duckdb_path.resolve()}: run `make demo` (or `forecast-assets load-sample` / "
+            f"`forecast-assets import FILE`) first, or point FORECAST_DUCKDB_PATH or FORECAST_DATA_DIR at one "
+            f"(relative paths are from the current folder, {Path.cwd()})")
+
+
+def _table(df: pd.DataFrame) -> str:
+    """A frame as a plain text table (dates as dates), or '(empty)'."""
+    if df.empty:
+        return "(empty)"
+    df = df.copy()
+    for c in df.columns:
+        if pd.api.types.is_datetime64_any_dtype(df[c]):
+            df[c] = df[c].dt.strftime("%Y-%m-%d")
+    return tabulate(df, headers="keys", showindex=False, tablefmt="simple", intfmt=",", floatfmt=".4g")
 
 
 def cmd_init(settings: Settings, args) -> int:
@@ -74,16 +102,12 @@ def cmd_import(settings: Settings, args) -> int:
 
 
 def cmd_summary(settings: Settings, args) -> int:
-    store = _store(settings)
+    store = _existing_store(settings)
     print(f"database: {settings.duckdb_path.resolve()}")
     print(f"model artifacts: {settings.artifact_dir.resolve()}\n")
-    print(f"{qualified('unified_data')}:")
-    print(store.unified_summary().to_string(index=False), "\n")
-    tm = store.trained_models_summary()
-    print(f"{qualified('trained_models')}:\n{tm.to_string(index=False) if len(tm) else '(empty)'}\n")
-    fc = store.forecasts_summary()
-    print(f"{qualified('distributions')} / {qualified('point_forecasts')}:")
-    print(fc.to_string(index=False) if len(fc) else "(empty)")
+    print(f"{qualified('unified_data')}:\n{_table(store.unified_summary())}\n")
+    print(f"{qualified('trained_models')}:\n{_table(store.trained_models_summary())}\n")
+    print(f"{qualified('distributions')} / {qualified('point_forecasts')}:\n{_table(store.forecasts_summary())}")
     return 0
 
 
@@ -91,7 +115,7 @@ def cmd_report(settings: Settings, args) -> int:
     from forecast_assets.core import comparison
     from forecast_assets.runs import pictures, scoring
 
-    store = _store(settings)
+    store = _existing_store(settings)
     if args.score:
         days = store.forecasts_summary().groupby("commodity").agg(a=("first_day", "min"), b=("last_day", "max"))
         for c, a, b in days.itertuples():
@@ -121,6 +145,7 @@ def cmd_migrate_horizon(settings: Settings, args) -> int:
         store = DatabricksSQLStore.from_settings(settings)
         where = f"Databricks catalog {store.catalog}"
     else:
+        _require_database(settings)
         store, where = DuckDBStore(settings.duckdb_path, horizon=settings.horizon), str(settings.duckdb_path)
     print(migrate(store, yes=args.yes).report(where))
     return 0
