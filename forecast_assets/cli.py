@@ -5,6 +5,7 @@
     forecast-assets import PATH          load your own daily history (CSV or Parquet), all or nothing
     forecast-assets summary              what the tables hold
     forecast-assets report               the model comparison (scores, skill vs naive) and pictures
+    forecast-assets current-window       the start of the training window containing today
     forecast-assets migrate-horizon      what moving the tables to FORECAST_HORIZON removes; --yes does it
 """
 
@@ -136,6 +137,19 @@ def cmd_report(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_current_window(settings: Settings, args) -> int:
+    """The start of the semiannual window containing today in the schedules' time zone: `make demo` trains it,
+    so daily_inference works the day after."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from forecast_assets.core.calendar import window_start
+    from forecast_assets.defs.partitions import TIMEZONE
+
+    print(window_start(datetime.now(ZoneInfo(TIMEZONE)).date()).isoformat())
+    return 0
+
+
 def cmd_migrate_horizon(settings: Settings, args) -> int:
     from forecast_assets.storage.horizon import migrate
 
@@ -173,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--horizons", help="steps to print (default: those forecast_metadata scores, 1,7,14 for 14)")
     p.add_argument("--score", action="store_true", help="(re)score every stored forecast first")
     p.set_defaults(fn=cmd_report)
+    sub.add_parser("current-window", help="print the start of the window containing today (the schedules' "
+                   "time zone)").set_defaults(fn=cmd_current_window)
     p = sub.add_parser("migrate-horizon", help="move the forecast tables to FORECAST_HORIZON (drops their rows)")
     p.add_argument("--yes", action="store_true", help="do it: drop and recreate the forecast and score tables")
     p.set_defaults(fn=cmd_migrate_horizon)
