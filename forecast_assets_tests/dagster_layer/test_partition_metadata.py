@@ -68,3 +68,23 @@ def test_a_day_without_rows_says_so(store, settings):
     # A day asked but not stored (never expected after a commit) is reported as such, not as ok.
     assert day_metadata(store, "naive", "v1.0", "Coffee", [date(2024, 1, 2)], 14) == {
         date(2024, 1, 2): {"status": "no stored forecast"}}
+
+
+def test_a_failed_day_says_why(store, settings):
+    import dataclasses
+
+    from forecast_assets.lib.partition_metadata import day_metadata
+    from forecast_assets.runs import training
+
+    small = dataclasses.replace(settings, n_paths=50)
+    training.train_windows(store, small, "naive", "Coffee", [date(2024, 1, 1)], "test")
+    with store.connect() as con:  # the feed stops on 2024-01-05: a forecast two weeks later is too late
+        con.execute(f"DELETE FROM {qualified('unified_data')} WHERE commodity = 'Coffee' AND date > DATE '2024-01-05'")
+    days = [date(2024, 1, 8), date(2024, 1, 26)]
+    r = forecasting.forecast_days(store, small, "naive", "Coffee", days)
+    assert (r.days_written, r.days_failed) == (1, 1)
+    md = day_metadata(store, "naive", small.model_version, "Coffee", days, small.horizon)
+    assert md[date(2024, 1, 8)]["status"] == "ok"
+    failed = md[date(2024, 1, 26)]
+    assert failed["status"].startswith("failed: ") and len(failed["status"]) > len("failed: ") + 10
+    assert failed["data_cutoff_date"] == "2024-01-05"
