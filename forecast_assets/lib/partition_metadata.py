@@ -70,15 +70,22 @@ def report_committed(context: dg.AssetExecutionContext, key: dg.AssetKey, commod
     Dagster writes an event when it is created from the step context; with batch metadata the
     batched SQLite write (dagster_patches.event_log) takes a window's days in one transaction
     instead of one commit per day. context.log_event would hold them until the body yields, and
-    unbatched. The step context is private API: dagster_patches.install() pins the Dagster version.
+    unbatched. The step context and its metadata accumulator are private API: dagster_patches.install()
+    pins the Dagster version, and the tests compare the two materializations of each day.
     """
     from dagster._core.events import DagsterEvent, DagsterEventBatchMetadata, generate_event_batch_id
+    from dagster._core.execution.context.metadata_logging import AssetMetadataHandle, OutputMetadataAccumulator
 
     mats = day_materializations(key, commodity, metadata)
     step = context.op_execution_context._step_execution_context
     batch = generate_event_batch_id()
     events = [DagsterEvent.asset_materialization(step, m, DagsterEventBatchMetadata(batch, i == len(mats) - 1))
               for i, m in enumerate(mats)]
-    for m in mats:
-        context.add_asset_metadata(m.metadata, partition_key=str(m.partition))
+    # The final materialization's metadata per day, in one update: context.add_asset_metadata(...,
+    # partition_key=...) lists the run's partition keys on every call (67 ms for 3,257 days, so 3.6 minutes
+    # per model and commodity on a backfill of 2018..today).
+    acc = step._metadata_accumulator
+    step._metadata_accumulator = OutputMetadataAccumulator(per_output_metadata={
+        **acc.per_output_metadata,
+        **{AssetMetadataHandle(asset_key=key, partition_key=str(m.partition)): m.metadata for m in mats}})
     return events
