@@ -32,3 +32,12 @@ def test_summary_prints_tables(store, settings, monkeypatch, capsys):
     assert lines[i + 1].split()[:2] == ["commodity", "n_rows"] and set(lines[i + 2]) <= {"-", " "}
     assert lines[i + 3].startswith("Coffee")
     assert "commodity.forecast.trained_models:\n(empty)" in out
+
+
+def test_current_window_is_the_start_of_the_window_containing_today(capsys):
+    from datetime import date, timedelta
+
+    assert cli.main(["current-window"]) == 0
+    w = date.fromisoformat(capsys.readouterr().out.strip())
+    assert (w.month, w.day) in ((1, 1), (7, 1))
+    assert w <= date.today() + timedelta(days=1) and (date.today() - w).days < 186  # today in Los Angeles or UTC

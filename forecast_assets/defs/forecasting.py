@@ -66,7 +66,8 @@ def forecast_asset(model_name: str, parts: Partitions, horizon: int) -> dg.Asset
         required_resource_keys={"forecast", BACKFILL, SPARK},
         description=f"{model_name}: 2,000 price paths x {horizon} sessions and {horizon} point forecasts per day, "
                     f"from the data before the day and the model of the day's window. Rows in "
-                    f"commodity.forecast.distributions and commodity.forecast.point_forecasts.",
+                    f"commodity.forecast.distributions and commodity.forecast.point_forecasts. Each day's "
+                    f"materialization shows that day: status, cutoff, median and 95% band at steps 1 and {horizon}.",
     )
     def _forecast(context: dg.AssetExecutionContext, config: ForecastRunConfig):
         # A generator: each day's materialization is written as soon as its window is committed, with that
