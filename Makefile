@@ -15,6 +15,9 @@ export FORECAST_DATA_DIR ?= $(CURDIR)/data
 # The UI has no login: it listens on this machine only, unless FORECAST_UI_HOST says otherwise.
 FORECAST_UI_HOST ?= 127.0.0.1
 FORECAST_UI_PORT ?= 3000
+# `dagster asset materialize` (the demo's runs) and `dagster dev` (make ui) are superseded by the `dg` CLI of a
+# separate package; they still work, and the SupersessionWarning they print on every run is only noise here.
+export PYTHONWARNINGS := ignore:Function `asset_materialize_command` is superseded:FutureWarning,ignore:Function `dev_command` is superseded:FutureWarning
 
 # The demo: two semiannual windows trained, and ten months of daily forecasts backfilled, per commodity.
 DEMO_COMMODITIES ?= Coffee Sugar
@@ -40,25 +43,33 @@ $(STAMP): pyproject.toml constraints.txt
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 setup: $(STAMP)
-	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	@mkdir -p "$(DAGSTER_HOME)" && cp dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 
+# Logs go to FORECAST_DATA_DIR, which need not hold the database (FORECAST_DUCKDB_PATH may point anywhere).
+# Then the window containing today is trained too, so the 08:00 daily_inference schedule works.
 demo: setup
-	@start=$$(date +%s); \
+	@start=$$(date +%s); logs="$(FORECAST_DATA_DIR)"; mkdir -p "$$logs" && \
 	$(BIN)/forecast-assets load-sample && \
+	now=$$($(BIN)/forecast-assets current-window) && \
 	for c in $(DEMO_COMMODITIES); do \
 	  echo "== training every model for $$c, windows $(W0) to $(W1)"; \
-	  $(MATERIALIZE) --select '$(MODELS)' --partition-range "$$c|$(W0)...$$c|$(W1)" > $(FORECAST_DATA_DIR)/demo-train-$$c.log 2>&1 \
-	    || { tail -30 $(FORECAST_DATA_DIR)/demo-train-$$c.log; exit 1; }; \
+	  $(MATERIALIZE) --select '$(MODELS)' --partition-range "$$c|$(W0)...$$c|$(W1)" > "$$logs/demo-train-$$c.log" 2>&1 \
+	    || { tail -30 "$$logs/demo-train-$$c.log"; exit 1; }; \
+	  if [[ "$$now" > "$(W1)" ]]; then \
+	    echo "== training every model for $$c, window $$now (contains today: the daily schedule forecasts with it)"; \
+	    $(MATERIALIZE) --select '$(MODELS)' --partition "$$c|$$now" > "$$logs/demo-train-now-$$c.log" 2>&1 \
+	      || { tail -30 "$$logs/demo-train-now-$$c.log"; exit 1; }; \
+	  fi; \
 	  echo "== forecasting every day from $(D0) to $(D1) for $$c"; \
-	  $(MATERIALIZE) --select '$(FORECASTS)' --partition-range "$$c|$(D0)...$$c|$(D1)" > $(FORECAST_DATA_DIR)/demo-forecast-$$c.log 2>&1 \
-	    || { tail -30 $(FORECAST_DATA_DIR)/demo-forecast-$$c.log; exit 1; }; \
+	  $(MATERIALIZE) --select '$(FORECASTS)' --partition-range "$$c|$(D0)...$$c|$(D1)" > "$$logs/demo-forecast-$$c.log" 2>&1 \
+	    || { tail -30 "$$logs/demo-forecast-$$c.log"; exit 1; }; \
 	done && \
 	echo "== comparing the models" && \
-	$(MATERIALIZE) --select model_performance > $(FORECAST_DATA_DIR)/demo-evaluate.log 2>&1 \
-	  || { tail -30 $(FORECAST_DATA_DIR)/demo-evaluate.log; exit 1; }; \
+	$(MATERIALIZE) --select model_performance > "$$logs/demo-evaluate.log" 2>&1 \
+	  || { tail -30 "$$logs/demo-evaluate.log"; exit 1; }; \
 	$(BIN)/forecast-assets summary && echo && \
 	$(BIN)/forecast-assets report && \
-	echo "demo done in $$(( $$(date +%s) - start )) s; run logs in $(FORECAST_DATA_DIR)/demo-*.log; UI: make ui"
+	echo "demo done in $$(( $$(date +%s) - start )) s; run logs in $$logs/demo-*.log; UI: make ui"
 
 test: setup browser
 	$(BIN)/python -m pytest -q
@@ -78,7 +89,7 @@ quality: setup
 ui: setup
 	@case "$(FORECAST_UI_HOST)" in 127.0.0.1|localhost|::1) ;; \
 	  *) echo "warning: the UI has no authentication; FORECAST_UI_HOST=$(FORECAST_UI_HOST) opens it to the network" >&2;; esac
-	$(BIN)/dagster dev -m forecast_assets.definitions -h $(FORECAST_UI_HOST) -p $(FORECAST_UI_PORT)
+	@scripts/dagster_ui.sh $(BIN)/dagster -m forecast_assets.definitions -h "$(FORECAST_UI_HOST)" -p "$(FORECAST_UI_PORT)"
 
 # The forecast explorer: a day's fan chart and table, the model comparison; read-only over the same store.
 # http://127.0.0.1:$FORECAST_EXPLORER_PORT (8050), this machine only (no login, like the UI).

@@ -6,6 +6,7 @@
                                          --replace replaces the file's commodities, --allow-jumps accepts x2 moves
     forecast-assets summary              what the tables hold
     forecast-assets report               the model comparison (scores, skill vs naive) and pictures
+    forecast-assets current-window       the start of the training window containing today
     forecast-assets migrate-horizon      what moving the tables to FORECAST_HORIZON removes; --yes does it
 """
 
@@ -14,8 +15,10 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
+from tabulate import tabulate
 
 from forecast_assets.config import ConfigError, Settings
 from forecast_assets.core.importer import MAX_IMPORT_ROWS
@@ -29,6 +32,32 @@ def _store(settings: Settings) -> DuckDBStore:
     store = DuckDBStore(settings.duckdb_path, horizon=settings.horizon)
     store.ensure_schema()
     return store
+
+
+def _existing_store(settings: Settings) -> DuckDBStore:
+    """The store of a command that reads what is there."""
+    _require_database(settings)
+    return _store(settings)
+
+
+def _require_database(settings: Settings) -> None:
+    """Refuse a missing database file rather than create an empty one wherever the command happens to run."""
+    if not settings.duckdb_path.exists():
+        raise ConfigError(
+            f"no database at {settings.duckdb_path.resolve()}: run `make demo` (or `forecast-assets load-sample` / "
+            f"`forecast-assets import FILE`) first, or point FORECAST_DUCKDB_PATH or FORECAST_DATA_DIR at one "
+            f"(relative paths are from the current folder, {Path.cwd()})")
+
+
+def _table(df: pd.DataFrame) -> str:
+    """A frame as a plain text table (dates as dates), or '(empty)'."""
+    if df.empty:
+        return "(empty)"
+    df = df.copy()
+    for c in df.columns:
+        if pd.api.types.is_datetime64_any_dtype(df[c]):
+            df[c] = df[c].dt.strftime("%Y-%m-%d")
+    return tabulate(df, headers="keys", showindex=False, tablefmt="simple", intfmt=",", floatfmt=".4g")
 
 
 def cmd_init(settings: Settings, args) -> int:
@@ -101,22 +130,17 @@ def cmd_import(settings: Settings, args) -> int:
 
 
 def cmd_summary(settings: Settings, args) -> int:
+    _require_database(settings)
     try:
         store, mode = _store(settings), ""
     except DatabaseNotWritableError:  # reading needs no write: open the file read-only
-        if not settings.duckdb_path.is_file():
-            raise
         store = DuckDBStore(settings.duckdb_path, horizon=settings.horizon, read_only=True)
         mode = " (not writable: opened read-only)"
     print(f"database: {settings.duckdb_path.resolve()}{mode}")
     print(f"model artifacts: {settings.artifact_dir.resolve()}\n")
-    print(f"{qualified('unified_data')}:")
-    print(store.unified_summary().to_string(index=False), "\n")
-    tm = store.trained_models_summary()
-    print(f"{qualified('trained_models')}:\n{tm.to_string(index=False) if len(tm) else '(empty)'}\n")
-    fc = store.forecasts_summary()
-    print(f"{qualified('distributions')} / {qualified('point_forecasts')}:")
-    print(fc.to_string(index=False) if len(fc) else "(empty)")
+    print(f"{qualified('unified_data')}:\n{_table(store.unified_summary())}\n")
+    print(f"{qualified('trained_models')}:\n{_table(store.trained_models_summary())}\n")
+    print(f"{qualified('distributions')} / {qualified('point_forecasts')}:\n{_table(store.forecasts_summary())}")
     return 0
 
 
@@ -124,7 +148,7 @@ def cmd_report(settings: Settings, args) -> int:
     from forecast_assets.core import comparison
     from forecast_assets.runs import pictures, scoring
 
-    store = _store(settings)
+    store = _existing_store(settings)
     if args.score:
         days = store.forecasts_summary().groupby("commodity").agg(a=("first_day", "min"), b=("last_day", "max"))
         for c, a, b in days.itertuples():
@@ -145,6 +169,19 @@ def cmd_report(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_current_window(settings: Settings, args) -> int:
+    """The start of the semiannual window containing today in the schedules' time zone: `make demo` trains it,
+    so daily_inference works the day after."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from forecast_assets.core.calendar import window_start
+    from forecast_assets.defs.partitions import TIMEZONE
+
+    print(window_start(datetime.now(ZoneInfo(TIMEZONE)).date()).isoformat())
+    return 0
+
+
 def cmd_migrate_horizon(settings: Settings, args) -> int:
     from forecast_assets.storage.horizon import migrate
 
@@ -154,6 +191,7 @@ def cmd_migrate_horizon(settings: Settings, args) -> int:
         store = DatabricksSQLStore.from_settings(settings)
         where = f"Databricks catalog {store.catalog}"
     else:
+        _require_database(settings)
         store, where = DuckDBStore(settings.duckdb_path, horizon=settings.horizon), str(settings.duckdb_path)
     print(migrate(store, yes=args.yes).report(where))
     return 0
@@ -185,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--horizons", help="steps to print (default: those forecast_metadata scores, 1,7,14 for 14)")
     p.add_argument("--score", action="store_true", help="(re)score every stored forecast first")
     p.set_defaults(fn=cmd_report)
+    sub.add_parser("current-window", help="print the start of the window containing today (the schedules' "
+                   "time zone)").set_defaults(fn=cmd_current_window)
     p = sub.add_parser("migrate-horizon", help="move the forecast tables to FORECAST_HORIZON (drops their rows)")
     p.add_argument("--yes", action="store_true", help="do it: drop and recreate the forecast and score tables")
     p.set_defaults(fn=cmd_migrate_horizon)

@@ -15,7 +15,7 @@ from forecast_assets.defs.launchers import SPARK
 from forecast_assets.defs.partitions import SEMIANNUAL_CRON, build_partitions
 from forecast_assets.defs.resources import ForecastResource
 from forecast_assets.defs.schedules import build_jobs, build_schedules
-from forecast_assets.defs.training import trained_model_asset
+from forecast_assets.defs.training import current_window_check, trained_model_asset
 from forecast_assets.lib import dagster_patches
 
 
@@ -46,7 +46,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     ]
     return dg.Definitions(
         assets=[with_explorer_link(_with_kinds(a, env), settings.explorer_url) for a in assets],
-        asset_checks=[new_trading_days, valid_rows],
+        asset_checks=[new_trading_days, valid_rows, *(current_window_check(m) for m in REGISTRY)],
         jobs=[train_job, infer_job],
         schedules=build_schedules(parts, train_job, infer_job),
         sensors=[dg.AutomationConditionSensorDefinition(

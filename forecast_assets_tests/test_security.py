@@ -502,12 +502,13 @@ def _make_ui(**env) -> str:
     p = subprocess.run(["make", "-n", "-s", "ui", *(f"{k}={v}" for k, v in env.items())], cwd=ROOT, env=clean,
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
-    (line,) = [ln for ln in p.stdout.splitlines() if " dev " in ln]
+    (line,) = [ln for ln in p.stdout.splitlines() if "scripts/dagster_ui.sh" in ln]  # runs `dagster dev "$@"`
     return line
 
 
 def test_the_ui_binds_to_localhost_by_default():
-    assert re.search(r"dagster dev -m forecast_assets\.definitions -h 127\.0\.0\.1 -p 3000$", _make_ui())
-    assert re.search(r" -h 0\.0\.0\.0 -p 8080$", _make_ui(FORECAST_UI_HOST="0.0.0.0", FORECAST_UI_PORT="8080"))
+    assert re.search(r'dagster -m forecast_assets\.definitions -h "127\.0\.0\.1" -p "3000"$', _make_ui())
+    assert re.search(r' -h "0\.0\.0\.0" -p "8080"$', _make_ui(FORECAST_UI_HOST="0.0.0.0", FORECAST_UI_PORT="8080"))
+    assert '"$dagster" dev "$@" &' in (ROOT / "scripts" / "dagster_ui.sh").read_text()
     readme = (ROOT / "README.md").read_text()
     assert "FORECAST_UI_HOST" in readme and "127.0.0.1" in readme

@@ -14,6 +14,7 @@ from forecast_assets.defs.forecasting import actuals_window
 from forecast_assets.defs.launchers import BACKFILL
 from forecast_assets.defs.partitions import Partitions, split_keys
 from forecast_assets.defs.resources import ForecastResource
+from forecast_assets.lib.tables import frame_table
 from forecast_assets.storage.schema import metadata_horizons
 
 CALIBRATION_BAND = (0.85, 0.995)  # 95% coverage outside this over the period: warn
@@ -78,6 +79,32 @@ class PerformanceConfig(dg.Config):
     end: str = ""  # YYYY-MM-DD; empty: the last scored day
 
 
+# The comparison's columns in the UI's table: (column of model_performance, its name there, what it is).
+_TABLE_COLUMNS = [
+    ("commodity", "commodity", None), ("horizon", "step", "forecast step (session) scored"),
+    ("model_name", "model", None), ("model_version", "version", None), ("n_forecasts", "n", "forecasts scored"),
+    ("crps", "crps", "mean CRPS (lower is better)"),
+    ("crps_skill_vs_naive", "crps_skill_vs_naive", "1 - CRPS / naive's CRPS on the days both forecast"),
+    ("dm_pvalue", "dm_pvalue", "Diebold-Mariano test of the CRPS difference with naive"),
+    ("mae", "mae", None), ("rmse", "rmse", None), ("mape", "mape", "percent"),
+    ("coverage_50", "coverage_50", "share of realized prices inside the 50% band"),
+    ("coverage_80", "coverage_80", "inside the 80% band"), ("coverage_95", "coverage_95", "inside the 95% band"),
+    ("sharpness_95", "sharpness_95", "mean width of the 95% band"),
+    ("directional_accuracy", "directional_accuracy", "median's direction from the last known close"),
+    ("energy_score", "energy_score", "whole-path score of the H-step paths (same on every step)"),
+    ("energy_skill_vs_naive", "energy_skill_vs_naive", None),
+]
+
+
+def comparison_table(perf, horizons) -> dg.TableMetadataValue:
+    """The comparison at the steps forecast_metadata scores, one row per commodity, step, model and version."""
+    cols = [c for c in _TABLE_COLUMNS if c[0] in perf.columns]
+    p = perf[perf["horizon"].isin(horizons)].sort_values(["commodity", "horizon", "crps"])
+    p = p[[c for c, _, _ in cols]].rename(columns={c: n for c, n, _ in cols})
+    p = p.round({n: 4 for _, n, _ in cols if p[n].dtype.kind == "f"})
+    return frame_table(p, {n: d for _, n, d in cols if d})
+
+
 def _image_md(path) -> str:
     data = base64.b64encode(open(path, "rb").read()).decode()
     return f"![{path.name}](data:image/png;base64,{data})"
@@ -109,9 +136,8 @@ def model_performance(context: dg.AssetExecutionContext, config: PerformanceConf
     return dg.MaterializeResult(
         metadata={
             "rows": len(perf),
-            "comparison": dg.MetadataValue.md(
-                comparison.comparison_table(perf, horizons).join(["```\n", "\n```"]) if len(perf)
-                else "(nothing scored)"),
+            # A table the UI sorts and filters (the text version is in the run log and `forecast-assets report`).
+            "comparison": comparison_table(perf, horizons),
             "pictures_dir": dg.MetadataValue.path(str(settings.plot_dir.resolve())),
             **md,
         },

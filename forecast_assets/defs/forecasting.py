@@ -5,12 +5,15 @@ from datetime import timedelta
 import dagster as dg
 
 from forecast_assets.core.calendar import span_days
+from forecast_assets.core.models import REGISTRY
 from forecast_assets.runs import actuals, checks, forecasting, spark_engine
 from forecast_assets.defs.failures import explained_failures
 from forecast_assets.defs.input import UNIFIED_KEY
 from forecast_assets.defs.launchers import BACKFILL, SPARK
 from forecast_assets.defs.partitions import Partitions, split_keys
 from forecast_assets.defs.resources import ForecastResource
+from forecast_assets.lib import streaming
+from forecast_assets.lib.partition_metadata import day_metadata, report_committed
 
 CHECK_NAMES = ("no_data_leakage", "paths_valid", "no_missing_days")
 
@@ -31,6 +34,20 @@ def actuals_window(horizon: int) -> int:
     return span_days(horizon) + 5
 
 
+def _relay(reports, context: dg.AssetExecutionContext, key: dg.AssetKey, commodity: str):
+    """The worker's reports on the step's thread: log lines to the run log, committed days as
+    materializations. Returns what the worker returned."""
+    while True:
+        try:
+            kind, item = next(reports)
+        except StopIteration as stop:
+            return stop.value
+        if kind == "log":
+            context.log.info(item)
+        else:
+            yield from report_committed(context, key, commodity, item)
+
+
 def forecast_asset(model_name: str, parts: Partitions, horizon: int) -> dg.AssetsDefinition:
     key = dg.AssetKey(["forecasts", model_name])
 
@@ -49,41 +66,58 @@ def forecast_asset(model_name: str, parts: Partitions, horizon: int) -> dg.Asset
         required_resource_keys={"forecast", BACKFILL, SPARK},
         description=f"{model_name}: 2,000 price paths x {horizon} sessions and {horizon} point forecasts per day, "
                     f"from the data before the day and the model of the day's window. Rows in "
-                    f"commodity.forecast.distributions and commodity.forecast.point_forecasts.",
+                    f"commodity.forecast.distributions and commodity.forecast.point_forecasts. Each day's "
+                    f"materialization shows that day: status, cutoff, median and 95% band at steps 1 and {horizon}.",
     )
-    def _forecast(context: dg.AssetExecutionContext, config: ForecastRunConfig) -> dg.MaterializeResult:
+    def _forecast(context: dg.AssetExecutionContext, config: ForecastRunConfig):
+        # A generator: each day's materialization is written as soon as its window is committed, with that
+        # day's own numbers, so a long backfill's partitions turn green as it goes (docs/decisions.md,
+        # "Per-day materializations"); the run's totals go to the run log, not to the days.
         forecast: ForecastResource = context.resources.forecast
         store, settings = forecast.store(), forecast.settings
         totals: dict[str, int] = {"days_asked": 0, "days_written": 0, "days_skipped": 0, "days_failed": 0,
                                   "rows_distributions": 0, "rows_points": 0}
         outcomes: dict[str, list[checks.CheckOutcome]] = {}
+
+        def metadata(commodity, days):
+            return day_metadata(store, model_name, settings.model_version, commodity, days, settings.horizon)
+
         for commodity, days in split_keys(context.partition_keys).items():
             context.log.info(f"{model_name} {commodity}: {len(days)} days from {days[0]} to {days[-1]}")
             spark = getattr(context.resources, SPARK)
             with explained_failures():
                 if spark is not None and len(days) >= settings.spark_min_days:
                     # Large backfill: fan out over Spark; on Databricks rows go to Delta through Spark.
+                    # Its groups commit in parallel on the cluster: the days are reported once it returns.
                     n = spark_engine.backfill(spark.spark_session, store, settings, [model_name], {commodity: days},
                                               force=config.force, log=context.log.info,
                                               delta_catalog=forecast.delta_catalog)
                     totals["days_asked"] += len(days)
                     totals["days_written"] += n
                     totals["days_skipped"] += len(days) - n
+                    yield from report_committed(context, key, commodity, metadata(commodity, days))
                 else:
-                    r = forecasting.forecast_days(store, settings, model_name, commodity, days, force=config.force,
-                                               log=context.log.info)
+                    def run(report, commodity=commodity, days=days):
+                        return forecasting.forecast_days(
+                            store, settings, model_name, commodity, days, force=config.force,
+                            log=lambda m: report(("log", m)),
+                            on_commit=lambda done: report(("days", metadata(commodity, done))))
+
+                    r = yield from _relay(streaming.stream(run), context, key, commodity)
                     for k in totals:
                         totals[k] += getattr(r, k)
             for o in checks.forecast_checks(store, settings, model_name, commodity, days):
                 outcomes.setdefault(o.name, []).append(o)
-        results = [
+        # The run's totals belong to the run, not to any one day: they go to its log.
+        context.log.info(f"{model_name} run totals: " + ", ".join(f"{k} {v:,}" for k, v in totals.items()))
+        # The step's own materialization of every day (with each day's metadata, added as it committed, and the
+        # data version): assets downstream in the same run wait for it.
+        yield dg.MaterializeResult(check_results=[
             dg.AssetCheckResult(
                 check_name=name, passed=all(o.passed for o in os_),
                 description="; ".join(o.description for o in os_),
                 metadata={k: sum(o.metadata.get(k, 0) for o in os_) for k in os_[0].metadata})
-            for name, os_ in outcomes.items()
-        ]
-        return dg.MaterializeResult(metadata=totals, check_results=results)
+            for name, os_ in outcomes.items()])
 
     return _forecast
 
@@ -92,10 +126,13 @@ def actuals_asset(parts: Partitions, horizon: int) -> dg.AssetsDefinition:
     @dg.asset(
         key="actuals",
         partitions_def=parts.forecast,
-        deps=[UNIFIED_KEY],
+        # After the forecasts whose rows it fills, so a run that selects both orders them.
+        deps=[UNIFIED_KEY, *(dg.AssetKey(["forecasts", m]) for m in REGISTRY)],
         backfill_policy=dg.BackfillPolicy.single_run(),
         # Closes for a day's steps arrive over the following span_days(H) calendar days.
-        automation_condition=_recent(actuals_window(horizon)),
+        # Not blocked by a model never trained (its forecasts missing): the others still get their actuals.
+        automation_condition=_recent(actuals_window(horizon)).without(~dg.AutomationCondition.any_deps_missing())
+        .with_label("eager over recent days, whichever models are trained"),
         group_name="forecasts",
         kinds={"python"},  # plus the environment's (definitions.py)
         pool="forecast_db",

@@ -1,13 +1,14 @@
 """unified_data: an external table we observe, never write from a run.
 
 Its data version is a fingerprint of the table, so automation downstream sees
-new data land. A freshness policy and a check flag it when no new trading day
-has arrived for several days; another check reads every commodity through the
-rules every run applies (core.input_rules), so rows another loader left that a
+new data land. A check flags it when no new trading day has arrived for several
+sessions (no freshness policy: Dagster judges one by the last materialization, and a
+source asset is only observed, so it would never be evaluated; docs/decisions.md);
+another check reads every commodity through the rules every run applies (core.input_rules), so rows another loader left that a
 run would refuse show in the UI before a run fails on them.
 """
 
-from datetime import date, timedelta
+from datetime import date
 
 import dagster as dg
 import numpy as np
@@ -26,7 +27,6 @@ STALE_SESSIONS = 3  # sessions of the commodity's calendar without a new trading
         UNIFIED_KEY, group_name="input",  # kinds: the environment's (definitions.py)
         description="commodity.silver.unified_data: daily prices, weather, FX per commodity and region "
                     "(docs/contract.md). Maintained upstream; observed here.",
-        freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(days=5), warn_window=timedelta(days=3)),
         automation_condition=dg.AutomationCondition.cron_tick_passed("*/15 * * * *"),
     )],
 )

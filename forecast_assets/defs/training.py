@@ -1,12 +1,16 @@
-"""trained_models/<model>: one asset per registered model, partitioned by commodity x semiannual window."""
+"""trained_models/<model>: one asset per registered model, partitioned by commodity x semiannual window,
+and a check that the window containing today is trained before the 08:00 forecast needs it."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from forecast_assets.runs import training
+from forecast_assets.runs import checks, training
 from forecast_assets.defs.failures import explained_failures
 from forecast_assets.defs.input import UNIFIED_KEY
 from forecast_assets.defs.launchers import TRAINING
-from forecast_assets.defs.partitions import Partitions, split_keys
+from forecast_assets.defs.partitions import TIMEZONE, Partitions, split_keys
 from forecast_assets.defs.resources import ForecastResource
 
 
@@ -50,3 +54,21 @@ def trained_model_asset(model_name: str, parts: Partitions) -> dg.AssetsDefiniti
 
     return _train
 
+
+
+def current_window_check(model_name: str) -> dg.AssetChecksDefinition:
+    """Fails for the commodities whose window containing today (in the schedules' time zone) has no trained
+    model: evaluated at 07:00, an hour before daily_inference would fail on it, and when the model is trained."""
+
+    @dg.asset_check(asset=dg.AssetKey(["trained_models", model_name]), name="current_window_trained", blocking=False,
+                    automation_condition=dg.AutomationCondition.cron_tick_passed("0 7 * * *", TIMEZONE)
+                    | dg.AutomationCondition.any_deps_updated(),
+                    description="The window containing today is trained for every commodity (else the daily "
+                                "forecast fails).")
+    def _check(forecast: ForecastResource) -> dg.AssetCheckResult:
+        o = checks.current_window_trained(forecast.store(), forecast.settings, model_name,
+                                          datetime.now(ZoneInfo(TIMEZONE)).date())
+        return dg.AssetCheckResult(passed=o.passed, severity=dg.AssetCheckSeverity.ERROR,
+                                   description=o.description, metadata=o.metadata)
+
+    return _check

@@ -53,3 +53,19 @@ def forecast_checks(store: ForecastStore, settings: Settings, model_name: str, c
                      f"({sample(failed)}: {have_pts[failed[0]][2] if failed else ''})",
                      {"days_asked": len(asked), "days_missing": len(missing), "days_failed": len(failed)}),
     ]
+
+
+def current_window_trained(store: ForecastStore, settings: Settings, model_name: str, today: date) -> CheckOutcome:
+    """Every commodity has a trained model for the window containing `today`: the daily forecast needs it."""
+    from forecast_assets.core.calendar import window_start
+
+    w = window_start(today)
+    missing = [c for c in settings.commodities
+               if store.read_trained_model(c, model_name, settings.model_version, w) is None]
+    return CheckOutcome(
+        "current_window_trained", not missing,
+        f"every commodity has a trained {model_name} model {settings.model_version} for window {w}" if not missing
+        else f"no trained {model_name} model {settings.model_version} for window {w} (containing {today}) of "
+             f"{', '.join(missing)}: today's forecast will fail; materialize trained_models/{model_name} partition"
+             f"{'s' if len(missing) > 1 else ''} {', '.join(repr(f'{c}|{w}') for c in missing)}",
+        {"window": str(w), "commodities_missing": len(missing)})

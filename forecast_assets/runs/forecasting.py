@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import date
+from typing import Callable
 
 import pyarrow as pa
 
@@ -37,8 +38,13 @@ WRITE_ROWS = 1_500_000
 
 
 def forecast_days(store: ForecastStore, settings: Settings, model_name: str, commodity: str, days: list[date],
-                  *, force: bool = False, log: Log = noop, write_rows: int = WRITE_ROWS) -> ForecastResult:
-    """Forecast every day in `days`, window by window; skip days already complete from the same model."""
+                  *, force: bool = False, log: Log = noop, write_rows: int = WRITE_ROWS,
+                  on_commit: Callable[[list[date]], None] | None = None) -> ForecastResult:
+    """Forecast every day in `days`, window by window; skip days already complete from the same model.
+
+    `on_commit(days)` is called after each write with the days it committed (and once, first, with the days
+    skipped as already complete), so a caller can report them while the rest is still computing.
+    """
     t0 = time.perf_counter()
     days = sorted(set(days))
     work = plan_forecasts(store, settings, model_name, commodity, days, force=force)
@@ -53,10 +59,14 @@ def forecast_days(store: ForecastStore, settings: Settings, model_name: str, com
         store.replace_forecasts(commodity, model_name, settings.model_version, todo,
                                 pa.concat_tables([p[1] for p in pending]), pa.concat_tables([p[2] for p in pending]))
         pending.clear()
+        if on_commit:
+            on_commit(todo)
         el = time.perf_counter() - t0
         log(f"{model_name} {commodity}: {done}/{len(days)} days, written to {todo[-1]}, {el:.1f}s, "
             f"{done / max(el, 1e-9):.0f} days/s")
 
+    if on_commit and (skipped := sorted(d for w in work for d in set(w.days) - set(w.todo))):
+        on_commit(skipped)
     for w in work:
         res.days_skipped += w.skipped
         done += w.skipped

@@ -155,6 +155,13 @@ class ForecastStore(ABC):
         return self._read("failed_days", sql.failed_days(self.catalog),
                           [commodity, model_name, model_version, start, end])
 
+    def day_steps(self, commodity: str, model_name: str, model_version: str, start: date, end: date,
+                  steps: tuple[int, int]) -> pd.DataFrame:
+        """forecast_start_date, data_cutoff_date, day_ahead, forecast_date, forecast_median, lower_95, upper_95,
+        model_success, failure_reason of the point rows at two steps of the days in [start, end]."""
+        return self._read("day_steps", sql.day_steps(self.catalog),
+                          [commodity, model_name, model_version, start, end, int(steps[0]), int(steps[1])])
+
     def read_scores(self, start: date | None = None, end: date | None = None) -> pd.DataFrame:
         """forecast_scores rows with a CRPS, of forecasts made in [start, end] (either bound optional)."""
         params = [d for d in (start, end) if d]

@@ -135,6 +135,15 @@ def failed_days(catalog: str) -> str:
             f"AND forecast_start_date BETWEEN ? AND ?")
 
 
+def day_steps(catalog: str) -> str:
+    """Point rows at two steps of each day (a partition's numbers in the UI).
+    Params: commodity, model_name, model_version, start, end, step, step."""
+    return (f"SELECT forecast_start_date, data_cutoff_date, day_ahead, forecast_date, forecast_median, lower_95, "
+            f"upper_95, model_success, failure_reason FROM {qualified('point_forecasts', catalog)} "
+            f"WHERE commodity = ? AND model_name = ? AND model_version = ? AND forecast_start_date BETWEEN ? AND ? "
+            f"AND day_ahead IN (?, ?) ORDER BY forecast_start_date, day_ahead")
+
+
 def scores(catalog: str, start: bool, end: bool) -> str:
     """Scored steps (crps known), bounded by forecast_start_date >= ? / <= ? when start / end are given."""
     where = ["crps IS NOT NULL"]

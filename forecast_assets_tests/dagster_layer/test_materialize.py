@@ -54,7 +54,14 @@ def test_scores_and_the_comparison_through_dagster(assets, resources, store, set
     (check,) = result.get_asset_check_evaluations()
     assert check.check_name == "calibration_95"
     mat = result.asset_materializations_for_node("model_performance")[0]
-    assert "crps_skill_vs_naive" in mat.metadata["comparison"].value
+    table = mat.metadata["comparison"]
+    assert isinstance(table, dg.TableMetadataValue)
+    cols = {c.name: c.type for c in table.schema.columns}
+    assert cols["crps"] == "float" and cols["step"] == "int" and cols["model"] == "string"
+    perf = read_sql(store, f"SELECT horizon, crps, coverage_95 FROM {qualified('model_performance')} "
+                           f"WHERE model_name = 'naive' AND horizon IN (1, 7, 14) ORDER BY horizon")
+    rows = sorted((r.data["step"], r.data["crps"], r.data["coverage_95"]) for r in table.records)
+    assert rows == [(int(h), round(c, 4), round(v, 4)) for h, c, v in perf.itertuples(index=False)]
     assert mat.metadata["picture_crps_by_horizon"].value.startswith("![crps_by_horizon.png](data:image/png;base64,")
     assert (settings.plot_dir / "pit_histograms.png").exists()
 

@@ -420,6 +420,8 @@ def test_unified_models_paths_actuals_and_scores(store, warehouse, spark, coffee
     # the named reads of the checks, pictures and summary, run by Spark SQL
     assert store.model_versions("Coffee", days[0], days[-1]).values.tolist() == [["naive", "v1.0"]]
     assert store.failed_days("Coffee", "naive", "v1.0", days[0], days[-1]).empty
+    steps = store.day_steps("Coffee", "naive", "v1.0", days[0], days[-1], (1, 14))  # a partition's UI numbers
+    assert steps["day_ahead"].tolist() == [1, 14] * 3 and steps["model_success"].all()
     assert len(store.read_scores()) == 42 and store.read_scores(end=days[0] - timedelta(days=1)).empty
     assert len(store.read_pit()) == 42
     latest = store.latest_scored_days()
