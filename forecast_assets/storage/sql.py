@@ -23,44 +23,6 @@ def add_column(table: str, catalog: str, column: str, sql_type: str) -> str:
     return f"ALTER TABLE {qualified(table, catalog)} ADD COLUMN {column} {sql_type}"
 
 
-def delete_forecast_days(table: str, catalog: str, days_relation: str) -> str:
-    return (
-        f"DELETE FROM {qualified(table, catalog)} WHERE commodity = ? AND model_name = ? AND model_version = ? "
-        f"AND forecast_start_date IN (SELECT d FROM {days_relation})"
-    )
-
-
-def forecast_status(catalog: str) -> str:
-    dist, pts = qualified("distributions", catalog), qualified("point_forecasts", catalog)
-    return f"""
-        WITH d AS (
-            SELECT forecast_start_date,
-                   SUM(CASE WHEN path_id > 0 THEN 1 ELSE 0 END) AS n_paths,
-                   MAX(CASE WHEN path_id = 0 THEN 1 ELSE 0 END) AS has_actuals,
-                   MIN(model_fingerprint) AS fp_min, MAX(model_fingerprint) AS fp_max
-            FROM {dist}
-            WHERE commodity = ? AND model_name = ? AND model_version = ?
-              AND forecast_start_date BETWEEN ? AND ?
-            GROUP BY forecast_start_date
-        ), p AS (
-            SELECT forecast_start_date, COUNT(*) AS n_points, MAX(data_cutoff_date) AS data_cutoff_date,
-                   MAX(forecast_date) AS last_forecast_date,
-                   MIN(CASE WHEN model_success THEN 1 ELSE 0 END) AS all_success,
-                   MIN(model_fingerprint) AS fp_min, MAX(model_fingerprint) AS fp_max
-            FROM {pts}
-            WHERE commodity = ? AND model_name = ? AND model_version = ?
-              AND forecast_start_date BETWEEN ? AND ?
-            GROUP BY forecast_start_date
-        )
-        SELECT p.forecast_start_date, COALESCE(d.n_paths, 0) AS n_paths, COALESCE(d.has_actuals, 0) AS has_actuals,
-               p.n_points, p.all_success, p.data_cutoff_date, p.last_forecast_date,
-               CASE WHEN p.fp_min = p.fp_max AND (d.fp_min IS NULL OR (d.fp_min = p.fp_min AND d.fp_max = p.fp_max))
-                    THEN p.fp_min END AS model_fingerprint
-        FROM p LEFT JOIN d ON d.forecast_start_date = p.forecast_start_date
-        ORDER BY p.forecast_start_date
-    """
-
-
 def insert_path0(catalog: str, actuals_relation: str, horizon: int) -> str:
     """Path-0 rows for every model/version with a successful forecast on a day whose actuals are complete
     (one per vintage: each vintage is a whole forecast, its realized path included).
@@ -109,16 +71,6 @@ def path0_rows(catalog: str, actuals_relation: str, horizon: int) -> str:
 def unified_summary(table: str) -> str:
     return (f"SELECT commodity, COUNT(*) AS n_rows, COUNT(DISTINCT region) AS n_regions, MIN(date) AS first_date, "
             f"MAX(date) AS last_date, MAX(CASE WHEN is_trading_day = 1 THEN date END) AS last_trading_day "
-            f"FROM {table} GROUP BY commodity ORDER BY commodity")
-
-
-def unified_version(table: str) -> str:
-    """Per-commodity aggregates whose fingerprint is unified_data's data version.
-
-    Integer sums (exact whatever order an engine adds in), so the version moves only with the data.
-    """
-    return (f"SELECT commodity, COUNT(*) AS n, MIN(date) AS first_date, MAX(date) AS last_date, "
-            f"SUM(CAST(ROUND(close * 10000) AS BIGINT)) AS close_sum, SUM(is_trading_day) AS trading_days "
             f"FROM {table} GROUP BY commodity ORDER BY commodity")
 
 
