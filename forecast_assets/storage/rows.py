@@ -46,11 +46,14 @@ class Vintages:
         n = len(b.days)
         return cls([None] * n, [1] * n, ["first"] * n)
 
-    def columns(self, day_idx: np.ndarray) -> dict[str, pa.Array]:
-        # Arrow take of a per-day array: no Python object per row.
-        idx = pa.array(np.asarray(day_idx, dtype=np.int64))
+    def columns(self, day_idx: np.ndarray, only_number: bool = False) -> dict[str, pa.Array]:
+        """Per row of day day_idx[i]; only `vintage` for distributions (schema.ADDED says why)."""
+        number = np.asarray(self.vintage, dtype=np.int32)[np.asarray(day_idx, dtype=np.int64)]
+        if only_number:
+            return {"vintage": pa.array(number)}
+        idx = pa.array(np.asarray(day_idx, dtype=np.int64))  # Arrow take: no Python object per row
         return {"input_fingerprint": pa.array(self.input_fingerprint, type=pa.string()).take(idx),
-                "vintage": pa.array(self.vintage, type=pa.int32()).take(idx),
+                "vintage": pa.array(number),
                 "vintage_reason": pa.array(self.reason, type=pa.string()).take(idx)}
 
 
@@ -83,7 +86,7 @@ def distribution_rows(b: ForecastBatch, model_version: str, generated_at: dateti
     cols["has_data_leakage"] = pa.array(b.leakage[day_idx])
     cols["training_cutoff_date"] = _const(b.training_cutoff, n, _D)
     cols["model_fingerprint"] = _const(b.model_fingerprint, n, pa.string())
-    cols.update((vintages or Vintages.first(b)).columns(day_idx))
+    cols.update((vintages or Vintages.first(b)).columns(day_idx, only_number=True))
     return pa.table(cols)
 
 

@@ -88,7 +88,9 @@ VINTAGE_COLUMNS = [("input_fingerprint", "STRING"), ("vintage", "INT"), ("vintag
 VINTAGE_REASONS = ("first", "input_changed", "model_changed", "force", "retry", "incomplete")
 
 ADDED: dict[str, list[tuple[str, str]]] = {
-    "distributions": [*VINTAGE_COLUMNS],
+    # distributions: the vintage number only (the key its views join on); why and from what input are
+    # on the day's point_forecasts rows, not repeated on its 2,000 path rows (bulk write cost).
+    "distributions": [("vintage", "INT")],
     # Issue 12: the median and the 80% (10%/90%) and 50% (25%/75%) bands, from the paths.
     "point_forecasts": [("forecast_median", "DOUBLE"), ("lower_80", "DOUBLE"), ("upper_80", "DOUBLE"),
                         ("lower_50", "DOUBLE"), ("upper_50", "DOUBLE"), *VINTAGE_COLUMNS],

@@ -34,10 +34,10 @@ def insert_path0(catalog: str, actuals_relation: str, horizon: int) -> str:
     return f"""
         INSERT INTO {dist} (path_id, forecast_start_date, data_cutoff_date, generation_timestamp, commodity,
                             model_name, model_version, {", ".join(day_columns(horizon))}, is_actuals, has_data_leakage,
-                            training_cutoff_date, model_fingerprint, input_fingerprint, vintage, vintage_reason)
+                            training_cutoff_date, model_fingerprint, vintage)
         SELECT 0, d.forecast_start_date, d.data_cutoff_date, d.generation_timestamp, d.commodity, d.model_name,
                d.model_version, {days}, TRUE, d.has_data_leakage, d.training_cutoff_date, d.model_fingerprint,
-               d.input_fingerprint, d.vintage, d.vintage_reason
+               d.vintage
         FROM {dist} d JOIN {actuals_relation} a ON a.forecast_start_date = d.forecast_start_date
         WHERE d.commodity = ? AND d.path_id = 1
     """
@@ -62,7 +62,7 @@ def path0_rows(catalog: str, actuals_relation: str, horizon: int) -> str:
     return f"""
         SELECT 0 AS path_id, d.forecast_start_date, d.data_cutoff_date, d.generation_timestamp, d.commodity,
                d.model_name, d.model_version, {days}, TRUE AS is_actuals, d.has_data_leakage,
-               d.training_cutoff_date, d.model_fingerprint, d.input_fingerprint, d.vintage, d.vintage_reason
+               d.training_cutoff_date, d.model_fingerprint, d.vintage
         FROM {dist} d JOIN {actuals_relation} a ON a.forecast_start_date = d.forecast_start_date
         WHERE d.commodity = ? AND d.path_id = 1
     """
