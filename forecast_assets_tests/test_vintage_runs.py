@@ -42,7 +42,7 @@ def test_a_failed_recomputation_is_an_attempt_and_the_good_vintage_stays_current
     assert "no trading data before the forecast day" in outcome["no_failed_recomputation"].description
     assert outcome["no_missing_days"].passed and outcome["paths_valid"].passed  # the current vintage is whole
 
-    # The history comes back: the days are recomputed once more (retry of the input it had), vintage 3.
+    # The history comes back: the input is vintage 1's again, so nothing is recomputed.
     store.replace_unified(sample_unified)
     r = forecasting.forecast_days(store, settings, "naive", "Coffee", DAYS)
     assert r.days_written == 0 and r.days_skipped == 10  # same input as vintage 1: nothing to do

@@ -74,9 +74,9 @@ class DeltaStore:
             raise ConfigError(f"model version {model_version!r} is not a valid version label")
         for table, df in frames.items():
             for commodity, model_name, days, *vintages in groups:
-                on_days = vintage_days_predicate(days, vintages[0] if vintages else None)
-                rows = f"commodity = '{commodity}' AND model_name = '{model_name}' AND {on_days}"
+                rows = f"commodity = '{commodity}' AND model_name = '{model_name}' AND {days_predicate(days)}"
+                on_vintages = vintage_days_predicate(days, vintages[0] if vintages else None)
                 pred = (f"commodity = '{commodity}' AND model_name = '{model_name}' "
-                        f"AND model_version = '{model_version}' AND {on_days}")
+                        f"AND model_version = '{model_version}' AND {on_vintages}")
                 (df.where(rows).write.format("delta").mode("overwrite").option("replaceWhere", pred)
                  .saveAsTable(qualified(table, self.catalog)))
