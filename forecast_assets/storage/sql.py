@@ -84,7 +84,8 @@ def model_versions(catalog: str) -> str:
 
 def failed_days(catalog: str) -> str:
     """Days whose model failed. Params: commodity, model_name, model_version, start, end."""
-    return (f"SELECT DISTINCT forecast_start_date, data_cutoff_date FROM {vintage_view_name('point_forecasts', catalog)} "
+    return (f"SELECT DISTINCT forecast_start_date, data_cutoff_date "
+            f"FROM {vintage_view_name('point_forecasts', catalog)} "
             f"WHERE commodity = ? AND model_name = ? AND model_version = ? AND NOT model_success "
             f"AND forecast_start_date BETWEEN ? AND ?")
 
@@ -132,7 +133,8 @@ def leakage_rows(catalog: str) -> str:
     """Rows of both forecast tables flagging leakage. Params: (commodity, model_name, model_version, start, end) x 2."""
     return (f"SELECT (SELECT COUNT(*) FROM {vintage_view_name('distributions', catalog)} WHERE has_data_leakage AND "
             f"commodity = ? AND model_name = ? AND model_version = ? AND forecast_start_date BETWEEN ? AND ?) + "
-            f"(SELECT COUNT(*) FROM {vintage_view_name('point_forecasts', catalog)} WHERE has_data_leakage AND commodity = ? "
+            f"(SELECT COUNT(*) FROM {vintage_view_name('point_forecasts', catalog)} "
+            f"WHERE has_data_leakage AND commodity = ? "
             f"AND model_name = ? AND model_version = ? AND forecast_start_date BETWEEN ? AND ?) AS n")
 
 
@@ -140,7 +142,8 @@ def path_counts(catalog: str, horizon: int) -> str:
     """Per day: simulated paths and paths with a bad price. Params: commodity, model_name, model_version, start, end."""
     return (f"SELECT forecast_start_date, COUNT(*) AS n_paths, "
             f"SUM(CASE WHEN {_good(horizon)} THEN 0 ELSE 1 END) AS n_bad "
-            f"FROM {vintage_view_name('distributions', catalog)} WHERE path_id > 0 AND commodity = ? AND model_name = ? "
+            f"FROM {vintage_view_name('distributions', catalog)} "
+            f"WHERE path_id > 0 AND commodity = ? AND model_name = ? "
             f"AND model_version = ? AND forecast_start_date BETWEEN ? AND ? GROUP BY forecast_start_date")
 
 
@@ -165,7 +168,8 @@ def missing_scored_days(catalog: str, horizon: int) -> str:
     """Successful forecasts with every step's actual stored but no complete score row (its score at the
     last step missing). Params: commodity, start, end, horizon."""
     return (f"SELECT p.model_name, p.model_version, p.forecast_start_date "
-            f"FROM {vintage_view_name('point_forecasts', catalog)} p LEFT JOIN {qualified('forecast_metadata', catalog)} m "
+            f"FROM {vintage_view_name('point_forecasts', catalog)} p "
+            f"LEFT JOIN {qualified('forecast_metadata', catalog)} m "
             f"ON m.commodity = p.commodity AND m.model_name = p.model_name "
             f"AND m.model_version = p.model_version AND m.forecast_start_date = p.forecast_start_date "
             f"AND COALESCE(m.vintage, 1) = COALESCE(p.vintage, 1) "
