@@ -155,10 +155,13 @@ def cmd_report(settings: Settings, args) -> int:
             scoring.score_days(store, c, [d.date() for d in pd.date_range(a, b, freq="D")])
     start = date.fromisoformat(args.start) if args.start else None
     end = date.fromisoformat(args.end) if args.end else None
-    perf = scoring.model_performance(store, start, end)
+    perf = scoring.model_performance(store, start, end, scored_as=args.vintage)
     horizons = (tuple(int(h) for h in args.horizons.split(",")) if args.horizons
                 else metadata_horizons(settings.horizon))
+    as_of = ("each day's latest vintage" if args.vintage == "latest"
+             else "each day's first vintage, as first published")
     print(f"model comparison ({args.start or 'first'} .. {args.end or 'last'} scored forecast, weekday starts; "
+          f"scored as {args.vintage}: {as_of}; "
           f"skill = 1 - CRPS / CRPS of naive; dm_pvalue: Diebold-Mariano vs naive)\n")
     print(comparison.comparison_table(perf, horizons))
     written = pictures.write_pictures(store, settings.plot_dir, perf)
@@ -222,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--end", help="last forecast day of the period (YYYY-MM-DD)")
     p.add_argument("--horizons", help="steps to print (default: those forecast_metadata scores, 1,7,14 for 14)")
     p.add_argument("--score", action="store_true", help="(re)score every stored forecast first")
+    p.add_argument("--vintage", choices=("latest", "first"), default="latest",
+                   help="score each day's latest vintage (default) or its first, as first published")
     p.set_defaults(fn=cmd_report)
     sub.add_parser("current-window", help="print the start of the window containing today (the schedules' "
                    "time zone)").set_defaults(fn=cmd_current_window)

@@ -16,7 +16,7 @@ POINTS = qualified("point_forecasts")
 
 
 def _steps(store) -> dict:
-    df = read_sql(store, f"SELECT forecast_start_date, forecast_date, actual_close FROM {POINTS} "
+    df = read_sql(store, f"SELECT forecast_start_date, forecast_date, actual_close FROM {POINTS}_latest "
                          "WHERE day_ahead <= 3 ORDER BY forecast_start_date, day_ahead")
     return {str(d.date() if hasattr(d, "date") else d): g for d, g in df.groupby("forecast_start_date")}
 

@@ -96,3 +96,9 @@ def test_report_command_prints_the_table(store, two_versions, settings, monkeypa
     assert "crps_skill_vs_naive" in out and "v2.0" in out and "crps_by_horizon.png" in out
     assert "coverage_50" in out and "pit_%_by_fifth" in out and "Whole-path scores" in out
     assert "coverage_by_horizon.png" in out
+    assert "scored as latest: each day's latest vintage" in out
+    assert cli.main(["report", "--vintage", "first"]) == 0
+    out = capsys.readouterr().out
+    assert "scored as first: each day's first vintage, as first published" in out and "v2.0" in out
+    got = read_sql(store, f"SELECT DISTINCT scored_as FROM {qualified('model_performance')} ORDER BY 1")
+    assert got["scored_as"].tolist() == ["first", "latest"]  # both kept, side by side

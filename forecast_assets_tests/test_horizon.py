@@ -50,13 +50,13 @@ def test_at_14_the_tables_keep_the_contract_columns_in_order():
     assert columns("distributions", 14) == [
         "path_id", "forecast_start_date", "data_cutoff_date", "generation_timestamp", "commodity", "model_name",
         "model_version", *(f"day_{k}" for k in range(1, 15)), "is_actuals", "has_data_leakage",
-        "training_cutoff_date", "model_fingerprint"]
+        "training_cutoff_date", "model_fingerprint", "vintage"]  # vintage: added (schema.ADDED)
     metrics = ["mae", "rmse", "mape", "crps", "coverage_80", "coverage_95", "sharpness_80", "sharpness_95",
                "directional_accuracy"]
     assert columns("forecast_metadata", 14) == [
         "commodity", "model_name", "model_version", "forecast_start_date", "data_cutoff_date",
         *(f"{m}_{h}d" for m in metrics for h in (1, 7, 14)), "actuals_available", "model_success", "evaluated_at",
-        "energy_score", "variogram_score"]  # added columns come last (schema.ADDED)
+        "energy_score", "variogram_score", "vintage"]  # added columns come last (schema.ADDED)
 
 
 def test_the_added_columns_are_not_mistaken_for_steps_of_a_horizon():

@@ -39,7 +39,10 @@ def test_train_then_forecast_then_rerun_skips(store, small):
     assert (r.days_written, r.days_skipped) == (0, 20)
     assert (_n(store, DIST), _n(store, POINTS)) == n
     r = forecasting.forecast_days(store, small, "naive", "Coffee", DAYS, force=True)
-    assert r.days_written == 20 and (_n(store, DIST), _n(store, POINTS)) == n
+    # Forced: every day again, as vintage 2 beside vintage 1 (a published forecast is never overwritten).
+    assert r.days_written == 20 and (_n(store, DIST), _n(store, POINTS)) == (2 * n[0], 2 * n[1])
+    assert (_n(store, f"{DIST}_latest"), _n(store, f"{POINTS}_latest")) == n
+    assert _n(store, f"{POINTS}_latest", "vintage = 2 AND vintage_reason = 'force'") == n[1]
 
 
 def test_retraining_a_window_makes_its_days_stale(store, small):
@@ -51,7 +54,9 @@ def test_retraining_a_window_makes_its_days_stale(store, small):
     training.train_windows(store, small, "naive", "Coffee", [date(2024, 7, 1)], "test")
     r = forecasting.forecast_days(store, small, "naive", "Coffee", DAYS)
     assert r.days_written == 9 and r.days_skipped == 11  # only 2024-07-01..07-09 recomputed
-    assert _n(store, POINTS) == 20 * 14
+    assert _n(store, POINTS) == 20 * 14 + 9 * 14  # as vintage 2 of those days
+    assert _n(store, f"{POINTS}_latest") == 20 * 14
+    assert _n(store, POINTS, "vintage = 2 AND vintage_reason = 'model_changed'") == 9 * 14
 
 
 def test_a_forecast_made_before_its_input_arrived_is_redone(store, small, sample_unified):

@@ -359,11 +359,11 @@ def test_duckdb_binds_every_value(small_store, name, version):
     assert len(st_) == 1 and st_["n_points"].iloc[0] == 14
     after = _counts(store)
     assert after["unified_data"] == before["unified_data"]
-    # Clean up through the same bound statements, so examples stay independent.
-    store.replace_forecasts(name, "naive", version, _days(batch), distribution_rows(b, version).slice(0, 0),
-                            point_rows(b, version).slice(0, 0))
+    # Clean up with bound statements, so examples stay independent (a forecast write only appends a
+    # vintage, so its rows are deleted here).
     with store.transaction() as con:
-        con.execute(f"DELETE FROM {qualified('trained_models')} WHERE commodity = ?", [name])
+        for t in ("trained_models", "distributions", "point_forecasts"):
+            con.execute(f"DELETE FROM {qualified(t)} WHERE commodity = ?", [name])
     assert _counts(store) == before
 
 

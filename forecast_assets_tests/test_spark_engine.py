@@ -119,7 +119,7 @@ def test_delta_store_replaces_each_groups_days_in_its_catalog():
     for t in frames:
         assert ("rows", t, f"commodity = 'Coffee' AND model_name = 'naive' AND {days}") in calls
         assert ("replaceWhere", t, f"commodity = 'Coffee' AND model_name = 'naive' AND model_version = 'v1.0' "
-                                   f"AND {days}") in calls
+                                   f"AND (COALESCE(vintage, 1) = 1 AND {days})") in calls
         assert ("table", t, f"commodity_dev.forecast.{t}") in calls
 
 
@@ -130,9 +130,16 @@ def test_delta_store_replaces_exactly_the_days_computed_not_the_complete_days_be
     gappy = [date(2024, 6, 25), date(2024, 6, 26), date(2024, 6, 29), date(2024, 7, 3)]
     DeltaStore("commodity").replace_forecasts(frames, "v1.0", [("Coffee", "naive", gappy)])
     pred = next(p for k, _, p in calls if k == "replaceWhere")
-    assert pred.endswith("AND (forecast_start_date BETWEEN '2024-06-25' AND '2024-06-26' OR "
-                         "forecast_start_date BETWEEN '2024-06-29' AND '2024-06-29' OR "
-                         "forecast_start_date BETWEEN '2024-07-03' AND '2024-07-03')")
+    assert pred.endswith("AND (COALESCE(vintage, 1) = 1 AND (forecast_start_date BETWEEN '2024-06-25' AND "
+                         "'2024-06-26' OR forecast_start_date BETWEEN '2024-06-29' AND '2024-06-29' OR "
+                         "forecast_start_date BETWEEN '2024-07-03' AND '2024-07-03'))")
+    # A new vintage of some days replaces only that vintage of them: earlier vintages stay.
+    calls.clear()
+    DeltaStore("commodity").replace_forecasts(frames, "v1.0", [("Coffee", "naive", gappy[:2], [2, 3])])
+    pred = next(p for k, _, p in calls if k == "replaceWhere")
+    assert pred.endswith("AND ((COALESCE(vintage, 1) = 2 AND forecast_start_date BETWEEN '2024-06-25' AND "
+                         "'2024-06-25') OR (COALESCE(vintage, 1) = 3 AND forecast_start_date BETWEEN '2024-06-26' "
+                         "AND '2024-06-26'))")
     with pytest.raises(ConfigError):
         DeltaStore("commodity").replace_forecasts(frames, "v1.0", [("Coffee", "naive", ["2024-06-25' OR 1=1 --"])])
 
@@ -156,11 +163,12 @@ def test_a_large_range_goes_through_spark_when_dagster_runs_it(spark, store, set
     assert all(c.passed for c in result.get_asset_check_evaluations())
     logs = [e.message for e in instance.all_logs(result.run_id) if e.message]
     assert any("spark backfill: 31 forecast days" in m for m in logs)
-    q = f"SELECT forecast_start_date, path_id, {', '.join(DAY_COLUMNS)} FROM {qualified('distributions')} ORDER BY 1, 2"
+    q = (f"SELECT forecast_start_date, path_id, {', '.join(DAY_COLUMNS)} FROM {qualified('distributions')}_latest "
+         f"ORDER BY 1, 2")
     by_spark = read_sql(store, q)
     assert len(by_spark) == 31 * 201
     forecasting.forecast_days(store, s, "naive", "Coffee", [date(2024, 1, 1) + timedelta(days=i) for i in range(31)],
-                           force=True)  # the local engine replaces them
+                           force=True)  # the local engine recomputes them (vintage 2, now the latest)
     pd.testing.assert_frame_equal(read_sql(store, q), by_spark)
     # A rerun skips what is complete, on Spark too.
     result = dg.materialize([assets["forecasts/naive"]], instance=instance, resources=resources, tags=tags)

@@ -1,6 +1,7 @@
 """forecast_metadata (scores per forecast, commodity x day) and model_performance (the comparison)."""
 
 import base64
+from typing import Literal
 from datetime import date, timedelta
 
 import dagster as dg
@@ -77,6 +78,7 @@ def forecast_metadata_asset(parts: Partitions, horizon: int) -> dg.AssetsDefinit
 class PerformanceConfig(dg.Config):
     start: str = ""  # YYYY-MM-DD; empty: the first scored day
     end: str = ""  # YYYY-MM-DD; empty: the last scored day
+    scored_as: Literal["latest", "first"] = "latest"  # "latest": each day's latest vintage; "first": as first published
 
 
 # The comparison's columns in the UI's table: (column of model_performance, its name there, what it is).
@@ -126,7 +128,8 @@ def model_performance(context: dg.AssetExecutionContext, config: PerformanceConf
                       forecast: ForecastResource) -> dg.MaterializeResult:
     store, settings = forecast.store(), forecast.settings
     perf = scoring.model_performance(store, date.fromisoformat(config.start) if config.start else None,
-                                      date.fromisoformat(config.end) if config.end else None)
+                                      date.fromisoformat(config.end) if config.end else None,
+                                      scored_as=config.scored_as)
     written = pictures.write_pictures(store, settings.plot_dir, perf)
     horizons = metadata_horizons(settings.horizon)
     context.log.info("\n" + comparison.comparison_table(perf, horizons))
@@ -136,6 +139,7 @@ def model_performance(context: dg.AssetExecutionContext, config: PerformanceConf
     return dg.MaterializeResult(
         metadata={
             "rows": len(perf),
+            "scored_as": config.scored_as,
             # A table the UI sorts and filters (the text version is in the run log and `forecast-assets report`).
             "comparison": comparison_table(perf, horizons),
             "pictures_dir": dg.MetadataValue.path(str(settings.plot_dir.resolve())),

@@ -15,7 +15,10 @@ from forecast_assets.defs.resources import ForecastResource
 from forecast_assets.lib import streaming
 from forecast_assets.lib.partition_metadata import day_metadata, report_committed
 
-CHECK_NAMES = ("no_data_leakage", "paths_valid", "no_missing_days")
+# Days back that new input re-plans automatically: a revision within five weeks is re-forecast without
+# anyone asking; the unchanged days cost one fingerprint each (skipped), not a forecast.
+REVISION_DAYS = 35
+CHECK_NAMES = ("no_data_leakage", "paths_valid", "no_missing_days", "no_failed_recomputation")
 
 
 class ForecastRunConfig(dg.Config):
@@ -56,9 +59,10 @@ def forecast_asset(model_name: str, parts: Partitions, horizon: int) -> dg.Asset
         partitions_def=parts.forecast,
         deps=[dg.AssetDep(["trained_models", model_name], partition_mapping=parts.day_to_window), UNIFIED_KEY],
         backfill_policy=dg.BackfillPolicy.single_run(),
-        # Newly arrived input: forecast the recent days it enables (and re-forecast ones made from stale input).
-        # A matter of input lateness, not of the horizon.
-        automation_condition=_recent(4),
+        # Newly arrived or revised input (unified_data's version hashes every row): ask for the last
+        # REVISION_DAYS days; the run computes only the new days and those whose input fingerprint changed
+        # (a late feed, a revised close), as a new vintage, and skips the rest. Older revisions: a rerun.
+        automation_condition=_recent(REVISION_DAYS),
         check_specs=[dg.AssetCheckSpec(n, asset=key) for n in CHECK_NAMES],
         group_name="forecasts",
         kinds={"python"},  # plus the environment's (definitions.py)
@@ -76,7 +80,7 @@ def forecast_asset(model_name: str, parts: Partitions, horizon: int) -> dg.Asset
         forecast: ForecastResource = context.resources.forecast
         store, settings = forecast.store(), forecast.settings
         totals: dict[str, int] = {"days_asked": 0, "days_written": 0, "days_skipped": 0, "days_failed": 0,
-                                  "rows_distributions": 0, "rows_points": 0}
+                                  "rows_distributions": 0, "rows_points": 0, "failed_recomputations": 0}
         outcomes: dict[str, list[checks.CheckOutcome]] = {}
 
         def metadata(commodity, days):

@@ -68,7 +68,10 @@ def load_day(store: ForecastStore, commodity: str, models: list[str], model_vers
     if vintages and len(points):
         listed = (points.groupby(["model_name", "vintage"], as_index=False)
                   .agg(vintage_reason=("vintage_reason", "first"), generated=("generation_timestamp", "max")))
-        chosen = {m: (vintage if vintage is not None and (g["vintage"] == vintage).any() else g["vintage"].max())
+        # Rows from before vintages existed are vintage 1 (docs/contract.md, "Vintages").
+        points = points.assign(vintage=points["vintage"].fillna(1).astype(int))
+        paths = paths.assign(vintage=paths["vintage"].fillna(1).astype(int))
+        chosen = {m: (vintage if vintage is not None and (g["vintage"] == vintage).any() else _current(g))
                   for m, g in points.groupby("model_name")}
         points = points[points["vintage"] == points["model_name"].map(chosen)]
         paths = paths[paths["vintage"] == paths["model_name"].map(chosen)]
@@ -94,3 +97,10 @@ def comparison(store: ForecastStore, commodity: str) -> tuple[pd.DataFrame, pd.D
     perf = store.commodity_performance(commodity)
     pit = store.commodity_pit(commodity)
     return perf, one_per_session(pit, pit) if len(pit) else pit
+
+
+def _current(g: pd.DataFrame) -> int:
+    """The vintage a reader gets by default, as the *_latest views pick it: the latest whose model
+    succeeded, or the latest attempt when none did (a failed recomputation never hides a good one)."""
+    ok = g.groupby("vintage")["model_success"].all()
+    return int(ok[ok].index.max()) if ok.any() else int(g["vintage"].max())

@@ -37,6 +37,10 @@ def forecast_checks(store: ForecastStore, settings: Settings, model_name: str, c
     def sample(ds):
         return ", ".join(str(d) for d in ds[:10]) + (" ..." if len(ds) > 10 else "")
 
+    # A recomputation that failed left the earlier good vintage current: the run must say so.
+    refailed = store.failed_recomputations(commodity, model_name, settings.model_version, min(days), max(days))
+    refailed_days = [d.date() if hasattr(d, "date") else d for d in refailed["forecast_start_date"]]
+
     return [
         CheckOutcome("no_data_leakage", n_leak == 0,
                      "no row has has_data_leakage set" if n_leak == 0 else f"{n_leak} rows flag data leakage",
@@ -52,6 +56,11 @@ def forecast_checks(store: ForecastStore, settings: Settings, model_name: str, c
                      f"{len(missing)} days missing ({sample(missing)}), {len(failed)} days failed "
                      f"({sample(failed)}: {have_pts[failed[0]][2] if failed else ''})",
                      {"days_asked": len(asked), "days_missing": len(missing), "days_failed": len(failed)}),
+        CheckOutcome("no_failed_recomputation", refailed.empty,
+                     "no recomputation failed" if refailed.empty else
+                     f"{len(refailed)} days' last recomputation failed ({sample(refailed_days)}: "
+                     f"{refailed['reason'].iloc[0]}); their earlier good vintage stays current",
+                     {"failed_recomputations": len(refailed)}),
     ]
 
 

@@ -30,6 +30,7 @@ class ForecastResult:
     rows_distributions: int
     rows_points: int
     seconds: float
+    failed_recomputations: int = 0  # days whose recomputation failed: their earlier good vintage stays current
 
 
 # Rows per write transaction: big enough for DuckDB's bulk path (~1M rows/s and up),
@@ -75,10 +76,17 @@ def forecast_days(store: ForecastStore, settings: Settings, model_name: str, com
         seeds = day_seeds(settings.seed, commodity, model_name, settings.model_version, w.todo)
         batch = forecast(w.trained, w.history, w.todo, n_paths=settings.n_paths, seeds=seeds,
                          horizon=settings.horizon, calendar=w.calendar)
-        dist, pts = distribution_rows(batch, settings.model_version), point_rows(batch, settings.model_version)
+        dist = distribution_rows(batch, settings.model_version, vintages=w.vintages)
+        pts = point_rows(batch, settings.model_version, vintages=w.vintages)
         pending.append((w.todo, dist, pts))
         res.days_written += int(batch.ok.sum())
         res.days_failed += int((~batch.ok).sum())
+        failed_over_good = [d for d, ok in zip(w.todo, batch.ok) if not ok and d in w.had_good]
+        res.failed_recomputations += len(failed_over_good)
+        if failed_over_good:
+            log(f"{model_name} {commodity}: {len(failed_over_good)} recomputed days failed "
+                f"({failed_over_good[0]}: {batch.reasons[w.todo.index(failed_over_good[0])]}); "
+                f"their earlier good vintage stays current")
         res.rows_distributions += dist.num_rows
         res.rows_points += pts.num_rows
         done += len(w.todo)

@@ -5,7 +5,11 @@ trained model, the input history it is forecast from (anchored at the window's
 start, so a day's numbers never depend on how days were batched) and the days
 still to compute. A day is skipped when its stored forecast is complete, from
 the same trained model, made with the cutoff the data allows now and on the
-commodity's calendar (its last step is the one the calendar gives now).
+commodity's calendar (its last step is the one the calendar gives now), and
+from exactly the same input rows (core.fingerprint: its stored input_fingerprint
+equals the one the input gives now; rows stored before fingerprints existed
+are judged by the rest alone). A day computed again becomes a new vintage,
+numbered after its last attempt, with the reason (schema.VINTAGE_REASONS).
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ import pandas as pd
 from forecast_assets.config import Settings
 from forecast_assets.core import calendar
 from forecast_assets.core.data import cutoff_positions, daily_series
+from forecast_assets.core.fingerprint import input_fingerprints
 from forecast_assets.core.forecast import TrainedModel
 from forecast_assets.core.models import get_model
 from forecast_assets.runs.loading import load_trained_windows
 from forecast_assets.storage.base import ForecastStore
+from forecast_assets.storage.rows import Vintages
 
 Log = Callable[[str], None]
 
@@ -56,6 +62,8 @@ class WindowWork:
     trained: TrainedModel
     calendar: calendar.Calendar  # the commodity's sessions: steps, cutoff gaps (Settings.calendar)
     history: pd.DataFrame  # trading days, lookback before the window's start to after_days past its last day
+    vintages: Vintages | None = None  # of the todo days, in order
+    had_good: frozenset = frozenset()  # todo days whose current stored vintage is good (a failure keeps it)
 
     @property
     def skipped(self) -> int:
@@ -63,15 +71,20 @@ class WindowWork:
 
 
 def complete_days(status: pd.DataFrame, settings: Settings, days: list[date], fingerprint: str,
-                  daily: pd.DataFrame, cal: calendar.Calendar) -> set[date]:
-    """Days stored complete (per `status`, sql.forecast_status), from the same trained model and input.
+                  daily: pd.DataFrame, cal: calendar.Calendar, inputs: dict[date, str] | None = None) -> set[date]:
+    """Days stored complete (per `status`, sql.forecast_status_vintages), from the same trained model and input.
 
     A day forecast before its last input day arrived (a late feed) is not
     complete: its cutoff is older than the one the data allows now. Nor is one
-    whose last step is not the calendar's (FORECAST_CALENDARS changed since).
+    whose last step is not the calendar's (FORECAST_CALENDARS changed since),
+    nor one whose stored input fingerprint differs from `inputs[day]` (a revised row).
     """
     if status.empty:
         return set()
+    if inputs is not None and "input_fingerprint" in status:
+        stored = status["input_fingerprint"]
+        now = status["forecast_start_date"].map(lambda d: inputs.get(pd.Timestamp(d).date()))
+        status = status[stored.isna() | (stored == now)]
     pos = cutoff_positions(daily.index, days)
     trading = daily.index.values.astype("datetime64[D]")
     expected = {d: (trading[p] if p >= 0 else None) for d, p in zip(days, pos)}
@@ -112,8 +125,8 @@ def plan_forecasts(store: ForecastStore, settings: Settings, model_name: str, co
     after = timedelta(days=after_days(settings.horizon))
     unified = store.read_unified(commodity, start=windows[0] - lookback, end=last + after)
     daily_all = daily_series(unified, commodity)
-    status = pd.DataFrame() if force else store.forecast_status(
-        commodity, model_name, settings.model_version, min(groups[windows[0]]), last)
+    # Read with force too: a forced day still becomes the next vintage, never a rewrite of one.
+    status = store.forecast_status(commodity, model_name, settings.model_version, min(groups[windows[0]]), last)
     out = []
     cal = settings.calendar(commodity)
     idx = daily_all.index
@@ -121,7 +134,33 @@ def plan_forecasts(store: ForecastStore, settings: Settings, model_name: str, co
         trained = models[w]
         history = daily_all[(idx >= pd.Timestamp(w - lookback))
                             & (idx <= pd.Timestamp(wdays[-1] + after))]
+        inputs = dict(zip(wdays, input_fingerprints(history, cutoff_positions(history.index, wdays),
+                                                     trained.fingerprint)))
         todo = wdays if force else sorted(set(wdays) - complete_days(
-            status, settings, wdays, trained.fingerprint, history[history.index < pd.Timestamp(wdays[-1])], cal))
-        out.append(WindowWork(commodity, model_name, w, wdays, todo, trained, cal, history))
+            status, settings, wdays, trained.fingerprint, history[history.index < pd.Timestamp(wdays[-1])], cal,
+            inputs))
+        vintages, had_good = number_vintages(status, todo, inputs, trained.fingerprint, force)
+        out.append(WindowWork(commodity, model_name, w, wdays, todo, trained, cal, history, vintages, had_good))
     return out
+
+
+def number_vintages(status: pd.DataFrame, todo: list[date], inputs: dict[date, str], model_fingerprint: str,
+                    force: bool) -> tuple[Vintages, frozenset]:
+    """The vintage each day to compute becomes (after its last attempt) and why; and the days among them
+    whose current stored vintage is good (a failure now must leave it current)."""
+    rows = {} if status.empty else {pd.Timestamp(r.forecast_start_date).date(): r for r in status.itertuples()}
+    numbers, reasons, good = [], [], set()
+    for d in todo:
+        r = rows.get(d)
+        if r is None:
+            numbers.append(1)
+            reasons.append("force" if force else "first")
+            continue
+        numbers.append(int(r.last_vintage) + 1)
+        ok = r.all_success == 1
+        if ok:
+            good.add(d)
+        reasons.append("force" if force else "retry" if not ok else
+                       "model_changed" if r.model_fingerprint != model_fingerprint else
+                       "input_changed" if r.input_fingerprint != inputs[d] else "incomplete")
+    return Vintages([inputs[d] for d in todo], numbers, reasons), frozenset(good)

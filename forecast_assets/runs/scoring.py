@@ -48,14 +48,22 @@ def score_days(store: ForecastStore, commodity: str, days: list[date], log=lambd
     daily = daily_series(unified, commodity)
     wanted = np.asarray(days, dtype="datetime64[D]")
     score_rows, meta_rows = [], []
-    for model_name, version in pairs.itertuples(index=False):
-        pts, paths = store.read_paths(commodity, model_name, version, start, end)
+    scored: dict[tuple, set] = {}  # (day, vintage) pairs scored as the latest, per model and version
+    for model_name, version, vintage in ((m, v, w) for m, v in pairs.itertuples(index=False)
+                                         for w in ("latest", "first")):
+        pts, paths = store.read_paths(commodity, model_name, version, start, end, vintage=vintage)
         if not len(pts):
             continue
         horizon = paths.shape[2]
         fdays = pts["forecast_start_date"].values.astype("datetime64[D]")[::horizon]
+        vintages = pts["vintage"].to_numpy()[::horizon]
         sel = np.isin(fdays, wanted)
-        fdays, paths = fdays[sel], paths[sel]
+        seen = scored.setdefault((model_name, version), set())
+        if vintage == "first":  # scored again only where the latest (scored above) is a later vintage
+            sel &= np.array([(d, v) not in seen for d, v in zip(fdays.tolist(), vintages.tolist())])
+        else:
+            seen.update(zip(fdays.tolist(), vintages.tolist()))
+        fdays, paths, vintages = fdays[sel], paths[sel], vintages[sel]
         pts = pts[np.repeat(sel, horizon)]
         steps = pts["forecast_date"].values.astype("datetime64[D]").reshape(-1, horizon)
         cutoffs = pts["data_cutoff_date"].values.astype("datetime64[D]")[::horizon]
@@ -68,10 +76,11 @@ def score_days(store: ForecastStore, commodity: str, days: list[date], log=lambd
             "forecast_start_date": np.repeat(fdays, horizon), "day_ahead": np.tile(np.arange(1, horizon + 1), n),
             "forecast_date": steps.reshape(-1), "actual_close": actual.reshape(-1),
             "close_day0": np.repeat(close0, horizon), **{k: s[k].reshape(-1) for k in SCORE_COLUMNS},
+            "vintage": np.repeat(vintages, horizon),
         })
         score_rows.append(long)
         meta = pd.DataFrame({"commodity": commodity, "model_name": model_name, "model_version": version,
-                             "forecast_start_date": fdays, "data_cutoff_date": cutoffs})
+                             "forecast_start_date": fdays, "data_cutoff_date": cutoffs, "vintage": vintages})
         for m, src in _METADATA_FROM.items():
             for h in metadata_horizons(steps_scored):
                 meta[f"{m}_{h}d"] = s[src][:, h - 1] * (100.0 if m == "mape" else 1.0)
@@ -80,8 +89,8 @@ def score_days(store: ForecastStore, commodity: str, days: list[date], log=lambd
         meta["model_success"] = True
         meta["evaluated_at"] = _now()
         meta_rows.append(meta)
-        # Days whose model failed: a metadata row says so, with no scores.
-        failed = store.failed_days(commodity, model_name, version, start, end)
+        # Days whose model failed (no good vintage): a metadata row says so, with no scores.
+        failed = store.failed_days(commodity, model_name, version, start, end) if vintage == "latest" else []
         if len(failed):
             meta_rows.append(failed.assign(commodity=commodity, model_name=model_name, model_version=version,
                                            actuals_available=False, model_success=False, evaluated_at=_now()))
@@ -103,12 +112,15 @@ def _arrow(df: pd.DataFrame, cols: list[str]) -> pa.Table:
     return pa.Table.from_pandas(df, preserve_index=False)
 
 
-def model_performance(store: ForecastStore, start: date | None = None, end: date | None = None) -> pd.DataFrame:
-    """Comparison over [start, end] (default: every scored forecast), stored in model_performance."""
-    perf = performance(store.read_scores(start, end), store.read_path_scores(start, end))
+def model_performance(store: ForecastStore, start: date | None = None, end: date | None = None,
+                      scored_as: str = "latest") -> pd.DataFrame:
+    """Comparison over [start, end] (default: every scored forecast), stored in model_performance with
+    scored_as: each day's latest vintage, or its first ("as first published", what a trader saw)."""
+    perf = performance(store.read_scores(start, end, scored_as), store.read_path_scores(start, end, scored_as))
     if perf.empty:
         return perf
     perf = perf.rename(columns={"first_day": "period_start", "last_day": "period_end"})
+    perf["scored_as"] = scored_as
     perf["evaluated_at"] = _now()
     store.replace_performance(_arrow(perf, columns("model_performance")))
     return perf

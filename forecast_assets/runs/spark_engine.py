@@ -14,6 +14,7 @@ through the store, one transaction per window. No Dagster here.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import json
 import time
@@ -70,6 +71,7 @@ def task_rows(work: list[WindowWork]) -> pd.DataFrame:
         "commodity": w.commodity, "model_name": w.model_name, "window_start": w.window_start.isoformat(),
         "days": json.dumps([d.isoformat() for d in w.todo]), "calendar": w.calendar.name, "model_json": w.trained.text,
         "history": _parquet_bytes(w.history),
+        "vintages": json.dumps(dataclasses.asdict(w.vintages) if w.vintages else None),
     } for w in work])
 
 
@@ -79,7 +81,7 @@ def _run_group(pdf: pd.DataFrame, n_paths: int, seed: int, version: str, horizon
     from forecast_assets.core.calendar import Calendar
     from forecast_assets.core.forecast import TrainedModel, forecast
     from forecast_assets.core.paths import day_seeds
-    from forecast_assets.storage.rows import distribution_rows, point_rows
+    from forecast_assets.storage.rows import Vintages, distribution_rows, point_rows
 
     out = []
     for row in pdf.itertuples(index=False):
@@ -90,8 +92,10 @@ def _run_group(pdf: pd.DataFrame, n_paths: int, seed: int, version: str, horizon
         batch = forecast(trained, daily, days, n_paths=n_paths, seeds=seeds, horizon=horizon,
                          calendar=Calendar(row.calendar))
         ts = datetime.now(timezone.utc).replace(tzinfo=None)  # one computation, one timestamp in both tables
-        for kind, rows in (("distributions", distribution_rows(batch, version, ts)),
-                           ("point_forecasts", point_rows(batch, version, ts))):
+        v = json.loads(row.vintages)
+        vint = Vintages(**v) if v else None
+        for kind, rows in (("distributions", distribution_rows(batch, version, ts, vint)),
+                           ("point_forecasts", point_rows(batch, version, ts, vint))):
             out.append(rows.append_column(TABLE, pa.array([kind] * rows.num_rows, pa.string())))
     return pa.concat_tables(out, promote_options="default").to_pandas()
 
@@ -142,7 +146,7 @@ def backfill(spark, store: ForecastStore, settings: Settings, model_names: list[
             return 0
         if delta is not None:
             delta.replace_forecasts(frames, settings.model_version,
-                                    [(t.commodity, t.model_name, t.todo) for t in tasks])
+                                    [(t.commodity, t.model_name, t.todo, t.vintages.vintage) for t in tasks])
             got = None
         else:
             # Collected once per table (from the persisted rows), written below task by task.

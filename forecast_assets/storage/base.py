@@ -107,13 +107,16 @@ class ForecastStore(ABC):
     @abstractmethod
     def replace_forecasts(self, commodity: str, model_name: str, model_version: str, days: list[date],
                           distributions: pa.Table, points: pa.Table) -> None:
-        """Delete these days' rows of this commodity/model/version and insert the new ones, in one transaction."""
+        """Append a new vintage of these days (rows carry vintage, vintage_reason, input_fingerprint), in one
+        transaction. Earlier vintages stay: a published forecast is never overwritten (issue 13)."""
 
     @abstractmethod
     def forecast_status(self, commodity: str, model_name: str, model_version: str,
                         start: date, end: date) -> pd.DataFrame:
-        """Per stored day in [start, end]: n_paths (simulated), has_actuals, n_points, all_success,
-        data_cutoff_date, model_fingerprint (NULL when a day's rows disagree)."""
+        """Per stored day in [start, end], of its current vintage (the latest good one, else the latest
+        attempt): n_paths (simulated), has_actuals, n_points, all_success, data_cutoff_date,
+        last_forecast_date, model_fingerprint and input_fingerprint (NULL when a day's rows disagree or
+        predate fingerprints), vintage; and last_vintage, the last attempt's (failed or not)."""
 
     @abstractmethod
     def update_actuals(self, commodity: str, actuals: pd.DataFrame) -> int:
@@ -122,10 +125,11 @@ class ForecastStore(ABC):
 
     # -- evaluation --------------------------------------------------------
     @abstractmethod
-    def read_paths(self, commodity: str, model_name: str, model_version: str, start: date, end: date
-                   ) -> tuple[pd.DataFrame, "np.ndarray"]:
+    def read_paths(self, commodity: str, model_name: str, model_version: str, start: date, end: date,
+                   vintage: str = "latest") -> tuple[pd.DataFrame, "np.ndarray"]:
         """Point-forecast rows (one per day and step, ordered) and the simulated paths as an
-        array (n_days, n_paths, horizon), for the days in [start, end] that have complete paths."""
+        array (n_days, n_paths, horizon), for the days in [start, end] that have complete paths,
+        of each day's latest or first vintage (sql.vintage_view_name); the rows carry `vintage`."""
 
     @abstractmethod
     def replace_scores(self, commodity: str, days: list[date], scores: pa.Table, metadata: pa.Table) -> None:
@@ -162,16 +166,21 @@ class ForecastStore(ABC):
         return self._read("day_steps", sql.day_steps(self.catalog),
                           [commodity, model_name, model_version, start, end, int(steps[0]), int(steps[1])])
 
-    def read_scores(self, start: date | None = None, end: date | None = None) -> pd.DataFrame:
-        """forecast_scores rows with a CRPS, of forecasts made in [start, end] (either bound optional)."""
+    def read_scores(self, start: date | None = None, end: date | None = None,
+                    scored_as: str = "latest") -> pd.DataFrame:
+        """forecast_scores rows with a CRPS, of forecasts made in [start, end] (either bound optional),
+        each forecast's latest or first scored vintage."""
         params = [d for d in (start, end) if d]
-        return self._read("read_scores", sql.scores(self.catalog, bool(start), bool(end)), params)
+        return self._read("read_scores", sql.scores(self.catalog, bool(start), bool(end), scored_as), params)
 
-    def read_path_scores(self, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+    def read_path_scores(self, start: date | None = None, end: date | None = None,
+                         scored_as: str = "latest") -> pd.DataFrame:
         """commodity, model_name, model_version, forecast_start_date, energy_score, variogram_score of the
-        forecasts made in [start, end] (either bound optional) whose whole path is scored."""
+        forecasts made in [start, end] (either bound optional) whose whole path is scored (vintage as
+        read_scores)."""
         params = [d for d in (start, end) if d]
-        return self._read("read_path_scores", sql.path_scores(self.catalog, bool(start), bool(end)), params)
+        return self._read("read_path_scores", sql.path_scores(self.catalog, bool(start), bool(end), scored_as),
+                          params)
 
     def read_pit(self) -> pd.DataFrame:
         """commodity, model_name, model_version, forecast_start_date, day_ahead, forecast_date, pit of every
@@ -261,6 +270,13 @@ class ForecastStore(ABC):
         """commodity, model_name, model_version, forecast_start_date, day_ahead, forecast_date, pit of one
         commodity's scored steps."""
         return self._read("commodity_pit", sql.commodity_pit(self.catalog), [commodity])
+
+    def failed_recomputations(self, commodity: str, model_name: str, model_version: str, start: date, end: date
+                              ) -> pd.DataFrame:
+        """forecast_start_date, good_vintage, last_vintage, reason of the days in [start, end] whose last
+        recomputation failed while an earlier good vintage stays current."""
+        return self._read("failed_recomputations", sql.failed_recomputations(self.catalog),
+                          [commodity, model_name, model_version, start, end])
 
 
 def paths_by_day(raw: dict[str, np.ndarray], points: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, np.ndarray]:

@@ -23,10 +23,12 @@ a file.
 
 Two tables that change together are not one transaction here, so the order is
 chosen to fail safe: distributions first, point_forecasts LAST. Status queries
-(sql.forecast_status, hence the resume check) list a day only from its
-point_forecasts rows and require both tables to carry the same model
-fingerprint, so a crash between the two statements leaves the day incomplete
-(recomputed on the next run), never counted as done. Likewise
+(sql.forecast_status_vintages, hence the resume check) and the vintage views
+list a day's vintage only from its point_forecasts rows and require both tables
+to carry the same model fingerprint, so a crash between the two statements
+leaves the day incomplete (recomputed on the next run as the same vintage
+number, whose REPLACE WHERE takes the orphaned distribution rows), never
+counted as done. Likewise
 forecast_scores before forecast_metadata, and actual_close before the path-0
 rows (a day without path 0 has has_actuals = 0 and is attached again).
 
@@ -199,6 +201,27 @@ def _days_predicate(column: str, days: Sequence[date]) -> tuple[str, list]:
         else:
             parts.append(f"{column} BETWEEN ? AND ?")
             params += [a, b]
+    return "(" + " OR ".join(parts) + ")", params
+
+
+def _vintage_days_predicate(points: pa.Table, days: Sequence[date]) -> tuple[str, list]:
+    """The (day, vintage) pairs of a batch: per vintage number, `COALESCE(vintage, 1) = ? AND <its days>`.
+    Days the batch names without rows (none in practice) are taken as vintage 1."""
+    by_vintage: dict[int, set[date]] = {}
+    if points.num_rows:
+        pairs = points.select(["forecast_start_date", "vintage"]).to_pydict()
+        for d, v in zip(pairs["forecast_start_date"], pairs["vintage"]):
+            by_vintage.setdefault(int(v or 1), set()).add(_as_date(d))
+    rest = set(days) - {d for ds in by_vintage.values() for d in ds}
+    if rest:
+        by_vintage.setdefault(1, set()).update(rest)
+    if not by_vintage:
+        return "FALSE", []
+    parts, params = [], []
+    for v, ds in sorted(by_vintage.items()):
+        pred, ps = _days_predicate("forecast_start_date", sorted(ds))
+        parts.append(f"(COALESCE(vintage, 1) = ? AND {pred})")
+        params += [v, *ps]
     return "(" + " OR ".join(parts) + ")", params
 
 
@@ -534,6 +557,9 @@ class DatabricksSQLStore(ForecastStore):
             for table in TABLES:  # a catalog made before a column was added gets it (old rows NULL)
                 for column, sql_type in missing_added(table, live[table]):
                     self._exec(cur, sql.add_column(table, self.catalog, column, sql_type))
+            for table in ("distributions", "point_forecasts"):  # after the columns: a view binds them
+                for which in sql.VINTAGE_VIEWS:
+                    self._exec(cur, sql.create_vintage_view(table, self.catalog, which))
 
         self._run("ensure_schema", run)
         _, _, cat, schema, volume, *_ = self.staging_volume.split("/")
@@ -582,7 +608,7 @@ class DatabricksSQLStore(ForecastStore):
         return conform_frame(df, self._t("unified_data"))  # the same rules as an import (core.input_rules)
 
     def unified_version(self) -> str:
-        text = sql.unified_version(self._t("unified_data"))
+        text = sql.unified_row_hash(self._t("unified_data"), "databricks")
         rows = self._run("unified_version", lambda cur: self._select(cur, text)).to_pylist()
         return hashlib.sha256(repr([tuple(r.values()) for r in rows]).encode()).hexdigest()[:16]
 
@@ -687,7 +713,9 @@ class DatabricksSQLStore(ForecastStore):
         days = sorted({_as_date(d) for d in days})
         key = {"commodity": commodity, "model_name": model_name, "model_version": model_version}
         writes = []
-        pred_days, day_params = _days_predicate("forecast_start_date", days)
+        # A new vintage of its days: REPLACE WHERE only the (day, vintage) pairs written (a retried write
+        # replaces its own rows once); earlier vintages are outside the predicate and stay.
+        pred_days, day_params = _vintage_days_predicate(points, days)
         pred = f"commodity = ? AND model_name = ? AND model_version = ? AND {pred_days}"
         check_batch(distributions, self.horizon)
         # distributions first, point_forecasts LAST: status reads completeness from point_forecasts.
@@ -702,9 +730,9 @@ class DatabricksSQLStore(ForecastStore):
 
     def forecast_status(self, commodity, model_name, model_version, start, end) -> pd.DataFrame:
         key = [commodity, model_name, model_version, _as_date(start), _as_date(end)]
-        text = sql.forecast_status(self.catalog)
+        text = sql.forecast_status_vintages(self.catalog)
         return self._to_pandas(self._run(f"forecast_status {commodity}/{model_name}/{model_version}",
-                                         lambda cur: self._select(cur, text, key + key)))
+                                         lambda cur: self._select(cur, text, key * 3)))
 
     def update_actuals(self, commodity: str, actuals: pd.DataFrame) -> int:
         if actuals.empty:
@@ -746,14 +774,15 @@ class DatabricksSQLStore(ForecastStore):
         return len(complete)
 
     # -- evaluation --------------------------------------------------------
-    def read_paths(self, commodity, model_name, model_version, start, end):
+    def read_paths(self, commodity, model_name, model_version, start, end, vintage="latest"):
         key = [commodity, model_name, model_version, _as_date(start), _as_date(end)]
         where = "commodity = ? AND model_name = ? AND model_version = ? AND forecast_start_date BETWEEN ? AND ?"
         days = ", ".join(day_columns(self.horizon))
-        paths_sql = (f"SELECT forecast_start_date, {days} FROM {self._t('distributions')} "
+        dist, points = (sql.vintage_view_name(t, self.catalog, vintage) for t in ("distributions", "point_forecasts"))
+        paths_sql = (f"SELECT forecast_start_date, {days} FROM {dist} "
                      f"WHERE {where} AND path_id > 0 ORDER BY forecast_start_date, path_id")
         points_sql = (f"SELECT forecast_start_date, day_ahead, forecast_date, data_cutoff_date, forecast_mean, "
-                      f"lower_95, upper_95, model_success FROM {self._t('point_forecasts')} WHERE {where} "
+                      f"lower_95, upper_95, model_success, COALESCE(vintage, 1) AS vintage FROM {points} WHERE {where} "
                       f"AND model_success ORDER BY forecast_start_date, day_ahead")
 
         def run(cur):
@@ -782,9 +811,10 @@ class DatabricksSQLStore(ForecastStore):
         rows = self._conform("model_performance", rows, target)
         if rows.num_rows == 0:
             return
-        key_rows = rows.select(["commodity", "model_name", "model_version"]).to_pylist()
-        keys = sorted({tuple(r.values()) for r in key_rows}, key=repr)
-        pred = "(" + " OR ".join(["(commodity = ? AND model_name = ? AND model_version = ?)"] * len(keys)) + ")"
+        key_rows = rows.select(["commodity", "model_name", "model_version", "scored_as"]).to_pylist()
+        keys = sorted({(*list(r.values())[:3], r["scored_as"] or "latest") for r in key_rows}, key=repr)
+        pred = "(" + " OR ".join(["(commodity = ? AND model_name = ? AND model_version = ? "
+                                  "AND COALESCE(scored_as, 'latest') = ?)"] * len(keys)) + ")"
         params = [v for k in keys for v in k]
         self._bulk_replace(f"replace_performance {len(keys)} models",
                            [_Write("model_performance", rows, target, pred, params)])

@@ -42,6 +42,16 @@ def days_predicate(days: Sequence[date]) -> str:
     return terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
 
 
+def vintage_days_predicate(days: Sequence[date], vintages: Sequence[int] | None) -> str:
+    """The (day, vintage) pairs written (vintages[i] of days[i]; None: vintage 1 of every day), so a
+    new vintage replaces only itself (a retried write) and earlier vintages stay."""
+    by: dict[int, list[date]] = {}
+    for d, v in zip(days, vintages if vintages is not None else [1] * len(days)):
+        by.setdefault(int(v), []).append(d)
+    terms = [f"(COALESCE(vintage, 1) = {v} AND {days_predicate(ds)})" for v, ds in sorted(by.items())]
+    return terms[0] if len(terms) == 1 else "(" + " OR ".join(terms) + ")"
+
+
 class DeltaStore:
     def __init__(self, catalog: str):
         if not isinstance(catalog, str) or not _CATALOG_RE.match(catalog):
@@ -50,22 +60,23 @@ class DeltaStore:
 
     def replace_forecasts(self, frames: Mapping[str, object], model_version: str,
                           groups: Sequence[tuple[str, str, list[date]]]) -> None:
-        """For each (commodity, model_name, days) group, replace the rows of its days in each table of
-        `frames` ({table: Spark DataFrame}) with that frame's rows of the group.
+        """For each (commodity, model_name, days[, vintages]) group, replace the rows of its days' vintages
+        (vintages[i] of days[i], default 1) in each table of `frames` ({table: Spark DataFrame}) with that
+        frame's rows of the group: a new vintage is added, earlier ones stay.
 
         Exactly the group's days are replaced, as runs of consecutive days: a plan skips days already
         complete, and a range from the first to the last day would delete the skipped days' rows.
         """
-        for commodity, model_name, _ in groups:
+        for commodity, model_name, *_ in groups:
             check_name(commodity)
             model_class(model_name)
         if not isinstance(model_version, str) or not _VERSION_RE.match(model_version):
             raise ConfigError(f"model version {model_version!r} is not a valid version label")
         for table, df in frames.items():
-            for commodity, model_name, days in groups:
-                on_days = days_predicate(days)
-                rows = f"commodity = '{commodity}' AND model_name = '{model_name}' AND {on_days}"
+            for commodity, model_name, days, *vintages in groups:
+                rows = f"commodity = '{commodity}' AND model_name = '{model_name}' AND {days_predicate(days)}"
+                on_vintages = vintage_days_predicate(days, vintages[0] if vintages else None)
                 pred = (f"commodity = '{commodity}' AND model_name = '{model_name}' "
-                        f"AND model_version = '{model_version}' AND {on_days}")
+                        f"AND model_version = '{model_version}' AND {on_vintages}")
                 (df.where(rows).write.format("delta").mode("overwrite").option("replaceWhere", pred)
                  .saveAsTable(qualified(table, self.catalog)))

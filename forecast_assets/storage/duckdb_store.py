@@ -156,6 +156,9 @@ class DuckDBStore(ForecastStore):
             for table in TABLES:  # a database made before a column was added gets it (old rows NULL)
                 for column, sql_type in missing_added(table, live[table]):
                     con.execute(sql.add_column(table, CATALOG, column, sql_type))
+            for table in ("distributions", "point_forecasts"):  # after the columns: a view binds them
+                for which in sql.VINTAGE_VIEWS:
+                    con.execute(sql.create_vintage_view(table, CATALOG, which))
 
     @staticmethod
     def _live_columns(con, tables) -> dict[str, list[str]]:
@@ -205,7 +208,7 @@ class DuckDBStore(ForecastStore):
 
     def unified_version(self) -> str:
         with self.connect() as con:
-            rows = con.execute(sql.unified_version(UNIFIED)).fetchall()
+            rows = con.execute(sql.unified_row_hash(UNIFIED, "duckdb")).fetchall()
         return hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
 
     def unified_summary(self) -> pd.DataFrame:
@@ -277,23 +280,23 @@ class DuckDBStore(ForecastStore):
 
     # -- forecasts ---------------------------------------------------------
     def replace_forecasts(self, commodity, model_name, model_version, days, distributions, points) -> None:
-        key = [commodity, model_name, model_version]
         check_batch(distributions, self.horizon)
-        day_table = pa.table({"d": pa.array(list(days), type=pa.date32())})
         with self.transaction() as con:
-            con.register("batch_days", day_table)
             con.register("batch_dist", distributions)
             con.register("batch_points", points)
-            con.execute(sql.delete_forecast_days("distributions", CATALOG, "batch_days"), key)
-            con.execute(sql.delete_forecast_days("point_forecasts", CATALOG, "batch_days"), key)
+            # A new vintage of its days (the run layer numbers them): earlier vintages stay; only a
+            # vintage written again (a retried write) replaces its own rows.
+            key = [commodity, model_name, model_version]
+            con.execute(sql.delete_forecast_vintages("distributions", CATALOG, "batch_points"), key)
+            con.execute(sql.delete_forecast_vintages("point_forecasts", CATALOG, "batch_points"), key)
             con.execute(f"INSERT INTO {DIST} BY NAME SELECT * FROM batch_dist")
             con.execute(f"INSERT INTO {POINTS} BY NAME SELECT * FROM batch_points")
-            for name in ("batch_days", "batch_dist", "batch_points"):
+            for name in ("batch_dist", "batch_points"):
                 con.unregister(name)
 
     def forecast_status(self, commodity, model_name, model_version, start, end) -> pd.DataFrame:
         key = [commodity, model_name, model_version, start, end]
-        return self._read("forecast_status", sql.forecast_status(CATALOG), key + key)
+        return self._read("forecast_status", sql.forecast_status_vintages(CATALOG), key * 3)
 
     def update_actuals(self, commodity: str, actuals: pd.DataFrame) -> int:
         if actuals.empty:
@@ -321,14 +324,16 @@ class DuckDBStore(ForecastStore):
         return len(complete)
 
     # -- evaluation --------------------------------------------------------
-    def read_paths(self, commodity, model_name, model_version, start, end):
+    def read_paths(self, commodity, model_name, model_version, start, end, vintage="latest"):
         key = [commodity, model_name, model_version, start, end]
         where = "commodity = ? AND model_name = ? AND model_version = ? AND forecast_start_date BETWEEN ? AND ?"
+        dist, points = (sql.vintage_view_name(t, CATALOG, vintage) for t in ("distributions", "point_forecasts"))
         with self.connect() as con:
-            raw = con.execute(f"SELECT forecast_start_date, {', '.join(day_columns(self.horizon))} FROM {DIST} "
+            raw = con.execute(f"SELECT forecast_start_date, {', '.join(day_columns(self.horizon))} FROM {dist} "
                               f"WHERE {where} AND path_id > 0 ORDER BY forecast_start_date, path_id", key).fetchnumpy()
             pts = con.execute(f"SELECT forecast_start_date, day_ahead, forecast_date, data_cutoff_date, forecast_mean, "
-                              f"lower_95, upper_95, model_success FROM {POINTS} WHERE {where} AND model_success "
+                              f"lower_95, upper_95, model_success, COALESCE(vintage, 1) AS vintage "
+                              f"FROM {points} WHERE {where} AND model_success "
                               f"ORDER BY forecast_start_date, day_ahead", key).df()
         return paths_by_day(raw, pts, self.horizon)
 
@@ -347,8 +352,9 @@ class DuckDBStore(ForecastStore):
     def replace_performance(self, rows: pa.Table) -> None:
         with self.transaction() as con:
             con.register("batch_rows", rows)
-            con.execute(f"DELETE FROM {qualified('model_performance')} WHERE (commodity, model_name, model_version) "
-                        f"IN (SELECT DISTINCT commodity, model_name, model_version FROM batch_rows)")
+            con.execute(f"DELETE FROM {qualified('model_performance')} WHERE (commodity, model_name, model_version, "
+                        f"COALESCE(scored_as, 'latest')) IN (SELECT DISTINCT commodity, model_name, model_version, "
+                        f"COALESCE(scored_as, 'latest') FROM batch_rows)")
             con.execute(f"INSERT INTO {qualified('model_performance')} BY NAME SELECT * FROM batch_rows")
             con.unregister("batch_rows")
 

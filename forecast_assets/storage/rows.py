@@ -7,13 +7,14 @@ repeats (a numpy array of Python strings costs more than the forecast itself).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import numpy as np
 import pyarrow as pa
 
 from forecast_assets.core.forecast import ForecastBatch
-from forecast_assets.storage.schema import ADDED, day_columns
+from forecast_assets.storage.schema import POINT_BANDS, day_columns
 
 _D = pa.date32()
 _TS = pa.timestamp("us")
@@ -31,7 +32,33 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def distribution_rows(b: ForecastBatch, model_version: str, generated_at: datetime | None = None) -> pa.Table:
+@dataclass(frozen=True)
+class Vintages:
+    """Per day of a batch (in its order): the input fingerprint, the vintage number and why it was made."""
+
+    input_fingerprint: list[str]
+    vintage: list[int]
+    reason: list[str]
+
+    @classmethod
+    def first(cls, b: ForecastBatch) -> "Vintages":
+        """Vintage 1 of every day, no fingerprint recorded (rows built outside a plan, e.g. in tests)."""
+        n = len(b.days)
+        return cls([None] * n, [1] * n, ["first"] * n)
+
+    def columns(self, day_idx: np.ndarray, only_number: bool = False) -> dict[str, pa.Array]:
+        """Per row of day day_idx[i]; only `vintage` for distributions (schema.ADDED says why)."""
+        number = np.asarray(self.vintage, dtype=np.int32)[np.asarray(day_idx, dtype=np.int64)]
+        if only_number:
+            return {"vintage": pa.array(number)}
+        idx = pa.array(np.asarray(day_idx, dtype=np.int64))  # Arrow take: no Python object per row
+        return {"input_fingerprint": pa.array(self.input_fingerprint, type=pa.string()).take(idx),
+                "vintage": pa.array(number),
+                "vintage_reason": pa.array(self.reason, type=pa.string()).take(idx)}
+
+
+def distribution_rows(b: ForecastBatch, model_version: str, generated_at: datetime | None = None,
+                      vintages: Vintages | None = None) -> pa.Table:
     """path 1..N for every successful day, plus path 0 (actuals) where all steps are known."""
     ts = generated_at or _now()
     ok = np.flatnonzero(b.ok)
@@ -59,10 +86,12 @@ def distribution_rows(b: ForecastBatch, model_version: str, generated_at: dateti
     cols["has_data_leakage"] = pa.array(b.leakage[day_idx])
     cols["training_cutoff_date"] = _const(b.training_cutoff, n, _D)
     cols["model_fingerprint"] = _const(b.model_fingerprint, n, pa.string())
+    cols.update((vintages or Vintages.first(b)).columns(day_idx, only_number=True))
     return pa.table(cols)
 
 
-def point_rows(b: ForecastBatch, model_version: str, generated_at: datetime | None = None) -> pa.Table:
+def point_rows(b: ForecastBatch, model_version: str, generated_at: datetime | None = None,
+               vintages: Vintages | None = None) -> pa.Table:
     """One row per day and step (horizon rows a day), successful or not (model_success says which)."""
     ts = generated_at or _now()
     n_days, horizon = b.step_dates.shape
@@ -90,5 +119,6 @@ def point_rows(b: ForecastBatch, model_version: str, generated_at: datetime | No
         "failure_reason": pa.array(reasons, type=pa.string()),
         "training_cutoff_date": _const(b.training_cutoff, n, _D),
         "model_fingerprint": _const(b.model_fingerprint, n, pa.string()),
-        **{k: pa.array(flat(b.points[k]), from_pandas=True) for k, _ in ADDED["point_forecasts"]},
+        **{k: pa.array(flat(b.points[k]), from_pandas=True) for k in POINT_BANDS},
+        **(vintages or Vintages.first(b)).columns(rep),
     })

@@ -69,6 +69,7 @@ def _distributions(horizon: int) -> list[tuple[str, str]]:
         ("model_version", "STRING"), *[(c, "FLOAT") for c in day_columns(horizon)],
         ("is_actuals", "BOOLEAN"), ("has_data_leakage", "BOOLEAN"),
         ("training_cutoff_date", "DATE"), ("model_fingerprint", "STRING"),  # extra
+        *ADDED["distributions"],
     ]
 
 POINT_FORECASTS = [
@@ -81,16 +82,28 @@ POINT_FORECASTS = [
 ]
 
 # Columns added after the first release, per table (see the module doc): appended, never reordered.
+# Issue 13: a forecast's vintage (1 = first published; a recomputation appends n + 1, the earlier
+# rows stay), why it was made (VINTAGE_REASONS) and the fingerprint of the input rows it read.
+VINTAGE_COLUMNS = [("input_fingerprint", "STRING"), ("vintage", "INT"), ("vintage_reason", "STRING")]
+VINTAGE_REASONS = ("first", "input_changed", "model_changed", "force", "retry", "incomplete")
+
 ADDED: dict[str, list[tuple[str, str]]] = {
+    # distributions: the vintage number only (the key its views join on); why and from what input are
+    # on the day's point_forecasts rows, not repeated on its 2,000 path rows (bulk write cost).
+    "distributions": [("vintage", "INT")],
     # Issue 12: the median and the 80% (10%/90%) and 50% (25%/75%) bands, from the paths.
     "point_forecasts": [("forecast_median", "DOUBLE"), ("lower_80", "DOUBLE"), ("upper_80", "DOUBLE"),
-                        ("lower_50", "DOUBLE"), ("upper_50", "DOUBLE")],
-    # Whole-path scores of the H-step paths (one per forecast, not per step).
-    "forecast_metadata": [("energy_score", "DOUBLE"), ("variogram_score", "DOUBLE")],
-    "forecast_scores": [("in_50", "DOUBLE"), ("width_50", "DOUBLE")],
+                        ("lower_50", "DOUBLE"), ("upper_50", "DOUBLE"), *VINTAGE_COLUMNS],
+    # Whole-path scores of the H-step paths (one per forecast, not per step); the vintage scored.
+    "forecast_metadata": [("energy_score", "DOUBLE"), ("variogram_score", "DOUBLE"), ("vintage", "INT")],
+    "forecast_scores": [("in_50", "DOUBLE"), ("width_50", "DOUBLE"), ("vintage", "INT")],
+    # scored_as: 'latest' (each day's latest good vintage) or 'first' (as first published).
     "model_performance": [("coverage_50", "DOUBLE"), ("sharpness_50", "DOUBLE"), ("energy_score", "DOUBLE"),
-                          ("variogram_score", "DOUBLE"), ("energy_skill_vs_naive", "DOUBLE")],
+                          ("variogram_score", "DOUBLE"), ("energy_skill_vs_naive", "DOUBLE"),
+                          ("scored_as", "STRING")],
 }
+# Point-forecast columns computed from the paths (ADDED["point_forecasts"] minus the vintage columns).
+POINT_BANDS = [c for c, t in ADDED["point_forecasts"] if (c, t) not in VINTAGE_COLUMNS]
 
 METADATA_METRICS = ["mae", "rmse", "mape", "crps", "coverage_80", "coverage_95", "sharpness_80", "sharpness_95",
                     "directional_accuracy"]
@@ -114,12 +127,13 @@ def _forecast_metadata(horizon: int) -> list[tuple[str, str]]:
 # only the steps of metadata_horizons, so calibration and CRPS by horizon need no rescoring), and the comparison.
 SCORE_COLUMNS = ["error", "abs_error", "sq_error", "ape", "crps", "in_80", "in_95", "width_80", "width_95",
                  "interval_score_80", "interval_score_95", "direction_hit", "pit",
-                 *[c for c, _ in ADDED["forecast_scores"]]]
+                 "in_50", "width_50"]
 FORECAST_SCORES = [
     ("commodity", "STRING"), ("model_name", "STRING"), ("model_version", "STRING"),
     ("forecast_start_date", "DATE"), ("day_ahead", "INT"), ("forecast_date", "DATE"),
-    ("actual_close", "DOUBLE"), ("close_day0", "DOUBLE"), *[(c, "DOUBLE") for c in SCORE_COLUMNS],
-]  # SCORE_COLUMNS ends with ADDED["forecast_scores"]: they stay last
+    ("actual_close", "DOUBLE"), ("close_day0", "DOUBLE"), *[(c, "DOUBLE") for c in SCORE_COLUMNS[:-2]],
+    *ADDED["forecast_scores"],
+]  # ADDED["forecast_scores"] (in_50, width_50, vintage) stay last
 MODEL_PERFORMANCE = [
     ("commodity", "STRING"), ("model_name", "STRING"), ("model_version", "STRING"), ("horizon", "INT"),
     ("period_start", "DATE"), ("period_end", "DATE"), ("n_forecasts", "INT"),

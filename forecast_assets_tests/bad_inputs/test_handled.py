@@ -61,7 +61,7 @@ HANDLED = {
 
 def _paths(store) -> pd.DataFrame:
     return read_sql(store, f"SELECT forecast_start_date, path_id, data_cutoff_date, {', '.join(DAY_COLUMNS)} "
-                       f"FROM {qualified('distributions')} WHERE commodity = 'Coffee' AND model_name = 'naive' "
+                       f"FROM {qualified('distributions')}_latest WHERE commodity = 'Coffee' AND model_name = 'naive' "
                        f"ORDER BY 1, 2")
 
 

@@ -49,15 +49,16 @@ def _force() -> dict:
 
 
 def snapshot(store: DuckDBStore) -> dict[str, pd.DataFrame]:
-    """The forecast rows that carry numbers, in a fixed order."""
+    """The forecast rows that carry numbers (each day's latest vintage: a forced rerun appends one), in a
+    fixed order."""
     dist = read_sql(store, f"SELECT model_name, forecast_start_date, path_id, data_cutoff_date, training_cutoff_date, "
-                       f"model_fingerprint, {', '.join(day_columns(14))} FROM {DIST} "
+                       f"model_fingerprint, {', '.join(day_columns(14))} FROM {DIST}_latest "
                        f"ORDER BY model_name, forecast_start_date, path_id")
     pts = read_sql(store, f"SELECT model_name, forecast_start_date, day_ahead, forecast_date, data_cutoff_date, "
                       f"training_cutoff_date, model_fingerprint, model_success, forecast_mean, forecast_std, "
-                      f"lower_95, upper_95 FROM {POINTS} ORDER BY model_name, forecast_start_date, day_ahead")
+                      f"lower_95, upper_95 FROM {POINTS}_latest ORDER BY model_name, forecast_start_date, day_ahead")
     stamps = read_sql(store, f"SELECT model_name, forecast_start_date, MIN(generation_timestamp) AS t0, "
-                         f"MAX(generation_timestamp) AS t1 FROM {DIST} GROUP BY 1, 2 ORDER BY 1, 2")
+                         f"MAX(generation_timestamp) AS t1 FROM {DIST}_latest GROUP BY 1, 2 ORDER BY 1, 2")
     return {"dist": dist, "points": pts, "stamps": stamps}
 
 

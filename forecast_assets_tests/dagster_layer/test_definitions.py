@@ -23,7 +23,7 @@ def test_the_code_location_loads_with_one_asset_per_model(defs):
     for m in ("naive", "xgboost", "sarimax_auto_weather"):
         node = graph.get(dg.AssetKey(["forecasts", m]))
         assert node.backfill_policy == dg.BackfillPolicy.single_run()
-        assert {c.name for c in node.check_keys} == {"no_data_leakage", "paths_valid", "no_missing_days"}
+        assert {c.name for c in node.check_keys} == {"no_data_leakage", "paths_valid", "no_missing_days", "no_failed_recomputation"}
     assert {s.name for s in defs.schedules} == {"semiannual_training", "daily_inference"}
     defs.resolve_job_def("train_models")
     defs.resolve_job_def("forecast_models")

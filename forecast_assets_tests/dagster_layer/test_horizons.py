@@ -37,7 +37,7 @@ def test_a_horizon_other_than_14_runs_through_dagster(horizon, settings, sample_
                              assets["forecast_metadata"]], instance=instance, resources=resources, tags=RANGE_TAGS)
     assert result.success
     checks = result.get_asset_check_evaluations()
-    assert len(checks) == 3 * len(MODELS) + 2 and all(c.passed for c in checks), [
+    assert len(checks) == 4 * len(MODELS) + 2 and all(c.passed for c in checks), [
         (c.check_name, c.description) for c in checks if not c.passed]
     assert f"{N_PATHS} paths of {horizon} finite" in str([c.description for c in checks])
 

@@ -34,7 +34,7 @@ def test_a_ranged_run_fills_every_day_and_its_checks_pass(assets, resources, sto
         result = dg.materialize([assets[f"forecasts/{m}"]], instance=instance, resources=resources, tags=RANGE_TAGS)
         assert result.success
         checks = result.get_asset_check_evaluations()
-        assert {c.check_name for c in checks} == {"no_data_leakage", "paths_valid", "no_missing_days"}
+        assert {c.check_name for c in checks} == {"no_data_leakage", "paths_valid", "no_missing_days", "no_failed_recomputation"}
         assert all(c.passed for c in checks)
         assert _counts(store, m) == (31 * (settings.n_paths + 1), 31 * 14, 0, 31)
     runs = instance.get_runs()

@@ -14,21 +14,33 @@ from pathlib import Path
 import duckdb
 
 from forecast_assets.storage.schema import CATALOG, columns, qualified
+from forecast_assets.storage.sql import scored_as_filter
 
 N_PATHS, HORIZON = 2000, 14
 
+# Keys of the stored rows: a forecast (and its scores) is one per vintage (issue 13).
 KEYS = {
     "trained_models": ["commodity", "model_name", "model_version", "window_start"],
-    "distributions": ["commodity", "model_name", "model_version", "forecast_start_date", "path_id"],
-    "point_forecasts": ["commodity", "model_name", "model_version", "forecast_start_date", "day_ahead"],
-    "forecast_metadata": ["commodity", "model_name", "model_version", "forecast_start_date"],
-    "forecast_scores": ["commodity", "model_name", "model_version", "forecast_start_date", "day_ahead"],
+    "distributions": ["commodity", "model_name", "model_version", "forecast_start_date", "vintage", "path_id"],
+    "point_forecasts": ["commodity", "model_name", "model_version", "forecast_start_date", "vintage", "day_ahead"],
+    "forecast_metadata": ["commodity", "model_name", "model_version", "forecast_start_date", "vintage"],
+    "forecast_scores": ["commodity", "model_name", "model_version", "forecast_start_date", "vintage", "day_ahead"],
 }
-# Every column but the wall-clock ones: reruns must reproduce the rest bit for bit.
-VOLATILE = {"created_at", "created_by", "generation_timestamp", "evaluated_at"}
+# Every column but the wall-clock ones and the vintage's number and reason (a forced rerun appends one):
+# reruns must reproduce the rest of what a reader gets bit for bit.
+VOLATILE = {"created_at", "created_by", "generation_timestamp", "evaluated_at", "vintage", "vintage_reason"}
 COMPARED = {t: [c for c in columns(t, HORIZON) if c not in VOLATILE] for t in KEYS}
 WINDOW_OF = ("CASE WHEN month({d}) < 7 THEN make_date(year({d}), 1, 1) "
              "ELSE make_date(year({d}), 7, 1) END")
+
+
+def _src(t: str) -> str:
+    """What a reader gets of table t: each day's latest vintage (views), its latest scored vintage."""
+    if t in ("distributions", "point_forecasts"):
+        return f"{qualified(t)}_latest"
+    if t in ("forecast_metadata", "forecast_scores"):
+        return f"(SELECT * FROM {qualified(t)} WHERE {scored_as_filter(t, CATALOG, 'latest')})"
+    return qualified(t)
 
 
 @contextlib.contextmanager
@@ -61,8 +73,8 @@ def incomplete_days(con, models: list[str], days: tuple[str, str], with_actuals:
     Whole: paths 1..2000 once each (+ the path-0 row when actuals are known), 14 point rows
     (steps 1..14), one metadata row and 14 score rows, every row of the day from one trained model.
     """
-    dist, pts = qualified("distributions"), qualified("point_forecasts")
-    meta, scores = qualified("forecast_metadata"), qualified("forecast_scores")
+    dist, pts = _src("distributions"), _src("point_forecasts")
+    meta, scores = _src("forecast_metadata"), _src("forecast_scores")
     n0 = "= 1" if with_actuals else "<= 1"
     sql = f"""
         WITH asked AS (
@@ -108,7 +120,7 @@ def incomplete_days(con, models: list[str], days: tuple[str, str], with_actuals:
 
 def rows_outside(con, days: tuple[str, str]) -> int:
     """Forecast rows for days nobody asked for."""
-    return sum(_one(con, f"SELECT COUNT(*) FROM {qualified(t)} WHERE forecast_start_date NOT BETWEEN ? AND ?", days)
+    return sum(_one(con, f"SELECT COUNT(*) FROM {_src(t)} WHERE forecast_start_date NOT BETWEEN ? AND ?", days)
                for t in ("distributions", "point_forecasts", "forecast_metadata", "forecast_scores"))
 
 
@@ -118,7 +130,7 @@ def mixed_windows(con) -> int:
     A window's days are written in one transaction: a crash may leave a window old or new, never both.
     """
     w = WINDOW_OF.format(d="forecast_start_date")
-    return _one(con, f"SELECT COUNT(*) FROM (SELECT model_name, {w} FROM {qualified('point_forecasts')} "
+    return _one(con, f"SELECT COUNT(*) FROM (SELECT model_name, {w} FROM {_src('point_forecasts')} "
                      f"GROUP BY ALL HAVING COUNT(DISTINCT model_fingerprint) > 1)")
 
 
@@ -128,7 +140,7 @@ def not_from_the_window_model(con) -> int:
     n = 0
     for t in ("distributions", "point_forecasts"):
         n += _one(con, f"""
-            SELECT COUNT(*) FROM {qualified(t)} x
+            SELECT COUNT(*) FROM {_src(t)} x
             LEFT JOIN {qualified('trained_models')} m
               ON m.commodity = x.commodity AND m.model_name = x.model_name AND m.model_version = x.model_version
              AND m.window_start = {w}
@@ -163,7 +175,7 @@ def snapshot(con, tag: str) -> int:
     """Copy the compared columns of every table into ref.<table>_<tag>; returns the rows copied."""
     n = 0
     for t, cols in COMPARED.items():
-        con.execute(f"CREATE OR REPLACE TABLE ref.{t}_{tag} AS SELECT {', '.join(cols)} FROM {qualified(t)}")
+        con.execute(f"CREATE OR REPLACE TABLE ref.{t}_{tag} AS SELECT {', '.join(cols)} FROM {_src(t)}")
         n += _one(con, f"SELECT COUNT(*) FROM ref.{t}_{tag}")
     return n
 
@@ -173,7 +185,7 @@ def diff(con, tag: str) -> dict[str, tuple[int, int]]:
     out = {}
     for t, cols in COMPARED.items():
         c = ", ".join(cols)
-        here, there = f"SELECT {c} FROM {qualified(t)}", f"SELECT {c} FROM ref.{t}_{tag}"
+        here, there = f"SELECT {c} FROM {_src(t)}", f"SELECT {c} FROM ref.{t}_{tag}"
         out[t] = (_one(con, f"SELECT COUNT(*) FROM ({there} EXCEPT ALL {here})"),
                   _one(con, f"SELECT COUNT(*) FROM ({here} EXCEPT ALL {there})"))
     return out
@@ -185,9 +197,9 @@ def foreign_rows(con, tags: list[str]) -> dict[str, int]:
     for t, cols in COMPARED.items():
         c = ", ".join(cols)
         known = " UNION ALL ".join(f"SELECT {c} FROM ref.{t}_{tag}" for tag in tags)
-        out[t] = _one(con, f"SELECT COUNT(*) FROM (SELECT {c} FROM {qualified(t)} EXCEPT ({known}))")
+        out[t] = _one(con, f"SELECT COUNT(*) FROM (SELECT {c} FROM {_src(t)} EXCEPT ({known}))")
     return out
 
 
 def count_rows(con) -> int:
-    return sum(_one(con, f"SELECT COUNT(*) FROM {qualified(t)}") for t in KEYS)
+    return sum(_one(con, f"SELECT COUNT(*) FROM {_src(t)}") for t in KEYS)

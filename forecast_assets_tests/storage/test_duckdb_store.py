@@ -4,13 +4,14 @@ from datetime import date, timedelta
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 
 from forecast_assets.core.forecast import forecast, train
 from forecast_assets.core.calendar import ICE_SOFTS, Calendar
 from forecast_assets.core.paths import day_seeds
-from forecast_assets.storage.rows import distribution_rows, point_rows
+from forecast_assets.storage.rows import Vintages, distribution_rows, point_rows
 from forecast_assets.storage.schema import TABLES, columns, qualified
 from forecast_assets_tests.read_sql import read_sql
 
@@ -36,14 +37,15 @@ def test_tables_have_the_contract_columns(store):
     assert read_sql(store, f"SELECT COUNT(*) AS n FROM {qualified('unified_data')}")["n"].iloc[0] > 0
 
 
-def test_replace_forecasts_replaces_exactly_the_days(store, coffee_daily):
+def test_writing_a_vintage_again_replaces_exactly_its_days(store, coffee_daily):
     days = [date(2024, 2, 1) + timedelta(days=i) for i in range(10)]
     b = _batch(coffee_daily, days)
     store.replace_forecasts("Coffee", "naive", "v1.0", days, distribution_rows(b, "v1.0"), point_rows(b, "v1.0"))
     n1 = _count(store, DIST)
     assert n1 == 10 * 50 + int(np.isfinite(b.actuals).all(axis=1).sum())
     assert _count(store, POINTS) == 140
-    # Again, and for an overlapping range: no duplicates, other versions untouched.
+    # Again (the same vintage, 1: a retried write), and for an overlapping range: no duplicates, other
+    # versions untouched.
     store.replace_forecasts("Coffee", "naive", "v2.0", days, distribution_rows(b, "v2.0"), point_rows(b, "v2.0"))
     b2 = _batch(coffee_daily, days[5:])
     store.replace_forecasts("Coffee", "naive", "v1.0", days[5:], distribution_rows(b2, "v1.0"), point_rows(b2, "v1.0"))
@@ -53,6 +55,56 @@ def test_replace_forecasts_replaces_exactly_the_days(store, coffee_daily):
     st = store.forecast_status("Coffee", "naive", "v1.0", days[0], days[-1])
     assert st["n_paths"].tolist() == [50] * 10 and st["n_points"].tolist() == [14] * 10
     assert st["model_fingerprint"].notna().all()
+
+
+def _vintage(b, number, reason="input_changed", fp="f"):
+    n = len(b.days)
+    return Vintages([f"{fp}{i}" for i in range(n)], [number] * n, [reason] * n)
+
+
+def test_a_new_vintage_is_appended_and_the_views_give_the_latest_or_the_first(store, coffee_daily):
+    days = [date(2024, 2, 1) + timedelta(days=i) for i in range(4)]
+    b1 = _batch(coffee_daily, days)
+    store.replace_forecasts("Coffee", "naive", "v1.0", days, distribution_rows(b1, "v1.0", vintages=_vintage(b1, 1, "first")),
+                            point_rows(b1, "v1.0", vintages=_vintage(b1, 1, "first")))
+    b2 = _batch(coffee_daily, days[2:])  # two days recomputed
+    v2 = _vintage(b2, 2, fp="g")
+    store.replace_forecasts("Coffee", "naive", "v1.0", days[2:], distribution_rows(b2, "v1.0", vintages=v2),
+                            point_rows(b2, "v1.0", vintages=v2))
+    assert _count(store, POINTS) == 4 * 14 + 2 * 14  # vintage 1 of every day is still there
+    latest = read_sql(store, f"SELECT forecast_start_date, vintage, COUNT(*) AS n FROM {DIST}_latest WHERE path_id > 0 "
+                             f"GROUP BY ALL ORDER BY 1")
+    assert latest["vintage"].tolist() == [1, 1, 2, 2] and latest["n"].tolist() == [50] * 4
+    first = read_sql(store, f"SELECT DISTINCT vintage FROM {POINTS}_first")
+    assert first["vintage"].tolist() == [1]
+    pts, paths = store.read_paths("Coffee", "naive", "v1.0", days[0], days[-1])  # readers get the latest...
+    assert pts["vintage"].tolist()[::14] == [1, 1, 2, 2]
+    pts, paths = store.read_paths("Coffee", "naive", "v1.0", days[0], days[-1], vintage="first")  # ...or the first
+    assert pts["vintage"].tolist()[::14] == [1] * 4 and paths.shape == (4, 50, 14)
+    st = store.forecast_status("Coffee", "naive", "v1.0", days[0], days[-1])
+    assert st["vintage"].tolist() == [1, 1, 2, 2] and st["input_fingerprint"].tolist() == ["f0", "f1", "g0", "g1"]
+
+
+def test_a_failed_recomputation_never_replaces_a_good_vintage(store, coffee_daily):
+    days = [date(2024, 2, 1) + timedelta(days=i) for i in range(3)]
+    b1 = _batch(coffee_daily, days)
+    store.replace_forecasts("Coffee", "naive", "v1.0", days, distribution_rows(b1, "v1.0"), point_rows(b1, "v1.0"))
+    b2 = _batch(coffee_daily, days)
+    b2.ok[:] = False
+    b2.prices[:] = np.nan
+    b2.reasons[:] = ["no trading data before the forecast day"] * 3
+    v2 = _vintage(b2, 2)
+    store.replace_forecasts("Coffee", "naive", "v1.0", days, distribution_rows(b2, "v1.0", vintages=v2),
+                            point_rows(b2, "v1.0", vintages=v2))
+    st = store.forecast_status("Coffee", "naive", "v1.0", days[0], days[-1])
+    assert st["vintage"].tolist() == [1] * 3 and st["all_success"].tolist() == [1] * 3  # the good one stays current
+    assert st["last_vintage"].tolist() == [2] * 3
+    failed = store.failed_recomputations("Coffee", "naive", "v1.0", days[0], days[-1])
+    assert failed["last_vintage"].tolist() == [2] * 3 and failed["good_vintage"].tolist() == [1] * 3
+    assert failed["reason"].iloc[0] == "no trading data before the forecast day"
+    checks = store.stored_forecast_checks("Coffee", "naive", "v1.0", days[0], days[-1])
+    assert checks.points["ok"].tolist() == [1] * 3
+    assert store.failed_days("Coffee", "naive", "v1.0", days[0], days[-1]).empty
 
 
 def test_a_failed_write_leaves_the_old_rows(store, coffee_daily):
@@ -102,6 +154,25 @@ def test_unified_version_changes_when_data_lands(store, sample_unified):
     assert store.unified_version() != v1
 
 
+def test_unified_version_sees_every_change_of_every_column(store):
+    """Issue 13: the old version (sum of rounded closes, row count) missed these."""
+    from forecast_assets.storage.schema import qualified as q
+
+    seen = {store.unified_version()}
+    for change in (
+        "UPDATE {t} SET close = CASE WHEN date = '2024-03-04' THEN (SELECT close FROM {t} WHERE commodity = 'Coffee' "
+        "AND date = '2024-03-05' LIMIT 1) ELSE (SELECT close FROM {t} WHERE commodity = 'Coffee' AND date = "
+        "'2024-03-04' LIMIT 1) END WHERE commodity = 'Coffee' AND date IN ('2024-03-04', '2024-03-05')",  # a swap
+        "UPDATE {t} SET vix = vix + 1 WHERE commodity = 'Sugar' AND date = '2024-03-04'",
+        "UPDATE {t} SET rain_mm = rain_mm + 0.1 WHERE commodity = 'Coffee' AND date = '2023-07-03'",
+        "UPDATE {t} SET close = close + 1e-9 WHERE commodity = 'Coffee' AND date = '2020-01-02'",
+    ):
+        with store.transaction() as con:
+            con.execute(change.format(t=q("unified_data")))
+        seen.add(store.unified_version())
+    assert len(seen) == 5
+
+
 def test_a_database_made_before_the_added_columns_gets_them(tmp_path, coffee_daily):
     """A database whose tables predate schema.ADDED: ensure_schema appends exactly those columns (old rows
     NULL), changes nothing else, and new forecasts write into it."""
@@ -129,7 +200,7 @@ def test_a_database_made_before_the_added_columns_gets_them(tmp_path, coffee_dai
         assert after[t][: len(before[t])] == before[t]
     row = read_sql(old, f"SELECT * FROM {POINTS}").iloc[0]
     assert row["forecast_mean"] == 1.0 and row["upper_95"] == 1.5
-    assert all(row[c] is None or np.isnan(row[c]) for c, _ in ADDED["point_forecasts"])
+    assert all(pd.isna(row[c]) for c, _ in ADDED["point_forecasts"])
     days = [date(2024, 2, 1), date(2024, 2, 2)]
     b = _batch(coffee_daily, days)
     old.replace_forecasts("Coffee", "naive", "v1.0", days, distribution_rows(b, "v1.0"), point_rows(b, "v1.0"))
