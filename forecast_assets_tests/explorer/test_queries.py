@@ -67,28 +67,24 @@ def test_a_failed_day_shows_its_reason_not_numbers(explorer_store):
 
 @pytest.fixture
 def vintaged(explorer_store, tmp_path):
-    """A copy of the store whose tables record vintages, as the vintage work adds them: PICKED's naive
-    forecast recomputed as vintage 2 (prices +1), vintage 1 kept."""
+    """A copy of the store with PICKED's naive forecast recomputed as vintage 2 (prices +1), vintage 1 kept."""
     path = tmp_path / "vintaged.duckdb"
     shutil.copy(explorer_store.path, path)
     store = DuckDBStore(path)
     dist = qualified("distributions")
     with store.transaction() as con:
-        for t in (PTS, dist):
-            con.execute(f"ALTER TABLE {t} ADD COLUMN vintage INT DEFAULT 1")
-            con.execute(f"ALTER TABLE {t} ADD COLUMN vintage_reason STRING DEFAULT 'first'")
         con.execute(f"INSERT INTO {PTS} SELECT * REPLACE (forecast_median + 1 AS forecast_median, 2 AS vintage, "
-                    f"'input corrected' AS vintage_reason) FROM {PTS} WHERE model_name = 'naive' "
+                    f"'input_changed' AS vintage_reason) FROM {PTS} WHERE model_name = 'naive' "
                     f"AND forecast_start_date = ?", [PICKED])
         bumped = ", ".join(f"{c} + 1 AS {c}" for c in day_columns(14))
-        con.execute(f"INSERT INTO {dist} SELECT * REPLACE ({bumped}, 2 AS vintage, 'input corrected' AS "
-                    f"vintage_reason) FROM {dist} WHERE model_name = 'naive' AND forecast_start_date = ?", [PICKED])
+        con.execute(f"INSERT INTO {dist} SELECT * REPLACE ({bumped}, 2 AS vintage) "
+                    f"FROM {dist} WHERE model_name = 'naive' AND forecast_start_date = ?", [PICKED])
     return DuckDBStore(path, read_only=True)
 
 
 def test_a_days_vintages_are_listed_and_the_latest_shown_unless_one_is_picked(explorer_store, vintaged):
-    assert not explorer_store.has_vintages() and vintaged.has_vintages()
-    first = queries.load_day(explorer_store, "Coffee", list(MODELS), "v1.0", PICKED)
+    assert explorer_store.has_vintages() and vintaged.has_vintages()
+    first = queries.load_day(explorer_store, "Coffee", list(MODELS), "v1.0", PICKED, vintages=True)
     latest = queries.load_day(vintaged, "Coffee", list(MODELS), "v1.0", PICKED, vintages=True)
     assert sorted(map(tuple, latest.vintages[["model_name", "vintage"]].to_numpy().tolist())) == [
         ("naive", 1), ("naive", 2), ("xgboost", 1)]
