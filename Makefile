@@ -28,7 +28,7 @@ MODELS := trained_models/naive,trained_models/xgboost,trained_models/sarimax_aut
 FORECASTS := forecasts/naive,forecasts/xgboost,forecasts/sarimax_auto_weather,actuals,forecast_metadata
 MATERIALIZE := $(BIN)/dagster asset materialize -m forecast_assets.definitions
 
-.PHONY: setup demo test bench quality ui clean
+.PHONY: setup demo test bench quality ui clean cluster-specs
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed: no working python3.12 on PATH or in pyenv's versions;" \
@@ -75,6 +75,11 @@ ui: setup
 	@case "$(FORECAST_UI_HOST)" in 127.0.0.1|localhost|::1) ;; \
 	  *) echo "warning: the UI has no authentication; FORECAST_UI_HOST=$(FORECAST_UI_HOST) opens it to the network" >&2;; esac
 	$(BIN)/dagster dev -m forecast_assets.definitions -h $(FORECAST_UI_HOST) -p $(FORECAST_UI_PORT)
+
+# The Databricks clusters' libraries: the exact pins of constraints.txt for what the steps import
+# (forecast_assets/defs/cluster_libraries.py; deploy/README.md). Run after changing pyproject.toml or constraints.txt.
+cluster-specs: setup
+	$(BIN)/python -m forecast_assets.defs.cluster_specs
 
 clean:
 	rm -rf $(VENV) data .dagster_home

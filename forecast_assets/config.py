@@ -36,6 +36,11 @@ DEFAULT_HORIZON = 14
 MAX_HORIZON = 60
 DEFAULT_CATALOG = "commodity"  # the tables' catalog (storage.schema.CATALOG); another one only on Databricks
 DEFAULT_DEPLOY_DIR = Path(__file__).resolve().parents[1] / "deploy" / "databricks"
+# The step launcher's bounded waits, in seconds (deploy/README.md, "Bounded waits", says why these).
+DEFAULT_CONNECT_TIMEOUT = 30     # one API request: a workspace answers in well under a second
+DEFAULT_UPLOAD_TIMEOUT = 300     # the four staged files, ~1 MB in all: minutes only on a link that is failing
+DEFAULT_START_TIMEOUT = 1800     # submitted -> running: cluster start plus library installs, ~5-15 min
+DEFAULT_POLL_TIMEOUT = 300       # the Jobs API unreachable while a run goes on (the SDK's own retry budget)
 
 
 class ConfigError(ValueError):
@@ -141,6 +146,12 @@ class Settings:
     databricks_volume: str = f"/Volumes/{DEFAULT_CATALOG}/forecast/staging"
     databricks_cluster_id: str = ""
     databricks_deploy_dir: Path = DEFAULT_DEPLOY_DIR
+    # Bounded waits of the step launcher (seconds; defs/databricks_launcher.py, deploy/README.md says why
+    # these defaults). Each one ends the step with a failure naming the host, the step and what to check.
+    databricks_connect_timeout: int = DEFAULT_CONNECT_TIMEOUT
+    databricks_upload_timeout: int = DEFAULT_UPLOAD_TIMEOUT
+    databricks_start_timeout: int = DEFAULT_START_TIMEOUT
+    databricks_poll_timeout: int = DEFAULT_POLL_TIMEOUT
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "Settings":
@@ -171,6 +182,14 @@ class Settings:
             databricks_volume=_volume(e.get("FORECAST_DATABRICKS_VOLUME"), catalog),
             databricks_cluster_id=(e.get("FORECAST_DATABRICKS_CLUSTER_ID") or "").strip(),
             databricks_deploy_dir=Path(e.get("FORECAST_DATABRICKS_DEPLOY_DIR") or DEFAULT_DEPLOY_DIR),
+            databricks_connect_timeout=_int(e.get("FORECAST_DATABRICKS_CONNECT_TIMEOUT"), DEFAULT_CONNECT_TIMEOUT,
+                                            "FORECAST_DATABRICKS_CONNECT_TIMEOUT", 1, 600),
+            databricks_upload_timeout=_int(e.get("FORECAST_DATABRICKS_UPLOAD_TIMEOUT"), DEFAULT_UPLOAD_TIMEOUT,
+                                           "FORECAST_DATABRICKS_UPLOAD_TIMEOUT", 1, 3600),
+            databricks_start_timeout=_int(e.get("FORECAST_DATABRICKS_START_TIMEOUT"), DEFAULT_START_TIMEOUT,
+                                          "FORECAST_DATABRICKS_START_TIMEOUT", 1, 4 * 3600),
+            databricks_poll_timeout=_int(e.get("FORECAST_DATABRICKS_POLL_TIMEOUT"), DEFAULT_POLL_TIMEOUT,
+                                         "FORECAST_DATABRICKS_POLL_TIMEOUT", 1, 3600),
         )
 
     def calendar(self, commodity: str) -> Calendar:

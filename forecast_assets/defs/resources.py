@@ -61,6 +61,10 @@ class ForecastResource(dg.ConfigurableResource):
     databricks_volume: str
     databricks_cluster_id: str
     databricks_deploy_dir: str
+    databricks_connect_timeout: int
+    databricks_upload_timeout: int
+    databricks_start_timeout: int
+    databricks_poll_timeout: int
 
     @classmethod
     def from_settings(cls, s: Settings) -> "ForecastResource":
