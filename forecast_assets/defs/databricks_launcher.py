@@ -80,6 +80,10 @@ class Timeouts:
                    s.databricks_poll_timeout)
 
 
+class Unanswered(Exception):
+    """A request the workspace did not answer (within the SDK's bounds)."""
+
+
 class WaitTimedOut(Exception):
     """A bounded wait ran out; phase is one of Timeouts' fields."""
 
@@ -136,9 +140,14 @@ class StagingClient(DatabricksClient):
         return cls(WorkspaceClient(config=config), host, timeouts)
 
     def read_file(self, dbfs_path: str, block_size: int = 1024**2) -> bytes:
-        if dbfs_path.startswith(VOLUMES):
-            return self.workspace_client.files.download(dbfs_path).contents.read()
-        return super().read_file(dbfs_path, block_size)
+        try:
+            if dbfs_path.startswith(VOLUMES):
+                return self.workspace_client.files.download(dbfs_path).contents.read()
+            return super().read_file(dbfs_path, block_size)
+        except _UNANSWERED as exc:
+            # Not an OSError: upstream's event reader retries OSErrors four times with backoff (for a file
+            # read while being written), which would add ~40 s per poll against a host that does not answer.
+            raise Unanswered(f"{type(exc).__name__}: {exc}") from exc
 
     def put_file(self, file_obj, dbfs_path: str, overwrite: bool = False, block_size: int = 1024**2) -> None:
         if dbfs_path.startswith(VOLUMES):
@@ -209,6 +218,7 @@ class ForecastStepLauncher(DatabricksPySparkStepLauncher):
     # ---- what is shipped, and the bounded waits around it ------------------------------------------------
     def launch_step(self, step_context):
         step_key = step_context.step.key
+        step_context.log.info(f"Databricks: checking that {self.databricks_host} answers, for step {step_key}")
         try:
             client = self.databricks_runner.client
             try:
@@ -230,6 +240,13 @@ class ForecastStepLauncher(DatabricksPySparkStepLauncher):
         except _UNANSWERED as exc:
             raise WaitTimedOut("upload", self.timeouts.upload, f"{type(exc).__name__}") from exc
         self.databricks_runner.client.submitted_at = time.time()
+
+    def log_compute_logs(self, log, run_id: str, step_key: str) -> None:
+        if self.databricks_runner.client.unanswered_since is not None:
+            # The workspace stopped answering: two more reads would only add their timeouts to the failure.
+            log.warning(f"not reading the step's stdout/stderr from {self.databricks_host}: it does not answer")
+            return
+        super().log_compute_logs(log, run_id, step_key)
 
     def timeout_failure(self, exc: WaitTimedOut, step_key: str) -> dg.Failure:
         """The step's failure for a wait that ran out: host, step, what to check; never the token."""
@@ -281,9 +298,9 @@ class ForecastStepLauncher(DatabricksPySparkStepLauncher):
             events = super().get_step_events(run_id, step_key, retry_number)
         except NotFound:  # the Files API's answer before the step has written its first events
             events = []
-        except _UNANSWERED as exc:
+        except Unanswered as exc:
             # Unanswered like the poll it follows: what was read before stands, up to the poll timeout.
-            self.databricks_runner.client.unanswered(f"{type(exc).__name__}: {exc}")
+            self.databricks_runner.client.unanswered(str(exc))
             return self._events.get((run_id, step_key), [])
         url = self._run_urls.get((run_id, step_key))
         events = [with_run_url(e, url) for e in events] if url else events

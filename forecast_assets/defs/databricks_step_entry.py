@@ -69,7 +69,8 @@ def main(argv: list[str]) -> None:
     rest, python, pins = split_args(argv)
     if python is not None:
         if problems := mismatches(python, pins):
-            raise ClusterMismatchError("the cluster does not match the Dagster host:\n- " + "\n- ".join(problems))
+            # One line: the launcher shows a remote error's line in the step's failure.
+            raise ClusterMismatchError("the cluster does not match the Dagster host: " + " | ".join(problems))
     # Only now: Dagster on the cluster, with what was checked above. Upstream's script runs as __main__, as
     # it would without this entry, with the globals the runtime gave this one (dbutils, sc) where it put them.
     from dagster_databricks import databricks_step_main

@@ -135,6 +135,7 @@ class DatabricksStandIn:
         self.silent = threading.Event()     # set: every request from now on gets no answer
         self._stopping = threading.Event()
         self.stalled_bytes: int | None = None  # how much of the stalled upload arrived
+        self.silent_since: float | None = None  # when it stopped answering (time.time())
         self.requests: list[tuple[str, str]] = []
         self.bodies: list[tuple[str, str, dict]] = []
         self.runs: dict[int, Run] = {}
@@ -205,7 +206,7 @@ class DatabricksStandIn:
                 standin._record("PUT", url.path, {k: v[0] for k, v in parse_qs(url.query).items()})
                 if standin.stall_upload_of and path.endswith("/" + standin.stall_upload_of):
                     standin.stalled_bytes = len(self.rfile.read(length // 2))
-                    standin.silent.set()
+                    standin.go_silent()
                     return self._hold()
                 data = self.rfile.read(length) if length else b""
                 status, payload = 200, {}
@@ -238,6 +239,11 @@ class DatabricksStandIn:
     @property
     def url(self):
         return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def go_silent(self):
+        """From now on no request gets an answer."""
+        self.silent_since = self.silent_since or time.time()
+        self.silent.set()
 
     def stop(self):
         self._stopping.set()
@@ -443,7 +449,7 @@ class DatabricksStandIn:
         run.states_served.append(state)
         run.gets += 1
         if state == "RUNNING" and self.silent_after_running:
-            self.silent.set()
+            self.go_silent()
         return body
 
     def _jobs_runs_get_output(self, q):
