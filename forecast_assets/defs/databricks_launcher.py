@@ -333,14 +333,14 @@ class ForecastStepLauncher(DatabricksPySparkStepLauncher):
         return dg.Failure(description=f"{cause}: {error}\nhint: {hint}{where}", metadata=metadata)
 
     def _remote_error_text(self, step_context, step_key: str, databricks_run_id: int) -> str:
-        """What the cluster said: the step's stderr file on DBFS (written by the launcher's main script once
+        """What the cluster said: the step's stderr file in staging (written by the launcher's main script once
         it started) and the task run's error output (also when the script failed on its own imports)."""
         parts = []
         try:
             parts.append(self.databricks_runner.client.read_file(
                 self._dbfs_path(step_context.run_id, step_key, "stderr")).decode(errors="replace"))
         except Exception as e:  # noqa: BLE001 - a missing file only means the script never got that far
-            step_context.log.debug(f"no stderr file for {step_key} on DBFS: {e}")
+            step_context.log.debug(f"no stderr file for {step_key} in staging: {e}")
         try:
             jobs = self.databricks_runner.client.workspace_client.jobs
             for task in jobs.get_run(databricks_run_id).tasks or []:
