@@ -165,6 +165,7 @@ class StagingClient(DatabricksClient):
     def poll_run_state(self, logger, start_poll_time: float, databricks_run_id: int, max_wait_time_sec: float,
                        verbose_logs: bool = True) -> bool:
         try:
+            # Twice the connect timeout: one request plus the SDK's retries of it, bounded by as long again.
             state = bounded("poll", 2 * self.timeouts.connect, super().get_run_state, databricks_run_id)
         except (*_UNANSWERED, WaitTimedOut) as exc:
             self.unanswered(f"{type(exc).__name__}: {exc}")
