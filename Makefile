@@ -31,7 +31,7 @@ MODELS := trained_models/naive,trained_models/xgboost,trained_models/sarimax_aut
 FORECASTS := forecasts/naive,forecasts/xgboost,forecasts/sarimax_auto_weather,actuals,forecast_metadata
 MATERIALIZE := $(BIN)/dagster asset materialize -m forecast_assets.definitions
 
-.PHONY: setup demo test bench quality ui explore browser clean
+.PHONY: setup demo test bench quality ui explore browser clean cluster-specs
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed: no working python3.12 on PATH or in pyenv's versions;" \
@@ -95,6 +95,11 @@ ui: setup
 # http://127.0.0.1:$FORECAST_EXPLORER_PORT (8050), this machine only (no login, like the UI).
 explore: setup
 	$(BIN)/python -m forecast_assets.explorer
+
+# The Databricks clusters' libraries: the exact pins of constraints.txt for what the steps import
+# (forecast_assets/defs/cluster_libraries.py; deploy/README.md). Run after changing pyproject.toml or constraints.txt.
+cluster-specs: setup
+	$(BIN)/python -m forecast_assets.defs.cluster_specs
 
 clean:
 	rm -rf $(VENV) data .dagster_home

@@ -38,6 +38,11 @@ DEFAULT_CATALOG = "commodity"  # the tables' catalog (storage.schema.CATALOG); a
 DEFAULT_DEPLOY_DIR = Path(__file__).resolve().parents[1] / "deploy" / "databricks"
 DEFAULT_EXPLORER_PORT = 8050
 _URL_RE = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~/\-]*)?$")
+# The step launcher's bounded waits, in seconds (deploy/README.md, "Bounded waits", says why these).
+DEFAULT_CONNECT_TIMEOUT = 30     # one API request: a workspace answers in well under a second
+DEFAULT_UPLOAD_TIMEOUT = 300     # the four staged files, ~1 MB in all: minutes only on a link that is failing
+DEFAULT_START_TIMEOUT = 1800     # submitted -> running: cluster start plus library installs, ~5-15 min
+DEFAULT_POLL_TIMEOUT = 300       # the Jobs API unreachable while a run goes on (the SDK's own retry budget)
 
 
 class ConfigError(ValueError):
@@ -161,6 +166,12 @@ class Settings:
     # Dagster UI's asset descriptions link to (another host when it is served elsewhere).
     explorer_port: int = DEFAULT_EXPLORER_PORT
     explorer_url: str = f"http://127.0.0.1:{DEFAULT_EXPLORER_PORT}"
+    # Bounded waits of the step launcher (seconds; defs/databricks_launcher.py, deploy/README.md says why
+    # these defaults). Each one ends the step with a failure naming the host, the step and what to check.
+    databricks_connect_timeout: int = DEFAULT_CONNECT_TIMEOUT
+    databricks_upload_timeout: int = DEFAULT_UPLOAD_TIMEOUT
+    databricks_start_timeout: int = DEFAULT_START_TIMEOUT
+    databricks_poll_timeout: int = DEFAULT_POLL_TIMEOUT
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> "Settings":
@@ -194,6 +205,14 @@ class Settings:
             databricks_deploy_dir=Path(e.get("FORECAST_DATABRICKS_DEPLOY_DIR") or DEFAULT_DEPLOY_DIR),
             explorer_port=explorer_port,
             explorer_url=_url(e.get("FORECAST_EXPLORER_URL"), f"http://127.0.0.1:{explorer_port}"),
+            databricks_connect_timeout=_int(e.get("FORECAST_DATABRICKS_CONNECT_TIMEOUT"), DEFAULT_CONNECT_TIMEOUT,
+                                            "FORECAST_DATABRICKS_CONNECT_TIMEOUT", 1, 600),
+            databricks_upload_timeout=_int(e.get("FORECAST_DATABRICKS_UPLOAD_TIMEOUT"), DEFAULT_UPLOAD_TIMEOUT,
+                                           "FORECAST_DATABRICKS_UPLOAD_TIMEOUT", 1, 3600),
+            databricks_start_timeout=_int(e.get("FORECAST_DATABRICKS_START_TIMEOUT"), DEFAULT_START_TIMEOUT,
+                                          "FORECAST_DATABRICKS_START_TIMEOUT", 1, 4 * 3600),
+            databricks_poll_timeout=_int(e.get("FORECAST_DATABRICKS_POLL_TIMEOUT"), DEFAULT_POLL_TIMEOUT,
+                                         "FORECAST_DATABRICKS_POLL_TIMEOUT", 1, 3600),
         )
 
     def calendar(self, commodity: str) -> Calendar:

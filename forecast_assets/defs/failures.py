@@ -34,9 +34,15 @@ _HINTS: list[tuple[str, re.Pattern, str]] = [
      "the database file or the model artifact folder named above cannot be written (a read-only file or folder, "
      "chattr +i, a read-only mount): make it writable or point FORECAST_DUCKDB_PATH / FORECAST_ARTIFACT_DIR "
      "elsewhere; nothing was written"),
+    ("version mismatch", re.compile(r"\bClusterMismatchError\b|does not match the Dagster host"),
+     "the cluster's Python or libraries differ from the Dagster host's (the error names both): the launcher "
+     "pickles the step, so both sides need the same Python minor version and the pins of constraints.txt; "
+     "check spark_version in the cluster spec (an LTS ML runtime with the host's Python), and run "
+     "`make cluster-specs` after changing constraints.txt"),
     ("missing library", re.compile(r"(ModuleNotFoundError|ImportError|No module named|cannot import name)"),
-     "a package is missing on the cluster: add it to `libraries` in deploy/databricks/*_launcher.yaml "
-     "(the cluster installs them at start), or use an ML runtime that ships it"),
+     "a package is missing on the cluster: add it to the project's dependencies (pyproject.toml, pinned in "
+     "constraints.txt) and run `make cluster-specs`, which writes the clusters' libraries "
+     "(forecast_assets/defs/cluster_libraries.py)"),
     ("library install failed", re.compile(r"(Library installation failed|library .{0,80}failed to install)", re.I),
      "the cluster could not install a library of the spec: check its name and version pin against "
      "constraints.txt and the runtime's Python version"),
@@ -85,8 +91,10 @@ def _library_hint(module: str, problem: str, spec_file: str | None) -> str:
                 f"in code.zip from the Dagster host (defs/databricks_launcher.py); check the upload in the step's "
                 f"log and that the host runs the code location with FORECAST_ENV=databricks")
     req = pip_requirement(module)
-    return (f"`{module}` {problem} on the cluster: add `- pypi: {{package: \"{req}\"}}` to {where} "
-            f"(pinned as in constraints.txt), or use an ML runtime that ships it")
+    return (f"`{module}` {problem} on the cluster: run `make cluster-specs` (it writes the clusters' libraries, "
+            f"forecast_assets/defs/cluster_libraries.py, from pyproject.toml and constraints.txt; add `{req}` there "
+            f"first if the project does not list it yet); a spec with its own `libraries` ({where}) needs "
+            f"`- pypi: {{package: \"{req}\"}}` added by hand")
 
 
 def explain(error: BaseException | str, spec_file: str | None = None) -> tuple[str, str] | None:

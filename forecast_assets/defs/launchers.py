@@ -19,11 +19,13 @@ import dagster as dg
 import yaml
 
 from forecast_assets.config import ConfigError, Settings
+from forecast_assets.defs import cluster_libraries
 from forecast_assets.defs.failures import SPEC_ENV
 
 TRAINING = "training_launcher"
 BACKFILL = "backfill_launcher"
 SPARK = "pyspark"
+STEPS_FOLDER = "steps"  # under the staging volume: each step's code, step ref, events and logs
 REPO_DIR = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 # Passed on to the clusters as set here, for Settings.from_env to read there.
@@ -60,6 +62,11 @@ def launcher_config(name: str, settings: Settings, environ: Mapping[str, str] | 
             raise ConfigError(f"{path} must not hold {key}: set DATABRICKS_HOST / DATABRICKS_TOKEN instead")
     cfg["databricks_host"] = {"env": "DATABRICKS_HOST"}
     cfg["databricks_token"] = {"env": "DATABRICKS_TOKEN"}
+    # The exact pins of what the steps import (`make cluster-specs` writes them from constraints.txt); a spec
+    # that lists `libraries` itself replaces them.
+    cfg["run_config"].setdefault("libraries", list(cluster_libraries.LIBRARIES))
+    # Staging on the Unity Catalog volume (Files API); a spec's own staging_prefix outside /Volumes is DBFS.
+    cfg.setdefault("staging_prefix", f"{settings.databricks_volume}/{STEPS_FOLDER}")
     cfg.setdefault("secrets_to_env_variables", [])  # the launcher raises TypeError without it (docs/decisions.md)
     # Required upstream; the project's launcher ships a staged copy of the package instead of this folder.
     cfg["local_dagster_job_package_path"] = str(PACKAGE_DIR.parent)
@@ -85,9 +92,10 @@ def in_process(settings: Settings) -> dict:
 
 def databricks_launchers(settings: Settings) -> dict:
     """Training on a new single-node ML cluster, backfills on a multi-worker (or an existing) one."""
-    from forecast_assets.defs.databricks_launcher import forecast_step_launcher
+    from forecast_assets.defs.databricks_launcher import Timeouts, forecast_step_launcher
 
-    return {name: forecast_step_launcher(shown_path(spec_path(name, settings)), (PACKAGE_DIR,))
+    timeouts = Timeouts.from_settings(settings)
+    return {name: forecast_step_launcher(shown_path(spec_path(name, settings)), (PACKAGE_DIR,), timeouts)
             .configured(launcher_config(name, settings)) for name in (TRAINING, BACKFILL)}
 
 

@@ -63,6 +63,10 @@ class ForecastResource(dg.ConfigurableResource):
     databricks_deploy_dir: str
     explorer_port: int  # the forecast explorer's; runs do not use them (the asset descriptions link to the URL)
     explorer_url: str
+    databricks_connect_timeout: int
+    databricks_upload_timeout: int
+    databricks_start_timeout: int
+    databricks_poll_timeout: int
 
     @classmethod
     def from_settings(cls, s: Settings) -> "ForecastResource":

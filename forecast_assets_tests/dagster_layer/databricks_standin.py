@@ -11,15 +11,26 @@ pip package) lists libraries the runtime lacks: the task cannot import them unle
 cluster without it). As on Databricks, the output of a run submitted with `tasks` is read per
 task run (`runs/get-output` of the parent run is refused).
 
+Unity Catalog volumes: the Files API (`PUT/GET /api/2.0/fs/files/Volumes/...`, raw bytes) on a
+folder that the "cluster" also sees at /Volumes/... (paths mapped as for DBFS).
+
+Misbehaving on purpose, for the launcher's bounded waits: `stall_upload_of` (a file name) makes
+the Files API stop answering in the middle of that file's upload (half of it read, no reply);
+`never_start` keeps every run PENDING (a cluster that does not come up); `silent_after_running`
+stops answering anything once a run has been seen RUNNING. `silent_host()` is a host that
+accepts connections and never answers at all.
+
 Simplifications: one task per run, no clusters (the cluster spec is only recorded), no
 spark (`sc` is None), secrets come from a dict given to the stand-in, no auth beyond checking
 the bearer token, no pagination, no permissions/clusters APIs.
 """
 
 import base64
+import contextlib
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -31,6 +42,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 TASK_TIMEOUT_SEC = 120
+SILENCE_MAX_SEC = 120  # a stand-in that stopped answering holds a request at most this long (then stop())
 FAILED_MESSAGE = "Task dagster-task failed with message: Workload failed, see run output for details."
 
 RUNNER = '''\
@@ -67,6 +79,22 @@ runpy.run_path(main, run_name="__main__")
 '''
 
 
+FILES = "/api/2.0/fs/files"
+
+
+@contextlib.contextmanager
+def silent_host():
+    """A host that does not answer: a socket listening on 127.0.0.1 that never accepts nor replies (the kernel
+    completes the TCP handshake, then nothing comes back). Yields its URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()
+
+
 class ApiError(Exception):
     def __init__(self, status, error_code, message):
         super().__init__(message)
@@ -91,7 +119,8 @@ class Run:
 
 
 class DatabricksStandIn:
-    def __init__(self, root, token, secrets=None, python=sys.executable, extra_env=None, not_in_runtime=None):
+    def __init__(self, root, token, secrets=None, python=sys.executable, extra_env=None, not_in_runtime=None,
+                 stall_upload_of=None, never_start=False, silent_after_running=False):
         self.root = Path(root)
         self.dbfs_root = self.root / "dbfs"
         self.dbfs_root.mkdir(parents=True, exist_ok=True)
@@ -100,6 +129,13 @@ class DatabricksStandIn:
         self.python = python
         self.extra_env = dict(extra_env or {})
         self.not_in_runtime = dict(not_in_runtime or {})
+        self.stall_upload_of = stall_upload_of
+        self.never_start = never_start
+        self.silent_after_running = silent_after_running
+        self.silent = threading.Event()     # set: every request from now on gets no answer
+        self._stopping = threading.Event()
+        self.stalled_bytes: int | None = None  # how much of the stalled upload arrived
+        self.silent_since: float | None = None  # when it stopped answering (time.time())
         self.requests: list[tuple[str, str]] = []
         self.bodies: list[tuple[str, str, dict]] = []
         self.runs: dict[int, Run] = {}
@@ -117,9 +153,19 @@ class DatabricksStandIn:
             def log_message(self, *args):  # quiet
                 pass
 
+            def _hold(self):
+                """No answer: keep the connection open and say nothing until the stand-in stops."""
+                standin._stopping.wait(SILENCE_MAX_SEC)
+                self.close_connection = True
+
             def _handle(self, method):
                 url = urlparse(self.path)
+                if standin.silent.is_set():
+                    standin._record(method, url.path, {"unanswered": True})
+                    return self._hold()
                 length = int(self.headers.get("Content-Length") or 0)
+                if url.path.startswith(FILES) and method == "PUT":
+                    return self._files_put(url, length)
                 raw = self.rfile.read(length) if length else b""
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 try:
@@ -130,6 +176,17 @@ class DatabricksStandIn:
                 try:
                     if self.headers.get("Authorization") != f"Bearer {standin.token}":
                         raise ApiError(401, "UNAUTHENTICATED", "Invalid access token.")
+                    if url.path.startswith(FILES) and method == "GET":
+                        try:
+                            data = standin._file(url.path[len(FILES):]).read_bytes()
+                        except ApiError as e:  # the Files API's code for a missing file
+                            raise ApiError(404, "NOT_FOUND", e.message) from None
+                        self.send_response(200)
+                        self.send_header("Content-Type", "application/octet-stream")
+                        self.send_header("Content-Length", str(len(data)))
+                        self.end_headers()
+                        self.wfile.write(data)
+                        return
                     status, payload = 200, standin.dispatch(method, url.path, query, body)
                 except ApiError as e:
                     status, payload = e.status, {"error_code": e.error_code, "message": e.message}
@@ -143,8 +200,33 @@ class DatabricksStandIn:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _files_put(self, url, length):
+                """Files API upload: the body is the file. Stalls half way through stall_upload_of."""
+                path = url.path[len(FILES):]
+                standin._record("PUT", url.path, {k: v[0] for k, v in parse_qs(url.query).items()})
+                if standin.stall_upload_of and path.endswith("/" + standin.stall_upload_of):
+                    standin.stalled_bytes = len(self.rfile.read(length // 2))
+                    standin.go_silent()
+                    return self._hold()
+                data = self.rfile.read(length) if length else b""
+                status, payload = 200, {}
+                if self.headers.get("Authorization") != f"Bearer {standin.token}":
+                    status, payload = 401, {"error_code": "UNAUTHENTICATED", "message": "Invalid access token."}
+                else:
+                    target = standin.local(path)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(data)
+                out = json.dumps(payload).encode() if status != 200 else b""
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
             def do_GET(self):
                 self._handle("GET")
+
+            def do_PUT(self):
+                self._handle("PUT")
 
             def do_POST(self):
                 self._handle("POST")
@@ -158,7 +240,13 @@ class DatabricksStandIn:
     def url(self):
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
+    def go_silent(self):
+        """From now on no request gets an answer."""
+        self.silent_since = self.silent_since or time.time()
+        self.silent.set()
+
     def stop(self):
+        self._stopping.set()
         for run in list(self.runs.values()):
             if run.proc and run.proc.poll() is None:
                 run.proc.kill()
@@ -183,7 +271,7 @@ class DatabricksStandIn:
         return [(m, p.split("/", 3)[-1] if p.startswith("/api/") else p) for m, p in self.requests]
 
     def local(self, path: str) -> Path:
-        """dbfs:/x, dbfs:///x, /dbfs/x, /x -> <root>/dbfs/x"""
+        """dbfs:/x, dbfs:///x, /dbfs/x, /x -> <root>/dbfs/x; /Volumes/x (UC volumes) -> <root>/dbfs/Volumes/x"""
         for prefix in ("dbfs:", "/dbfs/"):
             if path.startswith(prefix):
                 path = path[len(prefix):]
@@ -205,6 +293,10 @@ class DatabricksStandIn:
         if handler is None:
             raise ApiError(501, "NOT_IMPLEMENTED", f"stand-in does not implement {method} {path}")
         return handler(query if method == "GET" else body)
+
+    # Identity: the launcher's first request, which checks that the workspace answers.
+    def _preview_scim_v2_Me(self, q):
+        return {"id": "1", "userName": "standin@example.com", "active": True}
 
     # DBFS
     def _dbfs_mkdirs(self, b):
@@ -286,15 +378,17 @@ class DatabricksStandIn:
         return {"run_id": run.run_id}
 
     def _execute(self, run: Run):
-        # Stay PENDING ("cluster starting") until the launcher has seen it once (at most 5 s).
-        deadline = time.time() + 5
-        while run.gets == 0 and time.time() < deadline and not run.cancelled:
+        # Stay PENDING ("cluster starting") until the launcher has seen it once (at most 5 s), or for good.
+        deadline = time.time() + (TASK_TIMEOUT_SEC if self.never_start else 5)
+        while (run.gets == 0 or self.never_start) and time.time() < deadline and not run.cancelled:
             time.sleep(0.05)
         if run.cancelled:
+            run.life_cycle_state, run.result_state, run.state_message = "TERMINATED", "CANCELED", "Run cancelled."
             return
         task = run.spec["tasks"][0]["spark_python_task"]
         main = self.local(task["python_file"])
-        args = [str(self.local(a)) if a.startswith(("/dbfs/", "dbfs:")) else a for a in task.get("parameters", [])]
+        args = [str(self.local(a)) if a.startswith(("/dbfs/", "dbfs:", "/Volumes/")) else a
+                for a in task.get("parameters", [])]
         keep = ("PATH", "HOME", "LANG", "LC_ALL", "JAVA_HOME", "TMPDIR")
         env = {k: v for k, v in os.environ.items() if k in keep}
         env.update(self.extra_env)
@@ -354,6 +448,8 @@ class DatabricksStandIn:
         body["state"]["life_cycle_state"] = state
         run.states_served.append(state)
         run.gets += 1
+        if state == "RUNNING" and self.silent_after_running:
+            self.go_silent()
         return body
 
     def _jobs_runs_get_output(self, q):

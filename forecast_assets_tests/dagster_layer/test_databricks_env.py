@@ -190,3 +190,27 @@ def test_instance_configs_are_valid(path, tmp_path):
     assert cfg["concurrency"]["runs"]["max_concurrent_runs"] >= 1
     if path.startswith("deploy"):
         assert "postgres" in cfg["storage"] and cfg["run_coordinator"]["class"] == "QueuedRunCoordinator"
+
+
+def test_the_launchers_waits_come_from_the_settings_with_bounded_defaults(monkeypatch):
+    from forecast_assets.config import ConfigError
+    from forecast_assets.defs.databricks_launcher import Timeouts
+
+    assert Timeouts.from_settings(Settings.from_env(DUMMY)) == Timeouts(30, 300, 1800, 300)
+    env = {**DUMMY, "FORECAST_DATABRICKS_CONNECT_TIMEOUT": "5", "FORECAST_DATABRICKS_UPLOAD_TIMEOUT": "60",
+           "FORECAST_DATABRICKS_START_TIMEOUT": "900", "FORECAST_DATABRICKS_POLL_TIMEOUT": "120"}
+    assert Timeouts.from_settings(Settings.from_env(env)) == Timeouts(5, 60, 900, 120)
+    for var, bad in [("FORECAST_DATABRICKS_CONNECT_TIMEOUT", "0"), ("FORECAST_DATABRICKS_POLL_TIMEOUT", "soon"),
+                     ("FORECAST_DATABRICKS_START_TIMEOUT", "99999")]:
+        with pytest.raises(ConfigError, match=var):
+            Settings.from_env({**DUMMY, var: bad})
+    # The launcher the definitions build carries them, and its client's requests are bounded by the connect one.
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    launcher = ForecastStepLauncher("x.yaml", [PACKAGE_DIR], Timeouts.from_settings(Settings.from_env()),
+                                    **{k: v for k, v in launcher_config(TRAINING, Settings.from_env(), env).items()
+                                       if k not in ("databricks_host", "databricks_token")},
+                                    databricks_host=DUMMY["DATABRICKS_HOST"], databricks_token=DUMMY["DATABRICKS_TOKEN"])
+    config = launcher.databricks_runner.client.workspace_client.config
+    assert config.http_timeout_seconds == 5 and config.retry_timeout_seconds == 5
+    assert launcher.timeouts.start == 900

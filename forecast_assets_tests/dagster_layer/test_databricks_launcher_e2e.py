@@ -1,7 +1,8 @@
 """The project's step launcher (dagster-databricks' databricks_pyspark_step_launcher plus
 defs/databricks_launcher.py), end to end, against a local stand-in of the Databricks Jobs and DBFS
-REST APIs (databricks_standin.py) on 127.0.0.1: `dagster asset materialize` in a subprocess uploads
-the step to "DBFS", submits a run, the stand-in runs databricks_step_main.py for real, and the
+REST APIs and the Files API (databricks_standin.py) on 127.0.0.1: `dagster asset materialize` in a
+subprocess uploads the step to the Unity Catalog staging volume (or DBFS), submits a run, the stand-in
+runs databricks_step_entry.py (the remote check, then upstream's databricks_step_main.py) for real, and the
 launcher polls, reads back the events and logs. The cluster spec is the project's own
 deploy/databricks/training_launcher.yaml. The first tests use a tiny code location written to a
 temp folder; the last one the project's code location itself, on a cluster that lacks a library."""
@@ -9,6 +10,7 @@ temp folder; the last one the project's code location itself, on a cluster that 
 import json
 import os
 import shutil
+from importlib import metadata
 import subprocess
 import sys
 import zipfile
@@ -19,9 +21,10 @@ import pytest
 import yaml
 
 from forecast_assets.config import Settings
+from forecast_assets.defs import cluster_libraries
 from forecast_assets.defs.launchers import BACKFILL, PACKAGE_DIR, TRAINING, launcher_config
 
-from .databricks_standin import DatabricksStandIn
+from .databricks_standin import FILES, DatabricksStandIn
 
 pytestmark = pytest.mark.slow
 
@@ -34,9 +37,10 @@ REPO = PACKAGE_DIR.parent
 CODE = '''\
 import json, os
 import dagster as dg
-from forecast_assets.defs.databricks_launcher import forecast_step_launcher
+from forecast_assets.defs.databricks_launcher import Timeouts, forecast_step_launcher
 
 LAUNCHER_CONFIG = json.loads({config!r})
+TIMEOUTS = json.loads({timeouts!r})
 FAIL = {fail!r}
 PACKAGES = json.loads({packages!r})
 
@@ -52,16 +56,18 @@ def remote_asset(context):
 
 
 defs = dg.Definitions(assets=[remote_asset], resources={{"{resource}": forecast_step_launcher(
-    "deploy/databricks/training_launcher.yaml", PACKAGES).configured(LAUNCHER_CONFIG)}})
+    "deploy/databricks/training_launcher.yaml", PACKAGES, Timeouts(**TIMEOUTS)).configured(LAUNCHER_CONFIG)}})
 '''
 
 
-def _launcher_config(url, code_dir, marker):
-    """The project's training launcher config (cluster spec, libraries, secrets), pointed at the stand-in."""
+def _launcher_config(url, code_dir, marker, staging=None):
+    """The project's training launcher config (cluster spec, libraries, secrets, staging on the UC volume unless
+    `staging` says otherwise), pointed at the stand-in."""
     cfg = launcher_config(TRAINING, Settings.from_env({}), {})
     cfg |= {"databricks_host": url, "databricks_token": TOKEN, "local_dagster_job_package_path": str(code_dir),
-            "staging_prefix": "/dagster_staging/e2e", "poll_interval_sec": 1,
-            "max_completion_wait_time_seconds": 120}
+            "poll_interval_sec": 1, "max_completion_wait_time_seconds": 120}
+    if staging:
+        cfg["staging_prefix"] = staging
     cfg["env_variables"] = {**cfg.get("env_variables", {}), "STANDIN_MARKER": str(marker)}
     return cfg
 
@@ -84,24 +90,27 @@ def _host_env(home, **extra):
 
 
 def _shipped(standin):
-    """The files in the code.zip the launcher uploaded."""
+    """The files in the code.zip the launcher uploaded (to DBFS or the volume: both under the stand-in's root)."""
     (zip_path,) = standin.dbfs_root.rglob("code.zip")
     with zipfile.ZipFile(zip_path) as zf:
         return zf.namelist()
 
 
-def _materialize(tmp_path, code_dir, fail):
+def _materialize(tmp_path, code_dir, fail, staging=None, timeouts=None, host=None, **standin_options):
+    """`dagster asset materialize` of the tiny code location, its step launched to a stand-in (made with
+    standin_options), or to `host` when given. Returns (process, stand-in, DAGSTER_HOME, marker file)."""
     home, marker = tmp_path / "home", tmp_path / "marker.json"
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     (code_dir / MODULE).mkdir(parents=True)
     standin = DatabricksStandIn(tmp_path / "standin", token=TOKEN,
-                                secrets={"forecast-assets/token": "remote-secret-from-scope"}).start()
+                                secrets={"forecast-assets/token": "remote-secret-from-scope"}, **standin_options).start()
     try:
-        cfg = _launcher_config(standin.url, code_dir, marker)
+        cfg = _launcher_config(host or standin.url, code_dir, marker, staging)
         packages = json.dumps([str(code_dir / MODULE), str(PACKAGE_DIR)])
         (code_dir / MODULE / "__init__.py").write_text(
-            CODE.format(config=json.dumps(cfg), fail=fail, resource=RESOURCE, packages=packages))
+            CODE.format(config=json.dumps(cfg), fail=fail, resource=RESOURCE, packages=packages,
+                        timeouts=json.dumps(timeouts or {})))
         env = _host_env(home, PYTHONPATH=os.pathsep.join([str(code_dir), str(REPO)]))
         proc = subprocess.run([sys.executable, "-m", "dagster", "asset", "materialize", "-m", MODULE,
                                "--select", "remote_asset"], cwd=tmp_path, env=env, capture_output=True,
@@ -122,27 +131,39 @@ def test_launcher_runs_the_step_remotely_and_reports_back(tmp_path, code_dir):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
 
+    # Staged on the Unity Catalog volume through the Files API (no DBFS call at all), after one request that
+    # checks the workspace answers.
     calls = standin.calls()
-    uploads = [b["path"] for m, p, b in standin.bodies if p.endswith("/dbfs/create")]
-    assert [Path(u).name for u in uploads] == ["databricks_step_main.py", "code.zip", "step_run_ref.pkl", "config.pkl"]
-    assert all(u.startswith("/dagster_staging/e2e/") for u in uploads)
+    staging = f"{Settings().databricks_volume}/steps/"
+    uploads = [p.removeprefix(FILES) for m, p in standin.requests if m == "PUT" and p.startswith(FILES)]
+    assert [Path(u).name for u in uploads] == ["databricks_step_entry.py", "code.zip", "step_run_ref.pkl",
+                                               "config.pkl"]
+    assert all(u.startswith(staging) for u in uploads)
+    assert not any(c[1].startswith("dbfs/") for c in calls)
     shipped = _shipped(standin)  # the two packages and nothing else (no .venv, .git, tests)
     assert f"{MODULE}/__init__.py" in shipped and "forecast_assets/defs/databricks_launcher.py" in shipped
     assert {n.split("/")[0] for n in shipped} == {MODULE, "forecast_assets"}
     assert not any("__pycache__" in n for n in shipped)
     assert calls.count(("POST", "jobs/runs/submit")) == 1
     first = calls.index(("POST", "jobs/runs/submit"))
-    assert all(c[1] in ("dbfs/create", "dbfs/add-block", "dbfs/close") for c in calls[:first])
-    assert ("GET", "dbfs/read") in calls[first:] and ("POST", "jobs/runs/cancel") not in calls
+    assert calls[0] == ("GET", "preview/scim/v2/Me")
+    assert all(m == "PUT" and p.startswith(FILES) for m, p in standin.requests[1:first])
+    assert any(m == "GET" and p.startswith(FILES + staging) for m, p in standin.requests[first:])  # events read back
+    assert ("POST", "jobs/runs/cancel") not in calls
 
     (run,) = standin.runs.values()
     task = run.spec["tasks"][0]
     cluster = task["new_cluster"]
     assert cluster["num_workers"] == 0 and cluster["node_type_id"] == "i3.xlarge"
-    assert "-cpu-ml-" in cluster["spark_version"]
+    assert cluster["spark_version"] == "17.3.x-cpu-ml-scala2.13"
     assert cluster["custom_tags"]["ResourceClass"] == "SingleNode" and "__dagster_version" in cluster["custom_tags"]
-    assert {"pypi": {"package": "pmdarima==2.1.1"}} in task["libraries"]
-    assert task["spark_python_task"]["python_file"].endswith("/databricks_step_main.py")
+    # The exact pins, and databricks-sdk, which dagster-databricks adds at the version this host runs.
+    sdk = {"pypi": {"package": f"databricks-sdk=={metadata.version('databricks-sdk')}"}}
+    assert [lib for lib in task["libraries"] if lib != sdk] == cluster_libraries.LIBRARIES
+    python_task = task["spark_python_task"]
+    assert python_task["python_file"] == uploads[0]  # the remote check first, on the volume
+    assert f"--forecast-python={sys.version_info[0]}.{sys.version_info[1]}" in python_task["parameters"]
+    assert all(p.startswith(staging) for p in python_task["parameters"][:3])
     assert run.spec["run_name"] == "forecast-assets training"
     assert run.states_served[0] == "PENDING" and "RUNNING" in run.states_served
     assert run.states_served[-1] == "TERMINATED" and run.result_state == "SUCCESS"
@@ -163,12 +184,14 @@ def test_launcher_runs_the_step_remotely_and_reports_back(tmp_path, code_dir):
 
 
 def test_a_remote_import_error_fails_the_run_with_its_message(tmp_path, code_dir):
-    proc, standin, home, marker = _materialize(tmp_path, code_dir, fail=True)
+    """Staged on DBFS here (a staging_prefix outside /Volumes): the way of workspaces that still have a DBFS root."""
+    proc, standin, home, marker = _materialize(tmp_path, code_dir, fail=True, staging="/dagster_staging/e2e")
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "No module named 'pmdarima'" in out
     assert not marker.exists()
     assert ("POST", "jobs/runs/submit") in standin.calls()
+    assert ("POST", "dbfs/create") in standin.calls() and not any(p.startswith(FILES) for _, p in standin.requests)
     # Dagster catches the step's error on the "cluster": the Databricks run itself ends SUCCESS and the
     # failure travels back as a STEP_FAILURE event in the events file plus the captured stderr.
     (run,) = standin.runs.values()
@@ -191,7 +214,8 @@ def test_a_library_missing_on_the_cluster_fails_the_step_with_cause_hint_and_url
     deploy.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     spec = yaml.safe_load((REPO / "deploy" / "databricks" / f"{TRAINING}.yaml").read_text())
-    spec["run_config"]["libraries"] = [lib for lib in spec["run_config"]["libraries"]
+    # A spec with its own `libraries` (it replaces the generated pins) that forgot one.
+    spec["run_config"]["libraries"] = [lib for lib in cluster_libraries.LIBRARIES
                                        if "scoringrules" not in lib["pypi"]["package"]]
     spec |= {"poll_interval_sec": 1, "max_completion_wait_time_seconds": 120}
     (deploy / f"{TRAINING}.yaml").write_text(yaml.safe_dump(spec))
@@ -221,6 +245,7 @@ def test_a_library_missing_on_the_cluster_fails_the_step_with_cause_hint_and_url
     assert meta["cause"] == "missing library" and meta["library"] == "scoringrules"
     assert meta["error"] == "ModuleNotFoundError: No module named 'scoringrules'"
     assert 'package: "scoringrules==' in meta["hint"] and str(deploy / f"{TRAINING}.yaml") in meta["hint"]
+    assert "make cluster-specs" in meta["hint"]
     assert meta["cluster_spec"] == str(deploy / f"{TRAINING}.yaml")
     assert meta["databricks_run_url"] == f"{standin.url}/#job/1/run/{run.run_id}"
     assert "Traceback" in meta["remote_stderr"]
