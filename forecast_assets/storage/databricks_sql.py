@@ -616,6 +616,28 @@ class DatabricksSQLStore(ForecastStore):
         return self._read("unified_summary", sql.unified_summary(self._t("unified_data")))
 
     def replace_unified(self, df: pd.DataFrame) -> int:
+        commodities = sorted(df["commodity"].dropna().unique().tolist()) if "commodity" in df else []
+        pred = "commodity IN (" + ", ".join("?" * len(commodities)) + ")"
+
+        def statement(source, columns, target):
+            return self._replace_statement("unified_data", pred, source, columns, target), commodities
+
+        return self._write_unified(df, f"replace_unified {', '.join(commodities)}", statement,
+                                   empty=not commodities)
+
+    def merge_unified(self, df: pd.DataFrame) -> int:
+        """Staged like replace_unified, then one MERGE INTO (sql.merge_unified) by (date, commodity, region)."""
+        unified = self._t("unified_data")
+
+        def statement(source, columns, target):
+            return sql.merge_unified(unified, source, columns, [c for c, _ in target]), None
+
+        return self._write_unified(df, "merge_unified", statement, empty=False)
+
+    def _write_unified(self, df: pd.DataFrame, label: str, statement, empty: bool) -> int:
+        """Stage the rows as Parquet on the volume, then run `statement(source, columns, target)` -> (text,
+        params) in the same operation. The target columns are the live table's (FX columns come and go
+        with the data), known only inside the operation: read them there and add missing FX first."""
         fx = [c for c in df.columns if FX_RE.match(c)]
         missing = [c for c in columns("unified_data") if c not in df.columns]
         if missing:
@@ -623,18 +645,14 @@ class DatabricksSQLStore(ForecastStore):
         wanted = columns("unified_data") + fx
         base = dict(table_columns("unified_data")) | {c: "DOUBLE" for c in fx}
         rows = self._conform("unified_data", pa.Table.from_pandas(df[wanted], preserve_index=False), list(base.items()))
-        commodities = sorted(df["commodity"].dropna().unique().tolist())
-        if not commodities:
+        if empty or rows.num_rows == 0:
             return 0
         unified = self._t("unified_data")
-        # The target columns are the live table's (FX columns come and go with the data), known only
-        # inside the operation: stage first, then read the columns, add missing FX, replace.
         t0 = time.perf_counter()
         op = f"{self.STAGED_PREFIX}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
         local_dir = tempfile.mkdtemp(dir=self._local_staging())
         local = os.path.join(local_dir, "unified_data.parquet")
         remote = f"{self.staging_volume}/{op}-unified_data.parquet"
-        pred = "commodity IN (" + ", ".join("?" * len(commodities)) + ")"
         try:
             pq.write_table(rows, local)
 
@@ -646,49 +664,12 @@ class DatabricksSQLStore(ForecastStore):
                 target = [(c, base.get(c) or _sql_type(live.field(c).type)) for c in live.names] + \
                          [(c, "DOUBLE") for c in add]
                 self._exec(cur, f"PUT '{local}' INTO '{remote}' OVERWRITE")
-                self._exec(cur, self._replace_statement("unified_data", pred, f"parquet.`{remote}`",
-                                                        rows.column_names, target), commodities)
+                self._exec(cur, *statement(f"parquet.`{remote}`", rows.column_names, target))
 
-            self._run_staged(f"replace_unified {', '.join(commodities)}", run, [remote])
+            self._run_staged(label, run, [remote])
         finally:
             shutil.rmtree(local_dir, ignore_errors=True)
-        self._log(f"databricks: replace_unified {', '.join(commodities)}: unified_data {rows.num_rows} rows, "
-                  f"{time.perf_counter() - t0:.1f}s")
-        return rows.num_rows
-
-    def merge_unified(self, df: pd.DataFrame) -> int:
-        """Staged like replace_unified, then one MERGE INTO (sql.merge_unified) by (date, commodity, region)."""
-        fx = [c for c in df.columns if FX_RE.match(c)]
-        missing = [c for c in columns("unified_data") if c not in df.columns]
-        if missing:
-            raise StorageError(f"unified_data rows lack columns: {', '.join(missing)}")
-        wanted = columns("unified_data") + fx
-        base = dict(table_columns("unified_data")) | {c: "DOUBLE" for c in fx}
-        rows = self._conform("unified_data", pa.Table.from_pandas(df[wanted], preserve_index=False), list(base.items()))
-        if rows.num_rows == 0:
-            return 0
-        unified = self._t("unified_data")
-        t0 = time.perf_counter()
-        op = f"{self.STAGED_PREFIX}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
-        local_dir = tempfile.mkdtemp(dir=self._local_staging())
-        local = os.path.join(local_dir, "unified_data.parquet")
-        remote = f"{self.staging_volume}/{op}-unified_data.parquet"
-        try:
-            pq.write_table(rows, local)
-
-            def run(cur):
-                live = self._select(cur, f"SELECT * FROM {unified} LIMIT 0").schema
-                add = [c for c in fx if c not in live.names]
-                if add:  # FX_RE-checked identifiers only
-                    self._exec(cur, f"ALTER TABLE {unified} ADD COLUMNS ({', '.join(f'{c} DOUBLE' for c in add)})")
-                self._exec(cur, f"PUT '{local}' INTO '{remote}' OVERWRITE")
-                self._exec(cur, sql.merge_unified(unified, f"parquet.`{remote}`", rows.column_names,
-                                                  [*live.names, *add]))
-
-            self._run_staged("merge_unified", run, [remote])
-        finally:
-            shutil.rmtree(local_dir, ignore_errors=True)
-        self._log(f"databricks: merge_unified: unified_data {rows.num_rows} rows, {time.perf_counter() - t0:.1f}s")
+        self._log(f"databricks: {label}: unified_data {rows.num_rows} rows, {time.perf_counter() - t0:.1f}s")
         return rows.num_rows
 
     # -- trained models ----------------------------------------------------
