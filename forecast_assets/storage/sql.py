@@ -274,8 +274,9 @@ def trading_closes(catalog: str) -> str:
 
 
 def commodity_performance(catalog: str) -> str:
-    """model_performance rows of one commodity. Params: commodity."""
+    """model_performance rows of one commodity, scored on each day's latest vintage. Params: commodity."""
     return (f"SELECT * FROM {qualified('model_performance', catalog)} WHERE commodity = ? "
+            f"AND COALESCE(scored_as, 'latest') = 'latest' "
             f"ORDER BY model_name, model_version, horizon")
 
 
