@@ -160,7 +160,7 @@ def cmd_report(settings: Settings, args) -> int:
                 else metadata_horizons(settings.horizon))
     as_of = ("each day's latest vintage" if args.vintage == "latest"
              else "each day's first vintage, as first published")
-    print(f"model comparison ({args.start or 'first'} .. {args.end or 'last'} scored forecast, weekday starts; "
+    print(f"model comparison ({args.start or 'first'} .. {args.end or 'last'} scored forecast, one per session; "
           f"scored as {args.vintage}: {as_of}; "
           f"skill = 1 - CRPS / CRPS of naive; dm_pvalue: Diebold-Mariano vs naive)\n")
     print(comparison.comparison_table(perf, horizons))
