@@ -6,6 +6,9 @@ The exact versions the Databricks clusters install for the steps (the launchers 
 #   pyspark: the runtime's own Spark; pip's pyspark over it would replace the Databricks build
 #   dagster-webserver: the UI runs on the Dagster host only
 #   duckdb: the embedded store; FORECAST_ENV=databricks stores through Databricks SQL
+#   dash: the forecast explorer (make explore) runs where a person looks, never in a step
+#   dash-ag-grid: the forecast explorer's table
+#   plotly: the forecast explorer's charts
 
 PINS = {
     "arch": "8.0.0",
@@ -25,6 +28,7 @@ PINS = {
     "scipy": "1.18.1",
     "scoringrules": "0.11.0",
     "statsmodels": "0.15.0",
+    "tabulate": "0.10.0",
     "tenacity": "9.2.1",
     "threadpoolctl": "3.8.0",
     "xgboost-cpu": "3.4.1",

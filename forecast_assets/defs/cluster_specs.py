@@ -26,6 +26,9 @@ EXCLUDED = {
     "pyspark": "the runtime's own Spark; pip's pyspark over it would replace the Databricks build",
     "dagster-webserver": "the UI runs on the Dagster host only",
     "duckdb": "the embedded store; FORECAST_ENV=databricks stores through Databricks SQL",
+    "dash": "the forecast explorer (make explore) runs where a person looks, never in a step",
+    "dash-ag-grid": "the forecast explorer's table",
+    "plotly": "the forecast explorer's charts",
 }
 
 
