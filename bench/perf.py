@@ -114,7 +114,7 @@ def explorer_page(db: Path, commodity: str, day: date, repeats: int = 15) -> tup
     times = []
     for _ in range(repeats + 1):  # the first one warms the imports and the OS's file cache: not counted
         t0 = time.perf_counter()
-        page = queries.load_day(store, commodity, list(MODELS), "v1.0", day)
+        page = queries.load_day(store, commodity, list(MODELS), "v1.0", day, vintages=store.has_vintages())
         to_json([figures.fan_chart(page, store.horizon), tables.step_rows(page.points)])
         times.append(time.perf_counter() - t0)
     if page.points.empty:
