@@ -19,16 +19,31 @@ set -m  # job control: the background job below gets a process group of its own
 pid=$!
 set +m
 stopping=
+# A SIGINT that lands while dagster dev is still starting its daemon or code server can leave one of
+# them running (seen once in CI: the group still alive 60 s later). Past this grace the group is killed.
+grace=${FORECAST_UI_STOP_GRACE:-12}
+deadline=
 stop() {
   [ -n "$stopping" ] && return
   stopping=1
+  deadline=$((SECONDS + grace))
   kill -INT -- "-$pid" 2>/dev/null || true
 }
 trap stop TERM INT HUP
 status=0
-# `wait` returns early when a trapped signal arrives: wait again until dagster dev has really exited.
-while kill -0 "$pid" 2>/dev/null; do
-  wait "$pid" && status=0 || status=$?
+# `wait` returns early when a trapped signal arrives; once stopping, poll the whole group (its leader
+# may exit before its children) until it is gone or the grace is over.
+while kill -0 -- "-$pid" 2>/dev/null; do
+  if [ -z "$stopping" ]; then
+    if kill -0 "$pid" 2>/dev/null; then wait "$pid" && status=0 || status=$?; else break; fi
+    continue
+  fi
+  if (( SECONDS >= deadline )); then
+    echo "dagster dev did not stop ${grace}s after SIGINT: killing its process group" >&2
+    kill -KILL -- "-$pid" 2>/dev/null || true
+    break
+  fi
+  sleep 0.2
 done
 [ -n "$stopping" ] && exit 0
 exit "$status"
