@@ -269,7 +269,7 @@ class ForecastStore(ABC):
     def commodity_pit(self, commodity: str) -> pd.DataFrame:
         """commodity, model_name, model_version, forecast_start_date, day_ahead, forecast_date, pit of one
         commodity's scored steps."""
-        return self._read("commodity_pit", sql.commodity_pit(self.catalog), [commodity])
+        return self._read("commodity_pit", sql.pit(self.catalog, one_commodity=True), [commodity])
 
     def failed_recomputations(self, commodity: str, model_name: str, model_version: str, start: date, end: date
                               ) -> pd.DataFrame:

@@ -121,9 +121,11 @@ def path_scores(catalog: str, start: bool, end: bool, scored_as: str = "latest")
             f"FROM {qualified('forecast_metadata', catalog)} WHERE {' AND '.join(where)}")
 
 
-def pit(catalog: str) -> str:
+def pit(catalog: str, one_commodity: bool = False) -> str:
+    """Steps with a PIT value of each forecast's latest scored vintage (of one commodity: param commodity)."""
+    where = "commodity = ? AND " if one_commodity else ""
     return (f"SELECT commodity, model_name, model_version, forecast_start_date, day_ahead, forecast_date, pit "
-            f"FROM {qualified('forecast_scores', catalog)} WHERE pit IS NOT NULL "
+            f"FROM {qualified('forecast_scores', catalog)} WHERE {where}pit IS NOT NULL "
             f"AND {scored_as_filter('forecast_scores', catalog, 'latest')}")
 
 
@@ -278,13 +280,6 @@ def commodity_performance(catalog: str) -> str:
     return (f"SELECT * FROM {qualified('model_performance', catalog)} WHERE commodity = ? "
             f"AND COALESCE(scored_as, 'latest') = 'latest' "
             f"ORDER BY model_name, model_version, horizon")
-
-
-def commodity_pit(catalog: str) -> str:
-    """Steps with a PIT value of one commodity's forecasts. Params: commodity."""
-    return (f"SELECT commodity, model_name, model_version, forecast_start_date, day_ahead, forecast_date, pit "
-            f"FROM {qualified('forecast_scores', catalog)} WHERE commodity = ? AND pit IS NOT NULL "
-            f"AND {scored_as_filter('forecast_scores', catalog, 'latest')}")
 
 
 # -- issue 13: vintages, input fingerprints, the data version ----------------------------------
