@@ -1,0 +1,324 @@
+"""The walk-forward CRPS-weighted ensemble (issue 15): weights learned before a window, paths combined per day.
+
+Pure: arrays and JSON in and out, no storage and no Dagster (runs/ensemble.py drives it).
+
+Weights of a window are learned from the members' stored forecasts of the days of the TRAINING_WINDOWS
+windows before it whose every step's actual is a session strictly before the window's start (a forecast
+made 3 days before the window has its step-14 close inside it: using it would leak), by minimizing the
+ensemble's mean CRPS over steps 1..H and those days. Fewer than MIN_TRAINING_DAYS such days with every
+member scored: equal weights, recorded with the reason.
+
+Two combinations (METHODS), both of the members' paths of one day:
+  linear_pool       a mixture: each member gives round(w * N) of its own paths (joint paths kept).
+  quantile_average  per step the weighted mean of the members' sorted values (Vincentization), re-ordered
+                    by the ranks of the highest-weight member's paths at that step (ensemble copula coupling,
+                    Schefzik et al. 2013), so each path keeps a real member's dependence across steps.
+The CRPS of a quantile average is at most the weighted mean of the members' CRPS (the quantile score is
+convex in the quantile), so it beats the best member only through their diversity; a linear pool of
+calibrated members is over-dispersed but can beat every member when they disagree.
+
+The CRPS objectives are exact for the subsampled paths and hand-written here because they are quadratic
+(linear pool) or piecewise linear (quantile average) in the weights, which scoringrules' crps_ensemble (a
+function of one sample) cannot exploit: each is computed once per window, then every optimizer step is a
+few dot products. The tests check both against scoringrules on the combined sample.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import jsonschema
+import numpy as np
+from scipy.optimize import minimize
+
+from forecast_assets.core.calendar import window_start as _window_start
+from forecast_assets.core.models import REGISTRY
+
+NAME = "ensemble"
+MEMBERS: tuple[str, ...] = tuple(REGISTRY)  # every registered model, in registry order
+METHODS = ("linear_pool", "quantile_average")
+DEFAULT_METHOD = "linear_pool"  # measured on the real series: docs/decisions.md, "The ensemble"
+TRAINING_WINDOWS = 2  # semiannual windows before the one being weighted: one year of forecast days
+MIN_TRAINING_DAYS = 60  # fewer days with every member scored: equal weights
+FIT_PATHS = 250  # paths per member and day the weights are fitted on (of 2,000): the fit takes ~1 s a window
+
+FORMAT = "forecast-assets/ensemble-weights"
+FORMAT_VERSION = 1
+
+
+class EnsembleError(ValueError):
+    """Members or weights the ensemble cannot combine; the message says which and why."""
+
+
+def training_range(window: date) -> tuple[date, date]:
+    """First and last forecast day the weights of `window` may learn from: the TRAINING_WINDOWS windows before it."""
+    w = _window_start(window)
+    first = w
+    for _ in range(TRAINING_WINDOWS):
+        first = _window_start(first - timedelta(days=1))
+    return first, w - timedelta(days=1)
+
+
+def trainable(days, last_steps, window: date) -> np.ndarray:
+    """Which forecast days (n,) may train `window`'s weights: in training_range and their last step's
+    date (n,) strictly before the window's start."""
+    first, last = training_range(window)
+    d = np.asarray(days, dtype="datetime64[D]")
+    s = np.asarray(last_steps, dtype="datetime64[D]")
+    return (d >= np.datetime64(first)) & (d <= np.datetime64(last)) & (s < np.datetime64(_window_start(window)))
+
+
+# -- CRPS of the combinations, exact for the given samples ------------------------------------------
+
+def _mean_abs_diff(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """E|X - Y| of two samples per row: x (R, m), y (R, k) -> (R,), exact, by one sort of the merged sample.
+
+    E|X - Y| = integral of F(1 - G) + G(1 - F) between consecutive merged points, where F and G are constant.
+    O((m + k) log) per row instead of the m x k pairwise differences."""
+    m, k = x.shape[1], y.shape[1]
+    z = np.concatenate([x, y], axis=1)
+    order = np.argsort(z, axis=1, kind="stable")
+    zs = np.take_along_axis(z, order, axis=1)
+    from_x = order < m
+    f = np.cumsum(from_x, axis=1)[:, :-1] / m
+    g = np.cumsum(~from_x, axis=1)[:, :-1] / k
+    return (np.diff(zs, axis=1) * (f * (1 - g) + g * (1 - f))).sum(axis=1)
+
+
+@dataclass(frozen=True)
+class Objective:
+    """The mean CRPS of a combination as a function of its weights, for one window's training days."""
+
+    method: str
+    a: np.ndarray  # linear_pool: (M,) mean E|X_i - y|
+    b: np.ndarray  # linear_pool: (M, M) mean E|X_i - X_j|
+    q: np.ndarray | None = None  # quantile_average: (R, M, m) sorted members' values per day-step
+    y: np.ndarray | None = None  # quantile_average: (R,) actuals
+    spread: np.ndarray | None = None  # quantile_average: (M,) mean E|X_i - X_i'| of the sorted samples
+
+    def __call__(self, w: np.ndarray) -> float:
+        w = np.asarray(w, dtype=np.float64)
+        if self.method == "linear_pool":
+            return float(w @ self.a - 0.5 * w @ self.b @ w)
+        z = np.einsum("rmk,m->rk", self.q, w)  # sorted, since every member's row is
+        return float(np.abs(z - self.y[:, None]).mean() - 0.5 * w @ self.spread)
+
+    def member_crps(self) -> np.ndarray:
+        """(M,) each member's own mean CRPS on the same subsample."""
+        eye = np.eye(len(self.a))
+        return np.array([self(e) for e in eye])
+
+
+def objective(member_paths: list[np.ndarray], actual: np.ndarray, method: str) -> Objective:
+    """The objective of `method` from the members' paths [(n, m, H)] (same m) and the actuals (n, H)."""
+    if method not in METHODS:
+        raise EnsembleError(f"unknown combination {method!r}; one of {', '.join(METHODS)}")
+    y = np.asarray(actual, dtype=np.float64).reshape(-1)  # rows = day-steps
+    xs = [np.ascontiguousarray(np.swapaxes(np.asarray(p, dtype=np.float64), 1, 2)).reshape(len(y), -1)
+          for p in member_paths]
+    n_members = len(xs)
+    a = np.array([np.abs(x - y[:, None]).mean() for x in xs])
+    if method == "linear_pool":
+        b = np.zeros((n_members, n_members))
+        for i in range(n_members):
+            for j in range(i, n_members):
+                b[i, j] = b[j, i] = _mean_abs_diff(xs[i], xs[j]).mean()
+        return Objective(method, a, b)
+    q = np.stack([np.sort(x, axis=1) for x in xs], axis=1)  # (R, M, m)
+    m = q.shape[2]
+    coef = (2 * np.arange(1, m + 1) - m - 1) * 2.0 / m**2  # E|Z - Z'| of a sorted sample, linear in it
+    spread = np.einsum("rmk,k->m", q, coef) / len(y)
+    return Objective(method, a, np.zeros((n_members, n_members)), q, y, spread)
+
+
+def fit_weights(obj: Objective) -> np.ndarray:
+    """Weights on the simplex minimizing `obj` (SLSQP from equal weights; the objective is convex in both
+    methods, so the optimum is global). Tiny weights (< 1e-4) are set to 0 and the rest renormalized."""
+    n = len(obj.a)
+    w0 = np.full(n, 1.0 / n)
+    res = minimize(obj, w0, method="SLSQP", bounds=[(0.0, 1.0)] * n,
+                   constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1.0}],
+                   options={"ftol": 1e-10, "maxiter": 200})
+    w = np.clip(res.x if res.success else w0, 0.0, None)
+    w[w < 1e-4] = 0.0
+    w = w / w.sum()
+    return w if obj(w) <= obj(w0) else w0  # never worse than equal weights on the training days
+
+
+def subsample(paths: np.ndarray, m: int = FIT_PATHS) -> np.ndarray:
+    """The first m paths of each day (n, P, H): the paths of a day are i.i.d., so any m are a fair sample."""
+    return np.asarray(paths)[:, :m, :]
+
+
+# -- combination of one day's members ----------------------------------------------------------------
+
+def _counts(weights: np.ndarray, n_out: int) -> np.ndarray:
+    """Paths per member: round(w * n_out) by largest remainder, summing to n_out."""
+    raw = np.asarray(weights, dtype=np.float64) * n_out
+    out = np.floor(raw).astype(int)
+    rest = n_out - out.sum()
+    out[np.argsort(-(raw - out), kind="stable")[:rest]] += 1
+    return out
+
+
+def linear_pool(member_paths: list[np.ndarray], weights, seeds: np.ndarray, n_out: int) -> np.ndarray:
+    """(n, n_out, H): each day takes round(w_i * n_out) paths of member i, chosen without replacement by the
+    day's seed (never more than a member has), then shuffled so path order carries no member."""
+    w = np.asarray(weights, dtype=np.float64)
+    counts = _counts(w, n_out)
+    for i, p in enumerate(member_paths):
+        if counts[i] > p.shape[1]:
+            raise EnsembleError(f"member {i} has {p.shape[1]} paths, the pool needs {counts[i]}")
+    n, h = member_paths[0].shape[0], member_paths[0].shape[2]
+    out = np.empty((n, n_out, h), dtype=np.float32)
+    for d in range(n):
+        rng = np.random.Generator(np.random.PCG64(int(seeds[d])))
+        parts = [p[d, rng.choice(p.shape[1], size=c, replace=False)] for p, c in zip(member_paths, counts) if c]
+        out[d] = np.concatenate(parts, axis=0)[rng.permutation(n_out)]
+    return out
+
+
+def quantile_average(member_paths: list[np.ndarray], weights) -> np.ndarray:
+    """(n, P, H): per day and step, the weighted mean of the members' sorted values (all members the same P),
+    placed on the paths by the ranks of the highest-weight member's values at that step (ensemble copula
+    coupling): path p of the result has the rank, at every step, of that member's path p."""
+    w = np.asarray(weights, dtype=np.float64)
+    sizes = {p.shape[1] for p in member_paths}
+    if len(sizes) != 1:
+        raise EnsembleError(f"quantile averaging needs the same number of paths from every member, got {sorted(sizes)}")
+    q = sum(wi * np.sort(np.asarray(p, dtype=np.float64), axis=1) for wi, p in zip(w, member_paths) if wi)
+    top = np.asarray(member_paths[int(np.argmax(w))])
+    ranks = np.argsort(np.argsort(top, axis=1, kind="stable"), axis=1, kind="stable")
+    return np.take_along_axis(q, ranks, axis=1).astype(np.float32)
+
+
+def combine(method: str, member_paths: list[np.ndarray], weights, seeds: np.ndarray, n_out: int) -> np.ndarray:
+    if method == "linear_pool":
+        return linear_pool(member_paths, weights, seeds, n_out)
+    if method == "quantile_average":
+        return quantile_average([p[:, :n_out] for p in member_paths], weights)
+    raise EnsembleError(f"unknown combination {method!r}; one of {', '.join(METHODS)}")
+
+
+# -- the weights as JSON (a trained_models row, like every fitted model) --------------------------------
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["format", "format_version", "model_name", "commodity", "window_start", "method", "members",
+                 "weights", "equal_weights", "reason", "training_days", "training_start_date",
+                 "training_cutoff_date", "n_train_rows", "fit_paths", "train_crps"],
+    "properties": {
+        "format": {"const": FORMAT},
+        "format_version": {"const": FORMAT_VERSION},
+        "model_name": {"const": NAME},
+        "commodity": {"type": "string"},
+        "window_start": {"type": "string", "format": "date"},
+        "method": {"enum": list(METHODS)},
+        "members": {"type": "array", "items": {"enum": sorted(REGISTRY)}, "minItems": 1, "uniqueItems": True},
+        "weights": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1}},
+        "equal_weights": {"type": "boolean"},
+        "reason": {"type": ["string", "null"]},
+        "training_days": {"type": "array", "items": {"type": "string", "format": "date"}},
+        "training_start_date": {"type": "string", "format": "date"},
+        "training_cutoff_date": {"type": "string", "format": "date"},
+        "n_train_rows": {"type": "integer", "minimum": 0},
+        "fit_paths": {"type": "integer", "minimum": 1},
+        "train_crps": {"type": "object", "additionalProperties": {"type": ["number", "null"]}},
+    },
+}
+_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
+
+
+@dataclass(frozen=True)
+class Weights:
+    doc: dict
+    text: str
+
+    @property
+    def members(self) -> list[str]:
+        return list(self.doc["members"])
+
+    @property
+    def vector(self) -> np.ndarray:
+        return np.array([self.doc["weights"][m] for m in self.members])
+
+    @property
+    def method(self) -> str:
+        return self.doc["method"]
+
+    @property
+    def training_cutoff_date(self) -> date:
+        return date.fromisoformat(self.doc["training_cutoff_date"])
+
+    @property
+    def training_start_date(self) -> date:
+        return date.fromisoformat(self.doc["training_start_date"])
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()[:16]  # as core.fitted.fingerprint
+
+    @classmethod
+    def from_json(cls, text: str) -> "Weights":
+        return cls(loads(text), text)
+
+
+def loads(text: str) -> dict:
+    """Parse and check stored weights: the schema, then that they are the members' and sum to 1."""
+    try:
+        doc = json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(EnsembleError(f"weights hold {c}")))
+    except json.JSONDecodeError as exc:
+        raise EnsembleError(f"ensemble weights are not valid JSON: {exc}") from exc
+    err = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(doc))
+    if err is not None:
+        where = "/".join(str(p) for p in err.absolute_path) or "(top)"
+        raise EnsembleError(f"ensemble weights fail their schema at {where}: {err.message}")
+    if set(doc["weights"]) != set(doc["members"]):
+        raise EnsembleError(f"ensemble weights name {sorted(doc['weights'])}, its members are {doc['members']}")
+    if abs(sum(doc["weights"].values()) - 1.0) > 1e-6:
+        raise EnsembleError(f"ensemble weights sum to {sum(doc['weights'].values())}, not 1")
+    return doc
+
+
+def learn(commodity: str, window: date, members: list[str], days, member_paths: list[np.ndarray] | None,
+          actual: np.ndarray | None, method: str = DEFAULT_METHOD, fit_paths: int = FIT_PATHS) -> Weights:
+    """The weights of `window` from the training days `days` (already filtered: trainable and every member
+    scored), the members' paths on them [(n, P, H)] and their actuals (n, H)."""
+    if method not in METHODS:
+        raise EnsembleError(f"unknown combination {method!r}; one of {', '.join(METHODS)}")
+    days = [date.fromisoformat(str(d)[:10]) for d in days]
+    if any(not trainable([d], [d], window)[0] for d in days):  # cheap guard: no day of the window or after
+        raise EnsembleError(f"training days of window {window} must be in {training_range(window)}")
+    n = len(days)
+    first, last = training_range(window)
+    train_crps: dict[str, float | None] = {m: None for m in [*members, NAME]}
+    if n < MIN_TRAINING_DAYS:
+        w = np.full(len(members), 1.0 / len(members))
+        reason = f"not enough history ({n} days, {MIN_TRAINING_DAYS} needed)"
+    else:
+        if not np.isfinite(actual).all():
+            raise EnsembleError("training actuals must all be known")
+        obj = objective([subsample(p, fit_paths) for p in member_paths], actual, method)
+        w = fit_weights(obj)
+        reason = None
+        train_crps = {**{m: round(float(c), 10) for m, c in zip(members, obj.member_crps())},
+                      NAME: round(obj(w), 10)}
+    doc = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "model_name": NAME, "commodity": commodity,
+        "window_start": str(_window_start(window)), "method": method, "members": list(members),
+        "weights": {m: round(float(x), 12) for m, x in zip(members, w)}, "equal_weights": reason is not None,
+        "reason": reason, "training_days": [str(d) for d in sorted(days)],
+        # The data the weights saw: the actuals of the training days, all before the window.
+        "training_start_date": str(min(days) if days else first),
+        "training_cutoff_date": str(last), "n_train_rows": n, "fit_paths": int(fit_paths),
+        "train_crps": train_crps,
+    }
+    total = sum(doc["weights"].values())
+    doc["weights"] = {m: x / total for m, x in doc["weights"].items()}
+    text = json.dumps(doc, allow_nan=False, separators=(",", ":"))
+    return Weights(loads(text), text)
