@@ -110,6 +110,18 @@ def scores(catalog: str, start: bool, end: bool, scored_as: str = "latest") -> s
     return f"SELECT * FROM {qualified('forecast_scores', catalog)} WHERE {' AND '.join(where)}"
 
 
+def member_scores(catalog: str, n_models: int) -> str:
+    """The scored steps the ensemble's weights learn from (issue 15): forecast_start_date, model_name, vintage,
+    day_ahead, forecast_date, actual_close, crps of each listed model's latest scored vintage in [start, end].
+    Params: commodity, model_version, start, end, *models."""
+    return (f"SELECT forecast_start_date, model_name, COALESCE(vintage, 1) AS vintage, day_ahead, forecast_date, "
+            f"actual_close, crps FROM {qualified('forecast_scores', catalog)} "
+            f"WHERE commodity = ? AND model_version = ? AND forecast_start_date BETWEEN ? AND ? "
+            f"AND {_models_in(n_models)} AND crps IS NOT NULL "
+            f"AND {scored_as_filter('forecast_scores', catalog, 'latest')} "
+            f"ORDER BY model_name, forecast_start_date, day_ahead")
+
+
 def path_scores(catalog: str, start: bool, end: bool, scored_as: str = "latest") -> str:
     """Whole-path scores per forecast (energy score known), of the vintage and bounded like scores()."""
     where = ["energy_score IS NOT NULL", scored_as_filter("forecast_metadata", catalog, scored_as)]
