@@ -6,6 +6,7 @@ import dagster as dg
 
 from forecast_assets.config import Settings
 from forecast_assets.core.models import REGISTRY
+from forecast_assets.defs.ensemble import ensemble_forecast_asset, ensemble_weights_asset
 from forecast_assets.defs.environments import Environment, environment
 from forecast_assets.defs.evaluation import forecast_metadata_asset, model_performance
 from forecast_assets.defs.explorer_link import with_explorer_link
@@ -40,6 +41,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         unified_data,
         *(trained_model_asset(m, parts) for m in REGISTRY),
         *(forecast_asset(m, parts, settings.horizon) for m in REGISTRY),
+        ensemble_weights_asset(parts),  # issue 15: after the members' forecasts and actuals it learns from
+        ensemble_forecast_asset(parts, settings.horizon),
         actuals_asset(parts, settings.horizon),
         forecast_metadata_asset(parts, settings.horizon),
         model_performance,

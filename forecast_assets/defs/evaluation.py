@@ -39,7 +39,7 @@ def forecast_metadata_asset(parts: Partitions, horizon: int) -> dg.AssetsDefinit
     @dg.asset(
         key=key,
         partitions_def=parts.forecast,
-        deps=["actuals", *(dg.AssetKey(["forecasts", m]) for m in REGISTRY)],
+        deps=["actuals", *(dg.AssetKey(["forecasts", m]) for m in (*REGISTRY, "ensemble"))],
         backfill_policy=dg.BackfillPolicy.single_run(),
         automation_condition=condition,
         check_specs=[dg.AssetCheckSpec("no_leakage_in_scored", asset=key),

@@ -1,7 +1,8 @@
 """The ensemble over the storage interface (issue 15): learn a window's weights, combine the members' stored paths.
 
-Weights (trained_models, model_name 'ensemble'): from the members' scored forecasts of the days before the
-window (core.ensemble.training_range, trainable), read with store.member_scores and store.read_paths.
+Weights (trained_models, model_name 'ensemble'): from the members' forecasts of the days before the window
+whose actuals are all stored (core.ensemble.training_range, trainable), read with store.member_actuals and
+store.read_paths.
 Forecasts (forecasts/ensemble): each day's members' latest good paths combined with its window's weights,
 written through the same rows and vintages as every model, so actuals, scoring and model_performance
 treat it as one more model. A member without a good forecast of a day makes that day a failed row naming it.
@@ -44,11 +45,12 @@ class WeightsResult:
 
 def training_data(store: ForecastStore, settings: Settings, commodity: str, window: date,
                   members: list[str]) -> tuple[list[date], list[np.ndarray] | None, np.ndarray | None]:
-    """The training days of `window` (every member scored at every step, all of them sessions before the
-    window, the scores of the vintage whose paths are read), the members' paths on them and their actuals."""
+    """The training days of `window` (every member's forecast with every step's actual stored, all of them
+    sessions before the window), the members' paths on them and their actuals. The actuals are the stored ones
+    (the actuals asset's, its declared dependency), not forecast_scores: scoring comes after the ensemble."""
     first, last = ens.training_range(window)
     h = settings.horizon
-    sc = store.member_scores(commodity, members, settings.model_version, first, last)
+    sc = store.member_actuals(commodity, members, settings.model_version, first, last)
     if sc.empty:
         return [], None, None
     sc["forecast_start_date"] = pd.to_datetime(sc["forecast_start_date"])
@@ -66,7 +68,7 @@ def training_data(store: ForecastStore, settings: Settings, commodity: str, wind
         pdays = pd.to_datetime(pts["forecast_start_date"].to_numpy()[::h])
         pvint = pts["vintage"].to_numpy()[::h]
         scored = ok[ok["model_name"] == m].set_index("forecast_start_date")["vintage"]
-        # Scores and paths of the same vintage only: a day recomputed but not yet scored again is left out.
+        # Actuals and paths of the same vintage (both the latest good one; checked, as they are two reads).
         same = {d for d, v in zip(pdays, pvint) if scored.get(d) == v}
         days = [d for d in days if d in same]
         paths.append((dict(zip(pdays, range(len(pdays)))), p))

@@ -182,12 +182,12 @@ class ForecastStore(ABC):
         return self._read("read_path_scores", sql.path_scores(self.catalog, bool(start), bool(end), scored_as),
                           params)
 
-    def member_scores(self, commodity: str, models: list[str], model_version: str, start: date, end: date
-                      ) -> pd.DataFrame:
-        """forecast_start_date, model_name, vintage, day_ahead, forecast_date, actual_close, crps of the scored
-        steps of these models' forecasts made in [start, end] (each day's latest scored vintage): what the
-        ensemble's weights learn from."""
-        return self._read("member_scores", sql.member_scores(self.catalog, len(models)),
+    def member_actuals(self, commodity: str, models: list[str], model_version: str, start: date, end: date
+                       ) -> pd.DataFrame:
+        """forecast_start_date, model_name, vintage, day_ahead, forecast_date, actual_close of the steps whose
+        close is stored (the actuals asset's) of these models' forecasts made in [start, end], each day's latest
+        good vintage: what the ensemble's weights learn from."""
+        return self._read("member_actuals", sql.member_actuals(self.catalog, len(models)),
                           [commodity, model_version, start, end, *models])
 
     def read_pit(self) -> pd.DataFrame:

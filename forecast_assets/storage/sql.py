@@ -110,15 +110,14 @@ def scores(catalog: str, start: bool, end: bool, scored_as: str = "latest") -> s
     return f"SELECT * FROM {qualified('forecast_scores', catalog)} WHERE {' AND '.join(where)}"
 
 
-def member_scores(catalog: str, n_models: int) -> str:
-    """The scored steps the ensemble's weights learn from (issue 15): forecast_start_date, model_name, vintage,
-    day_ahead, forecast_date, actual_close, crps of each listed model's latest scored vintage in [start, end].
-    Params: commodity, model_version, start, end, *models."""
+def member_actuals(catalog: str, n_models: int) -> str:
+    """What the ensemble's weights learn from (issue 15): forecast_start_date, model_name, vintage, day_ahead,
+    forecast_date, actual_close of the stored steps with a realized close of each listed model's latest good
+    vintage (the one read_paths reads) in [start, end]. Params: commodity, model_version, start, end, *models."""
     return (f"SELECT forecast_start_date, model_name, COALESCE(vintage, 1) AS vintage, day_ahead, forecast_date, "
-            f"actual_close, crps FROM {qualified('forecast_scores', catalog)} "
+            f"actual_close FROM {vintage_view_name('point_forecasts', catalog)} "
             f"WHERE commodity = ? AND model_version = ? AND forecast_start_date BETWEEN ? AND ? "
-            f"AND {_models_in(n_models)} AND crps IS NOT NULL "
-            f"AND {scored_as_filter('forecast_scores', catalog, 'latest')} "
+            f"AND {_models_in(n_models)} AND model_success AND actual_close IS NOT NULL "
             f"ORDER BY model_name, forecast_start_date, day_ahead")
 
 
