@@ -20,6 +20,9 @@ relative to naive's. Targets (checked per line):
   - 95% coverage in [0.92, 0.975] and 80% coverage in [0.75, 0.85] at steps 1, H//2, H;
   - CRPS at most 1.02x naive's at every step 1..H (only forecast days every model has);
   - per series and regime, the best model (lowest CRPS averaged over steps) below naive.
+  - the ensemble (after the members, its weights learned per window from their scored forecasts of the
+    year before it; the members are also forecast over the year before each regime for that): its CRPS
+    below every member's at steps 1, H//2 and H, and its 95% coverage in [0.92, 0.975] there.
 The energy score is printed, not judged. A benchmark, not a test: the exit code is 0;
 the last line counts PASS and FAIL. The table is also written to DIR/quality_real.csv.
 
@@ -44,6 +47,8 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ("naive", "xgboost", "sarimax_auto_weather")
+ENSEMBLE = "ensemble"  # issue 15: weights learned per window from the members' scored forecasts before it
+WARMUP = timedelta(days=365)  # member forecasts before each regime: the ensemble's first window learns from them
 COV95, COV80, CRPS_MAX = (0.92, 0.975), (0.75, 0.85), 1.02
 
 
@@ -163,6 +168,21 @@ def judge_line(cov95: dict, cov80: dict, crps_ratio: np.ndarray | None) -> list[
     return fails
 
 
+def judge_ensemble(crps: dict[str, dict[int, float]], cov95: dict[int, float]) -> list[str]:
+    """What fails for the ensemble of one series x regime: crps maps model -> step -> mean CRPS (the members'
+    and 'ensemble', on common forecasts), cov95 the ensemble's coverage per report step."""
+    fails = []
+    ens = crps.get(ENSEMBLE, {})
+    for step in cov95:
+        worse = [m for m in crps if m != ENSEMBLE and not ens.get(step, np.nan) < crps[m].get(step, np.nan)]
+        if worse:
+            fails.append(f"crps not below {','.join(worse)} @{step}")
+    bad = [k for k, v in cov95.items() if not COV95[0] <= v <= COV95[1]]
+    if bad:
+        fails.append(f"cov95 out of [{COV95[0]}, {COV95[1]}] @{','.join(map(str, bad))}")
+    return fails
+
+
 def judge_best(mean_crps: dict[str, float], baseline: str = "naive") -> tuple[str, float, bool]:
     """The best non-baseline model by CRPS averaged over steps, its ratio to the baseline, and whether it is below."""
     others = {m: v for m, v in mean_crps.items() if m != baseline and np.isfinite(v)}
@@ -243,11 +263,16 @@ def _chunks(days: list[date]):
         yield ds[0], ds[-1]
 
 
-def run_series(store, settings, series: Series, days: list[date], log) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Train, forecast, attach actuals and score one series; returns (per-step scores, energy scores)."""
+def run_series(store, settings, series: Series, days: list[date], log, warmup: list[date] = (),
+               method: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train, forecast, attach actuals and score one series, the members on `days` and `warmup`, then the
+    ensemble on `days`; returns (per-step scores, energy scores)."""
     from forecast_assets.core.calendar import windows_between
-    from forecast_assets.runs import actuals, forecasting, scoring, training
+    from forecast_assets.core.ensemble import DEFAULT_METHOD
+    from forecast_assets.runs import actuals, ensemble, forecasting, scoring, training
 
+    ens_days = days
+    days = sorted({*days, *warmup})
     windows = sorted({w for d in days for w in windows_between(d, d)})
     es = []
     for m in MODELS:
@@ -265,14 +290,29 @@ def run_series(store, settings, series: Series, days: list[date], log) -> tuple[
         chunk = [d for d in days if w0 <= d <= w1]
         actuals.attach_actuals(store, series.name, chunk, settings.calendar(series.name))
         scoring.score_days(store, series.name, chunk)
-    for m in MODELS:
+    t0 = time.perf_counter()
+    try:
+        ens_windows = sorted({w for d in ens_days for w in windows_between(d, d)})
+        ensemble.train_weights(store, settings, series.name, ens_windows, "bench/quality_real",
+                               method=method or DEFAULT_METHOD, log=log)
+        r = ensemble.forecast_days(store, settings, series.name, ens_days, force=True)
+        log(f"  {series.name:7s} {ENSEMBLE:22s} {len(ens_windows):2d} windows weighted, {r.days_written} days "
+            f"combined in {time.perf_counter() - t0:5.1f}s ({r.days_failed} failed)")
+        for w0, w1 in _chunks(ens_days):
+            chunk = [d for d in ens_days if w0 <= d <= w1]
+            actuals.attach_actuals(store, series.name, chunk, settings.calendar(series.name))
+            scoring.score_days(store, series.name, chunk)
+    except Exception as exc:  # shown as FAIL lines, like a member that cannot run
+        log(f"  {series.name:7s} {ENSEMBLE:22s} FAILED, its lines will be empty: {type(exc).__name__}: {exc}")
+    for m in (*MODELS, ENSEMBLE):
         es.append(energy_scores(store, series.name, m, settings.model_version, days).assign(model_name=m))
     scores = store.read_scores(days[0], days[-1])
     scores = scores[scores["commodity"] == series.name]
     return scores, pd.concat(es, ignore_index=True)
 
 
-def table(series: Series, scores: pd.DataFrame, es: pd.DataFrame, horizon: int, regimes) -> pd.DataFrame:
+def table(series: Series, scores: pd.DataFrame, es: pd.DataFrame, horizon: int, regimes,
+          models: tuple[str, ...] = MODELS) -> pd.DataFrame:
     """One row per regime x model x step 1..H: n, coverage, CRPS and its ratio to naive, energy score ratio."""
     rows = []
     from forecast_assets.core.comparison import one_per_session
@@ -286,7 +326,7 @@ def table(series: Series, scores: pd.DataFrame, es: pd.DataFrame, horizon: int, 
         piv = piv.dropna()
         common = piv.index
         e = regime_slice(es, reg).pivot_table(index="forecast_start_date", columns="model_name", values="es").dropna()
-        for m in MODELS:
+        for m in models:
             g = r[r["model_name"] == m]
             by_step = g.groupby("day_ahead").agg(n=("crps", "size"), cov95=("in_95", "mean"),
                                                  cov80=("in_80", "mean"))
@@ -330,6 +370,17 @@ def print_table(tab: pd.DataFrame, horizon: int) -> tuple[int, int]:
             print(f"  {m:22s} {_nums(cov95.values()):>22s} {_nums(cov80.values()):>22s} "
                   f"{_nums(shown.loc[steps], 3):>24s} {np.nanmax(shown.to_numpy()):6.3f} "
                   f"{float(g.es_ratio.iloc[0]):8.3f}  {'PASS' if ok else 'FAIL: ' + '; '.join(fails)}")
+        if ENSEMBLE in means:
+            crps = {m: g.set_index("step").crps.to_dict() for m, g in t.groupby("model", sort=False)}
+            e = t[t.model == ENSEMBLE].set_index("step")
+            cov95 = {k: float(e.coverage_95.get(k, np.nan)) for k in steps}
+            fails = judge_ensemble(crps, cov95)
+            ok = not fails
+            passed, failed = passed + ok, failed + (not ok)
+            best_member = {k: min(crps[m].get(k, np.nan) for m in crps if m != ENSEMBLE) for k in steps}
+            print(f"  ensemble vs members: CRPS/best member @{st} "
+                  f"{_nums([crps[ENSEMBLE].get(k, np.nan) / best_member[k] for k in steps])}, cov95 "
+                  f"{_nums(cov95.values())}{' ' * 6}{'PASS' if ok else 'FAIL: ' + '; '.join(fails)}")
         best, ratio, ok = judge_best(means)
         passed, failed = passed + ok, failed + (not ok)
         print(f"  best model {best} CRPS {ratio:.4f}x naive's (mean over steps 1..{horizon}), target < 1"
@@ -352,6 +403,8 @@ def main(argv=None) -> int:
                     "Jan-Oct 2025 (2 to 4 minutes)")
     ap.add_argument("--n-paths", type=int, default=2000)
     ap.add_argument("--no-synthetic", action="store_true", help="skip the synthetic sample (2023-01..2025-10)")
+    ap.add_argument("--ensemble-method", choices=("linear_pool", "quantile_average"),
+                    help="the ensemble's combination (default: core.ensemble.DEFAULT_METHOD)")
     ap.add_argument("--from-csv", help="print the table of an earlier run's quality_real.csv; run nothing")
     a = ap.parse_args(argv)
     t_start = time.perf_counter()
@@ -399,10 +452,12 @@ def main(argv=None) -> int:
         for s in group:
             regimes = [r for r in s.regimes if not a.quick or r.name in s.quick]
             days = forecast_days(s.first, s.last, regimes if a.quick else None, every)
+            starts = [r.start for r in regimes] if a.quick else [s.first]
+            warmup = [d for r0 in starts for d in forecast_days(r0 - WARMUP, r0 - timedelta(days=1), None, every)]
             t0 = time.perf_counter()
-            scores, es = run_series(store, settings, s, days, log)
+            scores, es = run_series(store, settings, s, days, log, warmup, a.ensemble_method)
             log(f"  {s.name}: {len(days)} forecast days, {time.perf_counter() - t0:.0f}s")
-            tabs.append(table(s, scores, es, settings.horizon, regimes))
+            tabs.append(table(s, scores, es, settings.horizon, regimes, (*MODELS, ENSEMBLE)))
     tab = pd.concat(tabs, ignore_index=True)
     out = folder / "quality_real.csv"
     tab.to_csv(out, index=False)
