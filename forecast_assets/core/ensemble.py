@@ -322,3 +322,17 @@ def learn(commodity: str, window: date, members: list[str], days, member_paths: 
     doc["weights"] = {m: x / total for m, x in doc["weights"].items()}
     text = json.dumps(doc, allow_nan=False, separators=(",", ":"))
     return Weights(loads(text), text)
+
+
+def learn_from(commodity: str, window: date, members: list[str], days, last_steps, member_paths: list[np.ndarray],
+               actual: np.ndarray, method: str = DEFAULT_METHOD, fit_paths: int = FIT_PATHS) -> Weights:
+    """learn() on the days (n,) that may train `window` (trainable: before it, with every step's actual before
+    its start) of whatever days are given, with their members' paths [(n, P, H)] and actuals (n, H). The rest
+    of the rows, whatever they hold, are never read: the leakage property checks exactly that."""
+    idx = np.flatnonzero(trainable(days, last_steps, window))
+    kept = [np.asarray(days, dtype="datetime64[D]")[i].item() for i in idx]
+    if len(idx) < MIN_TRAINING_DAYS:
+        return learn(commodity, window, members, kept, None, None, method, fit_paths)
+    return learn(commodity, window, members, kept, [np.asarray(p)[idx] for p in member_paths],
+                 np.asarray(actual)[idx], method, fit_paths)
+

@@ -88,7 +88,11 @@ def train_weights(store: ForecastStore, settings: Settings, commodity: str, wind
     for w in sorted(windows):
         t0 = time.perf_counter()
         days, paths, act = training_data(store, settings, commodity, w, members)
-        weights = ens.learn(commodity, w, members, days, paths, act, method=method)
+        if paths is None:
+            weights = ens.learn(commodity, w, members, days, None, None, method=method)
+        else:  # learn_from filters the days again: the rule the leakage property checks is the one used
+            last = settings.calendar(commodity).step_dates(days, settings.horizon)[:, -1]
+            weights = ens.learn_from(commodity, w, members, days, last, paths, act, method=method)
         store.write_trained_model({
             "commodity": commodity, "model_name": ens.NAME, "model_version": settings.model_version,
             "training_start_date": weights.training_start_date, "training_cutoff_date": weights.training_cutoff_date,
