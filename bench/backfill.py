@@ -3,7 +3,8 @@
     python bench/backfill.py [--start 2024-01-01] [--end 2024-12-31] [--models naive,xgboost,...]
                              [--commodities Coffee,Sugar] [--cli]
 
-Runs in a temporary folder on the synthetic sample. Prints one line per step
+Runs in a temporary folder on the synthetic sample; with every member asked, the ensemble follows them
+(actuals, its weights per window, its combined paths: issue 15). Prints one line per step
 and the totals: days/s and rows/s. With --cli it also times the same range
 through `dagster asset materialize` (process start to last row committed).
 A baseline for later work; timings belong here, never in tests.
@@ -25,6 +26,7 @@ from pathlib import Path
 from forecast_assets.runs import forecasting, training
 from forecast_assets.config import Settings
 from forecast_assets.core.calendar import windows_between
+from forecast_assets.core.ensemble import MEMBERS as ENSEMBLE_MEMBERS
 from forecast_assets.core.models import REGISTRY
 from forecast_assets.core.sample import make_sample
 from forecast_assets.storage.duckdb_store import DuckDBStore
@@ -69,6 +71,18 @@ def main() -> int:
             rows += r.rows_distributions + r.rows_points
             print(f"  forecast {m:22s} {c:8s} {r.days_written} days  {r.seconds:6.2f} s  "
                   f"{r.days_written / r.seconds:7.0f} days/s")
+    if set(ENSEMBLE_MEMBERS) <= set(models):  # the ensemble after its members (issue 15): actuals, weights, paths
+        from forecast_assets.runs import actuals, ensemble
+
+        for c in commodities:
+            t = time.perf_counter()
+            actuals.attach_actuals(store, c, days, settings.calendar(c))
+            ensemble.train_weights(store, settings, c, windows, created_by="bench")
+            r = ensemble.forecast_days(store, settings, c, days, force=True)
+            rows += r.rows_distributions + r.rows_points
+            print(f"  forecast {'ensemble':22s} {c:8s} {r.days_written} days  {time.perf_counter() - t:6.2f} s "
+                  f"(actuals and weights included)")
+        models = [*models, "ensemble"]
     fc_s = time.perf_counter() - t0
     n = len(days) * len(models) * len(commodities)
     print(f"training: {len(windows) * len(models) * len(commodities)} models in {train_s:.1f} s")
