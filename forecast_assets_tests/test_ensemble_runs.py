@@ -10,7 +10,9 @@ from datetime import date, timedelta
 import pytest
 
 from forecast_assets.config import Settings
+from forecast_assets.core import comparison
 from forecast_assets.core import ensemble as ens
+from forecast_assets.explorer import queries
 from forecast_assets.runs import actuals, ensemble, forecasting, scoring, training
 from forecast_assets.storage.duckdb_store import DuckDBStore
 from forecast_assets.storage.schema import qualified
@@ -69,6 +71,11 @@ def test_ensemble_is_forecast_scored_and_compared_like_a_model(world):
     assert set(sc["model_name"]) == {*ens.MEMBERS, "ensemble"}
     perf = scoring.model_performance(store, JAN[0], JAN[-1])
     assert "ensemble" in set(perf["model_name"])
+    # The report's table and the explorer list and show it as a model.
+    assert "ensemble" in comparison.comparison_table(perf, (1, 7, 14))
+    assert "ensemble" in set(store.explorer_catalogue()["model_name"])
+    day = queries.load_day(store, "Coffee", [*ens.MEMBERS, "ensemble"], s.model_version, JAN[3], n_paths=5)
+    assert "ensemble" in day.models
     pts = read_sql(store, f"SELECT * FROM {POINTS} WHERE model_name = 'ensemble'")
     assert pts["model_success"].all() and not pts["has_data_leakage"].any()
     assert (pts["lower_95"] < pts["forecast_median"]).all() and (pts["forecast_median"] < pts["upper_95"]).all()
