@@ -29,6 +29,7 @@ D0 = $(word 1,$(subst ..., ,$(DEMO_DAYS)))
 D1 = $(word 2,$(subst ..., ,$(DEMO_DAYS)))
 MODELS := trained_models/naive,trained_models/xgboost,trained_models/sarimax_auto_weather
 FORECASTS := forecasts/naive,forecasts/xgboost,forecasts/sarimax_auto_weather,actuals,forecast_metadata
+ENSEMBLE := forecasts/ensemble,forecast_metadata
 MATERIALIZE := $(BIN)/dagster asset materialize -m forecast_assets.definitions
 
 .PHONY: setup demo test bench quality ui explore browser clean cluster-specs
@@ -63,6 +64,11 @@ demo: setup
 	  echo "== forecasting every day from $(D0) to $(D1) for $$c"; \
 	  $(MATERIALIZE) --select '$(FORECASTS)' --partition-range "$$c|$(D0)...$$c|$(D1)" > "$$logs/demo-forecast-$$c.log" 2>&1 \
 	    || { tail -30 "$$logs/demo-forecast-$$c.log"; exit 1; }; \
+	  echo "== the ensemble for $$c: its weights from the forecasts before each window, then its forecasts"; \
+	  $(MATERIALIZE) --select trained_models/ensemble --partition-range "$$c|$(W0)...$$c|$$( [[ "$$now" > "$(W1)" ]] && echo $$now || echo $(W1))" \
+	    > "$$logs/demo-ensemble-train-$$c.log" 2>&1 || { tail -30 "$$logs/demo-ensemble-train-$$c.log"; exit 1; }; \
+	  $(MATERIALIZE) --select '$(ENSEMBLE)' --partition-range "$$c|$(D0)...$$c|$(D1)" > "$$logs/demo-ensemble-$$c.log" 2>&1 \
+	    || { tail -30 "$$logs/demo-ensemble-$$c.log"; exit 1; }; \
 	done && \
 	echo "== comparing the models" && \
 	$(MATERIALIZE) --select model_performance > "$$logs/demo-evaluate.log" 2>&1 \

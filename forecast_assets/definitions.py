@@ -49,7 +49,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     ]
     return dg.Definitions(
         assets=[with_explorer_link(_with_kinds(a, env), settings.explorer_url) for a in assets],
-        asset_checks=[new_trading_days, valid_rows, *(current_window_check(m) for m in REGISTRY)],
+        asset_checks=[new_trading_days, valid_rows, *(current_window_check(m) for m in (*REGISTRY, "ensemble"))],
         jobs=[train_job, infer_job],
         schedules=build_schedules(parts, train_job, infer_job),
         sensors=[dg.AutomationConditionSensorDefinition(

@@ -14,13 +14,13 @@ from forecast_assets.defs.partitions import build_partitions
 LA = ZoneInfo("America/Los_Angeles")
 
 
-def test_the_code_location_loads_with_one_asset_per_model(defs):
+def test_the_code_location_loads_with_one_asset_per_model_and_the_ensemble(defs):
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert keys == {"unified_data", "actuals", "forecast_metadata", "model_performance",
                     *(f"{g}/{m}" for g in ("trained_models", "forecasts")
-                                                 for m in ("naive", "xgboost", "sarimax_auto_weather"))}
-    for m in ("naive", "xgboost", "sarimax_auto_weather"):
+                                                 for m in ("naive", "xgboost", "sarimax_auto_weather", "ensemble"))}
+    for m in ("naive", "xgboost", "sarimax_auto_weather", "ensemble"):
         node = graph.get(dg.AssetKey(["forecasts", m]))
         assert node.backfill_policy == dg.BackfillPolicy.single_run()
         assert {c.name for c in node.check_keys} == {"no_data_leakage", "paths_valid", "no_missing_days", "no_failed_recomputation"}
