@@ -108,6 +108,15 @@ def test_the_best_model_must_be_below_naive():
     assert q.judge_best({"naive": 1.0})[2] is False
 
 
+def test_the_ensemble_must_be_below_every_member_at_each_step_and_covered():
+    crps = {"naive": {1: 1.0, 7: 2.0}, "xgboost": {1: 1.1, 7: 1.9}, "ensemble": {1: 0.99, 7: 1.95}}
+    assert q.judge_ensemble(crps, {1: 0.95, 7: 0.93}) == ["crps not below xgboost @7"]
+    crps["ensemble"][7] = 1.89
+    assert q.judge_ensemble(crps, {1: 0.95, 7: 0.93}) == []
+    assert q.judge_ensemble(crps, {1: 0.91, 7: 0.98}) == ["cov95 out of [0.92, 0.975] @1,7"]
+    assert q.judge_ensemble({**crps, "ensemble": {}}, {1: 0.95}) == ["crps not below naive,xgboost @1"]
+
+
 def test_the_table_compares_crps_on_the_days_every_model_has():
     days = pd.to_datetime(["2017-01-02", "2017-01-03", "2017-01-04"])
     rows = []
