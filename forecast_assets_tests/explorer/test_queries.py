@@ -154,8 +154,8 @@ def test_the_forecast_assets_descriptions_link_to_the_explorer():
     graph = build_definitions(Settings.from_env({"FORECAST_EXPLORER_URL": url})).resolve_asset_graph()
     linked = {k.to_user_string() for k in graph.get_all_asset_keys()
               if f"[forecast explorer]({url})" in (graph.get(k).description or "")}
-    assert linked == {"forecasts/naive", "forecasts/xgboost", "forecasts/sarimax_auto_weather", "actuals",
-                      "forecast_metadata", "model_performance"}
+    assert linked == {"forecasts/naive", "forecasts/xgboost", "forecasts/sarimax_auto_weather", "forecasts/ensemble",
+                      "actuals", "forecast_metadata", "model_performance"}
 
 
 def test_links_carry_the_choices_that_parse():
