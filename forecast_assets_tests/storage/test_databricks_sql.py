@@ -424,6 +424,8 @@ def test_unified_models_paths_actuals_and_scores(store, warehouse, spark, coffee
     assert steps["day_ahead"].tolist() == [1, 14] * 3 and steps["model_success"].all()
     assert len(store.read_scores()) == 42 and store.read_scores(end=days[0] - timedelta(days=1)).empty
     assert len(store.read_pit()) == 42
+    acts = store.member_actuals("Coffee", ["naive", "xgboost"], "v1.0", days[0], days[-1])  # the ensemble's read
+    assert len(acts) == 42 and set(acts["model_name"]) == {"naive"} and acts["actual_close"].notna().all()
     latest = store.latest_scored_days()
     assert latest[["commodity", "model_name", "model_version"]].values.tolist() == [["Coffee", "naive", "v1.0"]]
     assert latest["d"].iloc[0].date() == days[-1]
@@ -669,9 +671,10 @@ def test_other_catalog_and_idle_reconnect():
                  lambda: store.read_scores(day, day), store.read_pit, store.latest_scored_days,
                  lambda: store.stored_forecast_checks(*key, day, day), lambda: store.leaking_scored("Coffee", day, day),
                  lambda: store.missing_scored_days("Coffee", day, day), store.trained_models_summary,
-                 store.forecasts_summary, store.unified_summary, lambda: store.read_trained_model(*key, day)):
+                 store.forecasts_summary, store.unified_summary, lambda: store.read_trained_model(*key, day),
+                 lambda: store.member_actuals("Coffee", ["naive", "xgboost"], "v1.0", day, day)):
         read()
-    assert len(sent) == 16 and all("commodity_dev." in t for t in sent)
+    assert len(sent) == 17 and all("commodity_dev." in t for t in sent)
     assert not [t for t in sent if re.search(r"(?<![\w.`])commodity\.", t)]
     assert len(opened) == 1 and opened[0]["staging_allowed_local_path"]  # one cached session
     assert opened[0]["_retry_stop_after_attempts_duration"] <= 300  # the connector may not hang for 15 min
