@@ -31,7 +31,7 @@ MODELS := trained_models/naive,trained_models/xgboost,trained_models/sarimax_aut
 FORECASTS := forecasts/naive,forecasts/xgboost,forecasts/sarimax_auto_weather,actuals,forecast_metadata
 MATERIALIZE := $(BIN)/dagster asset materialize -m forecast_assets.definitions
 
-.PHONY: setup demo test bench scaling quality ui explore browser clean cluster-specs
+.PHONY: setup demo test bench scaling quality quality-oracle ui explore browser clean cluster-specs
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed: no working python3.12 on PATH or in pyenv's versions;" \
@@ -90,6 +90,11 @@ scaling: setup
 # regime, PASS/FAIL per line; ~15 min on 2 cores. QUALITY_ARGS=--quick for a few minutes (README).
 quality: setup
 	$(BIN)/python bench/quality_real.py $(QUALITY_ARGS)
+
+# How often a perfectly calibrated forecaster (GJR-GARCH-t prices fitted to WTI, forecast with the true
+# predictive distribution) fails make quality's coverage targets over regime-length stretches; ~30 s.
+quality-oracle: setup
+	$(BIN)/python bench/quality_oracle.py $(ORACLE_ARGS)
 
 ui: setup
 	@case "$(FORECAST_UI_HOST)" in 127.0.0.1|localhost|::1) ;; \
