@@ -32,7 +32,7 @@ FORECASTS := forecasts/naive,forecasts/xgboost,forecasts/sarimax_auto_weather,ac
 ENSEMBLE := forecasts/ensemble,forecast_metadata
 MATERIALIZE := $(BIN)/dagster asset materialize -m forecast_assets.definitions
 
-.PHONY: setup demo test bench quality ui explore browser clean cluster-specs
+.PHONY: setup demo test bench scaling quality quality-oracle ui explore browser clean cluster-specs
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed: no working python3.12 on PATH or in pyenv's versions;" \
@@ -87,10 +87,20 @@ browser:
 bench: setup
 	$(BIN)/python bench/perf.py
 
+# How cost grows with commodities and partitions (2/8/32 commodities' compute; Dagster's own time up to
+# 100 commodities x every day); a table, no verdicts; BENCHMARKS.md has the figures.
+scaling: setup
+	$(BIN)/python bench/scaling.py $(SCALING_ARGS)
+
 # Forecast quality on real daily prices (arch's WTI, S&P 500, NASDAQ) and the synthetic sample, per
 # regime, PASS/FAIL per line; ~15 min on 2 cores. QUALITY_ARGS=--quick for a few minutes (README).
 quality: setup
 	$(BIN)/python bench/quality_real.py $(QUALITY_ARGS)
+
+# How often a perfectly calibrated forecaster (GJR-GARCH-t prices fitted to WTI, forecast with the true
+# predictive distribution) fails make quality's coverage targets over regime-length stretches; ~30 s.
+quality-oracle: setup
+	$(BIN)/python bench/quality_oracle.py $(ORACLE_ARGS)
 
 ui: setup
 	@case "$(FORECAST_UI_HOST)" in 127.0.0.1|localhost|::1) ;; \

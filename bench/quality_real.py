@@ -20,11 +20,19 @@ relative to naive's. Targets (checked per line):
   - 95% coverage in [0.92, 0.975] and 80% coverage in [0.75, 0.85] at steps 1, H//2, H;
   - CRPS at most 1.02x naive's at every step 1..H (only forecast days every model has);
   - per series and regime, the best model (lowest CRPS averaged over steps) below naive.
-  - the ensemble (after the members, its weights learned per window from their scored forecasts of the
+  - the ensemble (after the members, its weights learned per window from their forecasts and actuals of the
     year before it; the members are also forecast over the year before each regime for that): its CRPS
     below every member's at steps 1, H//2 and H, and its 95% coverage in [0.92, 0.975] there.
-The energy score is printed, not judged. A benchmark, not a test: the exit code is 0;
-the last line counts PASS and FAIL. The table is also written to DIR/quality_real.csv.
+The energy score is printed, not judged. A benchmark, not a test: the exit code is 0.
+
+Sampling noise: step-h forecasts of consecutive days share h-1 steps, so a one-year regime holds
+only ~18 independent 14-day windows. Under each model line a second line gives every judged
+coverage figure's 90% sampling interval (coverage_noise.coverage_interval, from the day-by-day hits)
+and a second verdict (judge_noise): PASS; 'FAIL (within noise)' when every coverage miss's interval
+reaches its target band and the CRPS target passes; FAIL otherwise. The literal verdict is printed
+unchanged on the model line. The last line counts both. `make quality-oracle` (quality_oracle.py)
+measures how often a perfectly calibrated forecaster fails these targets. The table, with the
+intervals (coverage_95_lo/hi, coverage_80_lo/hi, at the judged steps), is written to DIR/quality_real.csv.
 
 To iterate on a model: --quick (2-4 minutes), or --quick --no-synthetic --n-paths 500 (~35 s).
 """
@@ -45,9 +53,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from coverage_noise import LEVEL, coverage_interval, overlaps  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ("naive", "xgboost", "sarimax_auto_weather")
-ENSEMBLE = "ensemble"  # issue 15: weights learned per window from the members' scored forecasts before it
+ENSEMBLE = "ensemble"  # issue 15: weights learned per window from the members' forecasts and actuals before it
 WARMUP = timedelta(days=365)  # member forecasts before each regime: the ensemble's first window learns from them
 COV95, COV80, CRPS_MAX = (0.92, 0.975), (0.75, 0.85), 1.02
 
@@ -181,6 +192,29 @@ def judge_ensemble(crps: dict[str, dict[int, float]], cov95: dict[int, float]) -
     if bad:
         fails.append(f"cov95 out of [{COV95[0]}, {COV95[1]}] @{','.join(map(str, bad))}")
     return fails
+
+
+def judge_noise(cov95: dict, cov80: dict, iv95: dict, iv80: dict, crps_ratio: np.ndarray | None) -> str:
+    """The line's second verdict: 'PASS', 'FAIL (within noise)' or 'FAIL'.
+
+    'FAIL (within noise)': some coverage is outside its band, but every such figure's sampling
+    interval (iv95/iv80: step -> (low, high), coverage_noise.coverage_interval) overlaps the band, and
+    the CRPS target passes. A coverage with no interval, or a CRPS miss, keeps it 'FAIL': the CRPS
+    ratio is judged as printed, with no allowance for noise.
+    """
+    fails = judge_line(cov95, cov80, crps_ratio)
+    if not fails:
+        return "PASS"
+    if crps_ratio is not None and not (np.asarray(crps_ratio, dtype=float) <= CRPS_MAX).all():
+        return "FAIL"
+    for cov, iv, (lo, hi) in ((cov95, iv95, COV95), (cov80, iv80, COV80)):
+        for k, v in cov.items():
+            if lo <= v <= hi:
+                continue
+            low, high = iv.get(k, (np.nan, np.nan))
+            if not (np.isfinite(low) and np.isfinite(high) and overlaps((low, high), (lo, hi))):
+                return "FAIL"
+    return "FAIL (within noise)"
 
 
 def judge_best(mean_crps: dict[str, float], baseline: str = "naive") -> tuple[str, float, bool]:
@@ -318,6 +352,7 @@ def table(series: Series, scores: pd.DataFrame, es: pd.DataFrame, horizon: int, 
     from forecast_assets.core.comparison import one_per_session
 
     s = one_per_session(scores, scores)  # a holiday's forecast is the next session's: counted once
+    judged = report_steps(horizon)
     es = es.merge(s[["model_name", "forecast_start_date"]].drop_duplicates(), on=["model_name", "forecast_start_date"])
     for reg in regimes:
         r = regime_slice(s, reg)
@@ -333,23 +368,43 @@ def table(series: Series, scores: pd.DataFrame, es: pd.DataFrame, horizon: int, 
             crps = piv[m].groupby(level="day_ahead").mean() if m in piv else pd.Series(dtype=float)
             naive = piv["naive"].groupby(level="day_ahead").mean() if "naive" in piv else pd.Series(dtype=float)
             es_ratio = (e[m].mean() / e["naive"].mean()) if {m, "naive"} <= set(e.columns) else np.nan
+            iv = {k: _intervals(g[g["day_ahead"] == k], k) for k in judged}  # the judged steps only: ~10 ms each
             for step in range(1, horizon + 1):
+                lo95, hi95, lo80, hi80 = iv.get(step, (np.nan,) * 4)
                 rows.append({
                     "series": series.name, "regime": reg.name, "regime_start": reg.start, "regime_end": reg.end,
                     "model": m, "step": step,
                     "n": int(by_step["n"].get(step, 0)), "n_common": int((common.get_level_values(1) == step).sum()),
                     "coverage_95": by_step["cov95"].get(step, np.nan), "coverage_80": by_step["cov80"].get(step, np.nan),
+                    "coverage_95_lo": lo95, "coverage_95_hi": hi95, "coverage_80_lo": lo80, "coverage_80_hi": hi80,
                     "crps": crps.get(step, np.nan), "crps_ratio": crps.get(step, np.nan) / naive.get(step, np.nan),
                     "es": e[m].mean() if m in e else np.nan, "es_ratio": es_ratio, "n_es": len(e),
                 })
     return pd.DataFrame(rows)
 
 
-def print_table(tab: pd.DataFrame, horizon: int) -> tuple[int, int]:
-    """The lines with PASS/FAIL; returns (passed, failed)."""
+def _intervals(g: pd.DataFrame, step: int) -> tuple[float, float, float, float]:
+    """The 90% sampling intervals of one step's 95% and 80% coverage, from its hits in forecast-day order."""
+    g = g.sort_values("forecast_start_date")
+    out = []
+    for col in ("in_95", "in_80"):
+        hits = g[col].dropna().to_numpy(dtype=float)
+        out += coverage_interval(hits, step) if len(hits) >= 2 else (np.nan, np.nan)
+    return tuple(out)
+
+
+def print_table(tab: pd.DataFrame, horizon: int) -> dict[str, int]:
+    """The lines with PASS/FAIL, each model's with its coverage intervals and second verdict; returns the counts.
+
+    Counts: 'PASS' and 'FAIL' (the literal targets), and 'noise PASS', 'noise FAIL (within noise)' and
+    'noise FAIL' (judge_noise; a best-model line has no interval, so its second verdict is its first).
+    """
     steps = report_steps(horizon)
     st = "/".join(map(str, steps))
-    passed = failed = 0
+    counts = dict.fromkeys(("PASS", "FAIL", "noise PASS", "noise FAIL (within noise)", "noise FAIL"), 0)
+    for col in ("coverage_95_lo", "coverage_95_hi", "coverage_80_lo", "coverage_80_hi"):
+        if col not in tab:  # a CSV of a run before the intervals: every coverage miss stays FAIL
+            tab = tab.assign(**{col: np.nan})
     for (series, regime), t in tab.groupby(["series", "regime"], sort=False):
         first = t.iloc[0]
         print(f"\n{series} {regime} ({first.regime_start}..{first.regime_end}, "
@@ -361,31 +416,46 @@ def print_table(tab: pd.DataFrame, horizon: int) -> tuple[int, int]:
             g = g.set_index("step")
             cov95 = {k: float(g.coverage_95.get(k, np.nan)) for k in steps}
             cov80 = {k: float(g.coverage_80.get(k, np.nan)) for k in steps}
+            iv95 = {k: (float(g.coverage_95_lo.get(k, np.nan)), float(g.coverage_95_hi.get(k, np.nan))) for k in steps}
+            iv80 = {k: (float(g.coverage_80_lo.get(k, np.nan)), float(g.coverage_80_hi.get(k, np.nan))) for k in steps}
             ratio = None if m == "naive" else g.crps_ratio.reindex(range(1, horizon + 1)).to_numpy()
             means[m] = float(g.crps.mean())
             fails = judge_line(cov95, cov80, ratio)
+            noise = judge_noise(cov95, cov80, iv95, iv80, ratio)
             ok = not fails
-            passed, failed = passed + ok, failed + (not ok)
+            counts["PASS" if ok else "FAIL"] += 1
+            counts[f"noise {noise}"] += 1
             shown = g.crps_ratio.reindex(range(1, horizon + 1))
             print(f"  {m:22s} {_nums(cov95.values()):>22s} {_nums(cov80.values()):>22s} "
                   f"{_nums(shown.loc[steps], 3):>24s} {np.nanmax(shown.to_numpy()):6.3f} "
                   f"{float(g.es_ratio.iloc[0]):8.3f}  {'PASS' if ok else 'FAIL: ' + '; '.join(fails)}")
+            print(f"    {f'{LEVEL:.0%} interval':20s}{_ivs(iv95.values()):>24s}{_ivs(iv80.values()):>24s}"
+                  f"   with noise: {noise}")
         if ENSEMBLE in means:
             crps = {m: g.set_index("step").crps.to_dict() for m, g in t.groupby("model", sort=False)}
             e = t[t.model == ENSEMBLE].set_index("step")
             cov95 = {k: float(e.coverage_95.get(k, np.nan)) for k in steps}
             fails = judge_ensemble(crps, cov95)
             ok = not fails
-            passed, failed = passed + ok, failed + (not ok)
+            counts["PASS" if ok else "FAIL"] += 1
+            counts["noise PASS" if ok else "noise FAIL"] += 1  # no interval: as judged
             best_member = {k: min(crps[m].get(k, np.nan) for m in crps if m != ENSEMBLE) for k in steps}
             print(f"  ensemble vs members: CRPS/best member @{st} "
                   f"{_nums([crps[ENSEMBLE].get(k, np.nan) / best_member[k] for k in steps])}, cov95 "
                   f"{_nums(cov95.values())}{' ' * 6}{'PASS' if ok else 'FAIL: ' + '; '.join(fails)}")
         best, ratio, ok = judge_best(means)
-        passed, failed = passed + ok, failed + (not ok)
+        counts["PASS" if ok else "FAIL"] += 1
+        counts["noise PASS" if ok else "noise FAIL"] += 1
         print(f"  best model {best} CRPS {ratio:.4f}x naive's (mean over steps 1..{horizon}), target < 1"
               f"{' ' * 8}{'PASS' if ok else 'FAIL'}")
-    return passed, failed
+    return counts
+
+
+def _ivs(intervals) -> str:
+    """Intervals as '.92-.97' (7 characters each; 1.0 for one): three fit under a coverage column."""
+    def f(v):
+        return "  - " if not np.isfinite(v) else ("1.0" if v >= 0.995 else f"{v:.2f}"[1:])
+    return " ".join(f"{f(lo)}-{f(hi)}" for lo, hi in intervals)
 
 
 def _nums(vals, digits: int = 3) -> str:
@@ -470,8 +540,10 @@ def _summary(tab: pd.DataFrame, out: Path, t_start: float) -> None:
     print(f"\nquality: coverage at steps {report_steps(horizon)}, targets cov95 in [{COV95[0]}, {COV95[1]}], "
           f"cov80 in [{COV80[0]}, {COV80[1]}], CRPS <= {CRPS_MAX}x naive at every step ('worst' = max over steps), "
           f"best model < naive; ES/naive shown, not judged")
-    passed, failed = print_table(tab, horizon)
-    print(f"\nquality: {passed} PASS, {failed} FAIL; {time.perf_counter() - t_start:.0f}s; table in {out}")
+    c = print_table(tab, horizon)
+    print(f"\nquality: {c['PASS']} PASS, {c['FAIL']} FAIL; with sampling noise ({LEVEL:.0%} intervals of the coverage "
+          f"figures): {c['noise PASS']} PASS, {c['noise FAIL (within noise)']} FAIL (within noise), "
+          f"{c['noise FAIL']} FAIL; {time.perf_counter() - t_start:.0f}s; table in {out}")
 
 
 if __name__ == "__main__":

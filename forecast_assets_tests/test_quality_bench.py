@@ -102,6 +102,39 @@ def test_crps_fails_above_1_02_at_any_step_and_names_the_worst():
     assert q.judge_line({1: 0.5, 7: 0.99}, {1: 0.8}, None) == ["cov95 low @1 (0.500)", "cov95 high @7 (0.990)"]
 
 
+def test_a_coverage_miss_is_within_noise_only_if_every_missing_figure_s_interval_reaches_its_band():
+    cov95, cov80 = {1: 0.95, 7: 0.95, 14: 0.992}, {1: 0.8, 7: 0.8, 14: 0.77}
+    iv = {1: (0.9, 0.97), 7: (0.9, 0.97), 14: (0.95, 1.0)}
+    iv80 = {1: (0.7, 0.9), 7: (0.7, 0.9), 14: (0.7, 0.85)}
+    assert q.judge_noise(cov95, cov80, iv, iv80, None) == "FAIL (within noise)"
+    assert q.judge_noise(cov95, cov80, iv | {14: (0.976, 1.0)}, iv80, None) == "FAIL"  # interval clear of the band
+    assert q.judge_noise(cov95, cov80, iv | {14: (np.nan, np.nan)}, iv80, None) == "FAIL"  # no interval, no allowance
+    assert q.judge_noise(cov95, cov80 | {7: 0.70}, iv, iv80 | {7: (0.6, 0.749)}, None) == "FAIL"  # one of two misses
+    assert q.judge_noise(cov95 | {14: 0.95}, cov80, {}, {}, None) == "PASS"
+    # a CRPS miss is judged as printed: no noise allowance for it
+    assert q.judge_noise(cov95, cov80, iv, iv80, np.r_[np.full(13, 1.0), 1.021]) == "FAIL"
+    assert q.judge_noise(cov95, cov80, iv, iv80, np.full(14, 1.0)) == "FAIL (within noise)"
+
+
+def test_the_table_gives_coverage_intervals_at_the_judged_steps_from_the_hits_in_day_order():
+    days = pd.bdate_range("2017-01-02", periods=60)
+    rng = np.random.default_rng(0)
+    rows = [{"commodity": "SP500", "model_name": m, "model_version": "v1.0", "forecast_start_date": d, "day_ahead": k,
+             "forecast_date": d, "crps": 1.0, "in_95": float(rng.random() < 0.9), "in_80": float(rng.random() < 0.7)}
+            for m in q.MODELS for d in days for k in (1, 2, 3, 4)]
+    scores = pd.DataFrame(rows)
+    es = pd.DataFrame({"forecast_start_date": np.tile(days, 3), "es": 1.0, "model_name": np.repeat(list(q.MODELS), 60)})
+    series = q.Series("SP500", "sp500:Close", date(2017, 1, 1), date(2017, 6, 30),
+                      (q.Regime("r", date(2017, 1, 1), date(2017, 6, 30)),), ("r",))
+    t = q.table(series, scores, es, 4, series.regimes).set_index(["model", "step"])
+    for k in (1, 2, 4):  # report_steps(4)
+        row = t.loc[("xgboost", k)]
+        assert row.coverage_95_lo <= row.coverage_95 <= row.coverage_95_hi
+        assert row.coverage_80_lo < row.coverage_80 < row.coverage_80_hi
+    assert t.loc[("xgboost", 4), "coverage_80_hi"] - t.loc[("xgboost", 4), "coverage_80_lo"] > 0.1
+    assert np.isnan(t.loc[("naive", 3), "coverage_95_lo"])  # a step not judged has none
+
+
 def test_the_best_model_must_be_below_naive():
     assert q.judge_best({"naive": 1.0, "xgboost": 1.1, "sarimax": 0.98}) == ("sarimax", pytest.approx(0.98), True)
     assert q.judge_best({"naive": 1.0, "xgboost": 1.1, "sarimax": 1.0})[2] is False

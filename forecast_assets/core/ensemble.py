@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import jsonschema
+from functools import cache
+
 import numpy as np
-from scipy.optimize import minimize
 
 from forecast_assets.core.calendar import window_start as _window_start
 from forecast_assets.core.models import REGISTRY
@@ -138,6 +138,8 @@ def objective(member_paths: list[np.ndarray], actual: np.ndarray, method: str) -
 def fit_weights(obj: Objective) -> np.ndarray:
     """Weights on the simplex minimizing `obj` (SLSQP from equal weights; the objective is convex in both
     methods, so the optimum is global). Tiny weights (< 1e-4) are set to 0 and the rest renormalized."""
+    from scipy.optimize import minimize  # here: the code location loads this module and never fits (issue 17)
+
     n = len(obj.a)
     w0 = np.full(n, 1.0 / n)
     res = minimize(obj, w0, method="SLSQP", bounds=[(0.0, 1.0)] * n,
@@ -231,7 +233,13 @@ SCHEMA: dict[str, Any] = {
         "train_crps": {"type": "object", "additionalProperties": {"type": ["number", "null"]}},
     },
 }
-_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
+
+
+@cache
+def _validator():
+    import jsonschema  # here, not at import: the code location loads this module (issue 17)
+
+    return jsonschema, jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
 
 
 @dataclass(frozen=True)
@@ -274,7 +282,8 @@ def loads(text: str) -> dict:
         doc = json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(EnsembleError(f"weights hold {c}")))
     except json.JSONDecodeError as exc:
         raise EnsembleError(f"ensemble weights are not valid JSON: {exc}") from exc
-    err = jsonschema.exceptions.best_match(_VALIDATOR.iter_errors(doc))
+    jsonschema, validator = _validator()
+    err = jsonschema.exceptions.best_match(validator.iter_errors(doc))
     if err is not None:
         where = "/".join(str(p) for p in err.absolute_path) or "(top)"
         raise EnsembleError(f"ensemble weights fail their schema at {where}: {err.message}")

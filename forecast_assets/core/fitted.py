@@ -10,7 +10,6 @@ import hashlib
 import json
 from typing import Any
 
-import jsonschema
 import jsonschema_rs
 import orjson
 
@@ -97,6 +96,8 @@ _validators: dict[int, Any] = {}
 def _validator(schema: dict):
     # Built (and the schema itself checked) once per schema, not on every load. With its format
     # checker: without one jsonschema ignores "format", and a tampered "2024-13-45" would pass as a date.
+    import jsonschema  # only for a refused document's message: ~0.1 s that every run would pay at load
+
     v = _validators.get(id(schema))
     if v is None:
         cls = jsonschema.validators.validator_for(schema)
@@ -117,6 +118,8 @@ def _validate(doc, schema: dict, prefix: str) -> None:
         fast = _fast[id(schema)] = jsonschema_rs.validator_for(schema, validate_formats=True)
     if fast.is_valid(doc):
         return
+    import jsonschema
+
     try:
         err = jsonschema.exceptions.best_match(_validator(schema).iter_errors(doc))
         if err is not None:

@@ -19,7 +19,6 @@ from forecast_assets.defs.partitions import Partitions, split_keys
 from forecast_assets.defs.resources import ForecastResource
 from forecast_assets.lib.partition_metadata import day_metadata, report_committed
 from forecast_assets.runs import checks
-from forecast_assets.runs import ensemble as runs_ensemble
 
 KEY = dg.AssetKey(["forecasts", ens.NAME])
 WEIGHTS_KEY = dg.AssetKey(["trained_models", ens.NAME])
@@ -59,6 +58,8 @@ def ensemble_weights_asset(parts: Partitions) -> dg.AssetsDefinition:
     def _weights(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         forecast: ForecastResource = context.resources.forecast
         store, settings = forecast.store(), forecast.settings
+        from forecast_assets.runs import ensemble as runs_ensemble  # in the step: scipy is not for every load
+
         results = []
         with explained_failures():
             for commodity, windows in split_keys(context.partition_keys).items():
@@ -94,6 +95,8 @@ def ensemble_forecast_asset(parts: Partitions, horizon: int) -> dg.AssetsDefinit
     def _forecast(context: dg.AssetExecutionContext, config: ForecastRunConfig):
         forecast: ForecastResource = context.resources.forecast
         store, settings = forecast.store(), forecast.settings
+        from forecast_assets.runs import ensemble as runs_ensemble  # in the step: scipy is not for every load
+
         outcomes: dict[str, list[checks.CheckOutcome]] = {}
         for commodity, days in split_keys(context.partition_keys).items():
             with explained_failures():

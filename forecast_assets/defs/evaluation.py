@@ -8,7 +8,6 @@ import dagster as dg
 
 from forecast_assets.core import comparison
 
-from forecast_assets.runs import pictures, scoring
 from forecast_assets.core.models import REGISTRY
 from forecast_assets.defs.failures import explained_failures
 from forecast_assets.defs.forecasting import actuals_window
@@ -54,6 +53,9 @@ def forecast_metadata_asset(parts: Partitions, horizon: int) -> dg.AssetsDefinit
                     "commodity.forecast.forecast_metadata (per-step scores in forecast_scores).",
     )
     def _metadata(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        # Imported here: scoringrules brings scipy (~0.3 s), which no run but a scoring one needs.
+        from forecast_assets.runs import scoring
+
         store = context.resources.forecast.store()
         totals = {"days": 0, "forecasts_scored": 0, "forecasts_complete": 0}
         leaks = missing = 0
@@ -126,6 +128,9 @@ def _image_md(path) -> str:
 )
 def model_performance(context: dg.AssetExecutionContext, config: PerformanceConfig,
                       forecast: ForecastResource) -> dg.MaterializeResult:
+    # Imported here: matplotlib and scoringrules (~1 s of every process that loads the code location).
+    from forecast_assets.runs import pictures, scoring
+
     store, settings = forecast.store(), forecast.settings
     perf = scoring.model_performance(store, date.fromisoformat(config.start) if config.start else None,
                                       date.fromisoformat(config.end) if config.end else None,

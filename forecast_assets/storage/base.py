@@ -92,6 +92,12 @@ class ForecastStore(ABC):
     def write_trained_model(self, row: dict[str, Any]) -> None:
         """Insert or replace one trained_models row (key: commodity, model, version, window_start)."""
 
+    def write_trained_models(self, rows: list[dict[str, Any]]) -> None:
+        """Insert or replace several trained_models rows; one transaction where the backend has them.
+        This default writes them one by one (each row is a statement of its own on Databricks SQL)."""
+        for row in rows:
+            self.write_trained_model(row)
+
     @abstractmethod
     def read_trained_model(self, commodity: str, model_name: str, model_version: str,
                            window_start: date) -> dict[str, Any] | None:

@@ -116,3 +116,15 @@ def test_registry_names_and_unknown_model():
     assert set(REGISTRY) == {"naive", "xgboost", "sarimax_auto_weather"}
     with pytest.raises(Exception, match="unknown model"):
         get_model("prophet")
+
+
+def test_xgboost_booster_json_parses_to_the_same_values_with_orjson(coffee_daily):
+    """fit() parses XGBoost's saved JSON with orjson (faster): the stored params are the stdlib's values."""
+    import orjson
+    import xgboost as xgb
+
+    trained = train("xgboost", "Coffee", coffee_daily, WINDOW, 14)
+    booster = xgb.Booster()
+    booster.load_model(bytearray(orjson.dumps(trained.doc["params"]["booster"])))
+    raw = booster.save_raw(raw_format="json")
+    assert orjson.loads(raw) == json.loads(bytes(raw)) == trained.doc["params"]["booster"]

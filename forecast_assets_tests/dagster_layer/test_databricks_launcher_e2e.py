@@ -206,9 +206,9 @@ def test_a_remote_import_error_fails_the_run_with_its_message(tmp_path, code_dir
 
 def test_a_library_missing_on_the_cluster_fails_the_step_with_cause_hint_and_url(tmp_path):
     """The project's code location under FORECAST_ENV=databricks, with a training spec that forgot
-    scoringrules on a runtime without it: the remote step dies while Dagster loads the code location
-    (forecast_assets.definitions imports scoringrules), before any step event is written. The step
-    fails with the cause, a hint naming the library and the spec file, and the run's URL."""
+    orjson on a runtime without it: the remote step dies while Dagster loads the code location
+    (forecast_assets.definitions imports orjson, which parses fitted models), before any step event is
+    written. The step fails with the cause, a hint naming the library and the spec file, and the run's URL."""
     home, deploy = tmp_path / "home", tmp_path / "deploy"
     home.mkdir()
     deploy.mkdir()
@@ -216,11 +216,11 @@ def test_a_library_missing_on_the_cluster_fails_the_step_with_cause_hint_and_url
     spec = yaml.safe_load((REPO / "deploy" / "databricks" / f"{TRAINING}.yaml").read_text())
     # A spec with its own `libraries` (it replaces the generated pins) that forgot one.
     spec["run_config"]["libraries"] = [lib for lib in cluster_libraries.LIBRARIES
-                                       if "scoringrules" not in lib["pypi"]["package"]]
+                                       if "orjson" not in lib["pypi"]["package"]]
     spec |= {"poll_interval_sec": 1, "max_completion_wait_time_seconds": 120}
     (deploy / f"{TRAINING}.yaml").write_text(yaml.safe_dump(spec))
     shutil.copy(REPO / "deploy" / "databricks" / f"{BACKFILL}.yaml", deploy)
-    standin = DatabricksStandIn(tmp_path / "standin", token=TOKEN, not_in_runtime={"scoringrules": "scoringrules"},
+    standin = DatabricksStandIn(tmp_path / "standin", token=TOKEN, not_in_runtime={"orjson": "orjson"},
                                 secrets={"forecast-assets/token": "remote-secret-from-scope"}).start()
     try:
         env = _host_env(home, PYTHONPATH=str(REPO), FORECAST_ENV="databricks", DATABRICKS_HOST=standin.url,
@@ -235,19 +235,19 @@ def test_a_library_missing_on_the_cluster_fails_the_step_with_cause_hint_and_url
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out[-4000:]
     (run,) = standin.runs.values()
-    assert run.result_state == "FAILED" and "No module named 'scoringrules'" in run.logs, run.logs[-3000:]
+    assert run.result_state == "FAILED" and "No module named 'orjson'" in run.logs, run.logs[-3000:]
     assert {n.split("/")[0] for n in _shipped(standin)} == {"forecast_assets"}  # the package, nothing else
 
     failures, dagster_run = _events(home, dg.DagsterEventType.STEP_FAILURE)
     assert dagster_run.status == dg.DagsterRunStatus.FAILURE
     failure = failures[0].event_log_entry.dagster_event.step_failure_data.user_failure_data
     meta = {k: v.value for k, v in failure.metadata.items()}
-    assert meta["cause"] == "missing library" and meta["library"] == "scoringrules"
-    assert meta["error"] == "ModuleNotFoundError: No module named 'scoringrules'"
-    assert 'package: "scoringrules==' in meta["hint"] and str(deploy / f"{TRAINING}.yaml") in meta["hint"]
+    assert meta["cause"] == "missing library" and meta["library"] == "orjson"
+    assert meta["error"] == "ModuleNotFoundError: No module named 'orjson'"
+    assert 'package: "orjson==' in meta["hint"] and str(deploy / f"{TRAINING}.yaml") in meta["hint"]
     assert "make cluster-specs" in meta["hint"]
     assert meta["cluster_spec"] == str(deploy / f"{TRAINING}.yaml")
     assert meta["databricks_run_url"] == f"{standin.url}/#job/1/run/{run.run_id}"
     assert "Traceback" in meta["remote_stderr"]
-    assert failure.description.startswith("missing library: ModuleNotFoundError: No module named 'scoringrules'")
+    assert failure.description.startswith("missing library: ModuleNotFoundError: No module named 'orjson'")
     assert TOKEN not in json.dumps(meta) and "remote-secret-from-scope" not in json.dumps(meta)

@@ -23,7 +23,7 @@ def train_and_die(db: str, artifact_dir: str, window: date, when: str, inline_li
     settings = dataclasses.replace(Settings.from_env({}), duckdb_path=Path(db), artifact_dir=Path(artifact_dir))
     store = DuckDBStore(db)
     if when == "before_row":
-        store.write_trained_model = lambda row: _die()
+        store.write_trained_models = lambda rows: _die()
     elif when == "mid_file":
         def half_then_die(src, dst):  # the state a kill in the middle of writing leaves: part of the text
             with open(src, "r+b") as f:

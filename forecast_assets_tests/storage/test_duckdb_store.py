@@ -148,6 +148,30 @@ def test_trained_model_rows_roundtrip(store):
     assert store.read_trained_model("Coffee", "naive", "v1.0", date(2024, 7, 1)) is None
 
 
+def test_trained_model_rows_written_together_are_those_written_one_by_one(store, tmp_path):
+    """write_trained_models (one transaction, what training uses) leaves exactly the table that
+    write_trained_model row by row leaves, replaced rows included."""
+    from forecast_assets.storage.duckdb_store import DuckDBStore
+
+    base = {c: None for c in columns("trained_models")} | {
+        "commodity": "Coffee", "model_name": "naive", "model_version": "v1.0",
+        "training_cutoff_date": date(2023, 12, 29), "created_by": "test"}
+    old = [base | {"window_start": date(2024, 1, 1), "fitted_model_json": '{"old":1}'}]
+    rows = [base | {"window_start": date(2024, 1, 1), "fitted_model_json": '{"a":1}'},
+            base | {"window_start": date(2024, 7, 1), "fitted_model_s3_path": "/models/b.json"},
+            base | {"window_start": date(2025, 1, 1), "model_name": "xgboost", "fitted_model_json": '{"c":3}'}]
+    one_by_one = DuckDBStore(tmp_path / "plain.duckdb")
+    one_by_one.ensure_schema()
+    for r in old + rows:
+        one_by_one.write_trained_model(r)
+    store.write_trained_models(old)
+    store.write_trained_models(rows)
+    query = f"SELECT * FROM {qualified('trained_models')} ORDER BY model_name, window_start"
+    together, plain = read_sql(store, query), read_sql(one_by_one, query)
+    assert len(together) == 3
+    pd.testing.assert_frame_equal(together, plain)
+
+
 def test_unified_version_changes_when_data_lands(store, sample_unified):
     v1 = store.unified_version()
     store.replace_unified(sample_unified[sample_unified["date"] < "2025-01-01"])
