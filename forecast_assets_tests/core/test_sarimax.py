@@ -121,15 +121,28 @@ def test_paths_match_statsmodels_forecast(case, request):
     z = (logp.mean(axis=0) - sm_mean) / (sm_se / np.sqrt(n))
     assert np.abs(z).max() < 4
     # Filtered historical simulation: the shocks carry the volatility at the cutoff, not the model's
-    # constant sigma2. With EWMA (a martingale variance) every step's expected variance is the cutoff's,
-    # so statsmodels' se scales by sigma_cutoff / se_1 (se_1: the step-1 sd of the Gaussian model).
+    # constant sigma2. Step k's variance is the linear map's, each shock's column rescaled from the
+    # model's own sd to the expected variance path: step 1's shocks to the cutoff's s2, the shock of
+    # step j+1 to the path's step j+1.
     from forecast_assets.core import volatility
 
     vol = volatility.Volatility.from_json(params["volatility"])
-    assert vol.kind == "ewma"
+    assert vol.kind == "ewma" and vol.path == "reverting"
     innov = MODEL.moments(params, history, np.array([c]), STEPS, innovations=True)[2]
     s2 = volatility.sigma2_at(vol, innov, volatility.state_position(vol, history.index.values), np.array([c]))[0]
+    m = B.shape[1] - (STEPS - 1)
+    f1 = (B[0, :m, 0] ** 2).sum()
+    path = vol.expected_path(np.array([s2]), STEPS)[0]
+    want = s2 / f1 * (B[0, :m] ** 2).sum(axis=0) + (path[1:, None] / B[0, m, 1] ** 2 * B[0, m:] ** 2).sum(axis=0)
+    np.testing.assert_allclose(logp.std(axis=0, ddof=1), np.sqrt(want), rtol=0.04)
+    # A model stored before the path fields (flat EWMA path: every step's expected variance is the
+    # cutoff's): statsmodels' se scaled by sigma_cutoff / se_1 (se_1: the Gaussian model's step-1 sd).
+    old = {**params, "volatility": {k: v for k, v in params["volatility"].items()
+                                    if k not in ("path", "long_run", "path_persistence", "path_persistence_from",
+                                                 "path_reason")}}
+    logp = np.log(MODEL.simulate(old, history, np.array([c]), STEPS, n, np.array([12345], dtype=np.uint64))[0])
     np.testing.assert_allclose(logp.std(axis=0, ddof=1), sm_se * np.sqrt(s2) / sm_se[0], rtol=0.04)
+    assert not np.allclose(np.sqrt(want), sm_se * np.sqrt(s2) / sm_se[0], rtol=0.04)  # the two differ here
 
 
 def test_no_leakage(weather_case):

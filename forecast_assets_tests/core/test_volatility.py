@@ -69,9 +69,9 @@ def test_ewma_is_chosen_and_recorded_where_garch_cannot_fit():
 
 def test_ewma_by_choice_and_its_monte_carlo_spread():
     eps = _gjr_series(1000)
-    vol, s2 = volatility.fit(eps, "2020-01-01", "ewma")
-    assert vol.kind == "ewma" and vol.fallback_reason is None and vol.beta == 0.94
-    # EWMA is a martingale in the variance: every step's expected variance is today's.
+    vol, s2 = volatility.fit(eps, "2020-01-01", "ewma", reversion=False)
+    assert vol.kind == "ewma" and vol.fallback_reason is None and vol.beta == 0.94 and vol.path == "process"
+    # EWMA is a martingale in the variance: without reversion every step's expected variance is today's.
     assert np.allclose(vol.expected_path(np.array([vol.sigma2_next]), 14), vol.sigma2_next)
     z = np.random.default_rng(2).standard_normal((1, 100_000, 14))
     sim = vol.simulate(np.array([vol.sigma2_next]), z)[0]
@@ -185,3 +185,95 @@ def test_xgboost_mean_weight_is_the_holdout_least_squares_share_in_0_1():
     noise = [mean_weight(rng.normal(0, 0.02, (700, 1)), pred[:, :1])[0] for _ in range(200)]
     assert max(noise) < 0.1 and np.mean(np.array(noise) == 0) > 0.5
     assert mean_weight(np.ones((5, 1)), np.zeros((5, 1)))[0] == 0.0  # a flat booster: nothing to keep
+
+
+# -- the reverting expected variance path of an EWMA level (PATH_REVERSION) ---------------------------
+
+def _validate_vol(doc):
+    import jsonschema
+
+    jsonschema.validators.validator_for(volatility.SCHEMA)(volatility.SCHEMA).validate(doc)
+
+
+@pytest.mark.parametrize("feedback", [False, True], ids=["expected-path", "path-feedback"])
+def test_reverting_path_is_the_closed_form_and_simulate_follows_it(monkeypatch, feedback):
+    monkeypatch.setattr(volatility, "PATH_FEEDBACK", feedback)
+    eps = _gjr_series()
+    vol, _ = volatility.fit(eps, "2020-01-01", "ewma", reversion=True)
+    assert vol.kind == "ewma" and vol.path == "reverting" and vol.path_persistence_from == "gjr_garch_t"
+    # phi is the persistence of the GJR-GARCH-t fitted on the same residuals; long_run their mean square.
+    gjr, _ = volatility.fit_series(eps, "gjr_garch_t")
+    assert vol.path_persistence == pytest.approx(gjr.persistence) and 0.9 < vol.path_persistence < 1
+    assert vol.long_run == pytest.approx(np.mean(eps ** 2))
+    _validate_vol(vol.to_json())
+    s1 = np.array([vol.long_run / 4, vol.long_run, 5 * vol.long_run])  # calm, average, a crash
+    k = np.arange(1, 15)
+    closed = vol.long_run + vol.path_persistence ** (k - 1) * (s1[:, None] - vol.long_run)
+    got = vol.expected_path(s1, 14)
+    assert np.allclose(got, closed, rtol=1e-12)
+    assert np.all(np.diff(got[0]) > 0) and np.all(np.diff(got[2]) < 0) and np.allclose(got[1], vol.long_run)
+    # Monte Carlo: the simulated residuals' variance per step is the closed form (with feedback, on average).
+    z = np.random.default_rng(0).standard_normal((3, 100_000, 14))
+    sim = vol.simulate(s1, z)
+    mc = (sim ** 2).mean(axis=1)
+    se = (sim ** 2).std(axis=1) / np.sqrt(sim.shape[1])
+    assert np.all(np.abs(mc - closed) < 4 * se + 0.01 * closed), mc / closed
+    if not feedback:  # every path scaled alike: exactly sqrt of the expected path
+        assert np.allclose(sim / z, np.sqrt(closed)[:, None, :], rtol=1e-6)
+    # The level at the cutoff is EWMA's, untouched by the path: the same filter as without reversion.
+    flat, _ = volatility.fit(eps, "2020-01-01", "ewma", reversion=False)
+    assert flat.path == "process" and flat.sigma2_next == vol.sigma2_next
+    assert np.array_equal(volatility.sigma2_at(vol, eps, 100, np.array([500, 2000])),
+                          volatility.sigma2_at(flat, eps, 100, np.array([500, 2000])))
+
+
+def test_reverting_path_default_persistence_where_gjr_cannot_fit():
+    vol, _ = volatility.fit(_gjr_series(100), "2020-01-01", "ewma", reversion=True)
+    assert vol.path == "reverting" and vol.path_persistence == volatility.DEFAULT_PATH_PERSISTENCE
+    assert vol.path_persistence_from == "default" and "fewer than" in vol.path_reason
+    _validate_vol(vol.to_json())
+    # A GJR fallback to EWMA (method gjr_garch_t): the same default, the fallback's reason.
+    vol, _ = volatility.fit(_gjr_series(100), "2020-01-01", "gjr_garch_t", reversion=True)
+    assert vol.kind == "ewma" and vol.path_persistence_from == "default" and vol.path_reason == vol.fallback_reason
+    # A fitted GJR-GARCH keeps its own reverting path.
+    vol, _ = volatility.fit(_gjr_series(), "2020-01-01", "gjr_garch_t", reversion=True)
+    assert vol.kind == "gjr_garch_t" and vol.path == "process" and vol.long_run is None
+
+
+def test_models_stored_before_the_path_fields_load_with_their_flat_path():
+    """An EWMA state stored without path/long_run/...: valid, and its path is the flat one it was trained with."""
+    old = {"kind": "ewma", "omega": 0.0, "alpha": 0.06, "gamma": 0.0, "beta": 0.94, "nu": None,
+           "fallback_reason": None, "sigma2_next": 4e-4, "state_date": "2020-01-01"}
+    _validate_vol(old)
+    vol = volatility.Volatility.from_json(old)
+    assert vol.path == "process"
+    assert np.allclose(vol.expected_path(np.array([4e-4]), 14), 4e-4)
+
+
+@pytest.mark.parametrize("change", [
+    {"path": "reverting"},                                             # no long_run, no phi
+    {"path": "reverting", "long_run": 1e-4, "path_persistence": 1.0, "path_persistence_from": "default"},
+    {"path": "reverting", "long_run": 0.0, "path_persistence": 0.98, "path_persistence_from": "default"},
+    {"path": "sideways"},
+])
+def test_schema_and_constructor_refuse_a_broken_path(change):
+    import jsonschema
+
+    doc = {"kind": "ewma", "omega": 0.0, "alpha": 0.06, "gamma": 0.0, "beta": 0.94, "nu": None,
+           "fallback_reason": None, "sigma2_next": 4e-4, "state_date": "2020-01-01", **change}
+    with pytest.raises(jsonschema.ValidationError):
+        _validate_vol(doc)
+    with pytest.raises((ValueError, TypeError)):
+        volatility.Volatility.from_json(doc)
+
+
+def test_reverting_path_is_refused_on_a_garch_level():
+    import jsonschema
+
+    doc = {"kind": "gjr_garch_t", "omega": 2e-6, "alpha": 0.05, "gamma": 0.08, "beta": 0.88, "nu": 6.0,
+           "fallback_reason": None, "sigma2_next": 4e-4, "state_date": "2020-01-01", "path": "reverting",
+           "long_run": 1e-4, "path_persistence": 0.98, "path_persistence_from": "default", "path_reason": None}
+    with pytest.raises(jsonschema.ValidationError):
+        _validate_vol(doc)
+    with pytest.raises(ValueError, match="needs an EWMA level"):
+        volatility.Volatility.from_json(doc)

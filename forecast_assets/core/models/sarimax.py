@@ -290,10 +290,7 @@ class SarimaxAutoWeather:
         e = np.einsum("dpk,dk->dp", z[:, :, :m], B[:, :m, 0])  # each path's step-1 innovation
         s2p = np.broadcast_to(s2[:, None], e.shape)
         for k in range(1, steps):  # the variance recursion, step by step; vectorized over days and paths
-            if volatility.PATH_FEEDBACK:
-                s2p = vol.omega + (vol.alpha + vol.gamma * (e < 0)) * e * e + vol.beta * s2p
-            else:
-                s2p = vol.omega + vol.persistence * s2p
+            s2p = vol.next_variance(s2p, e)
             sd = np.sqrt(s2p)
             e = sd * z[:, :, m + k - 1]
             z[:, :, m + k - 1] *= sd / np.where(g != 0, g, 1.0)[:, None]
