@@ -6,7 +6,8 @@ Both make Dagster faster and must not change what it does:
 Each reaches into Dagster's private API, so each was written and checked against one Dagster
 version: the tests in forecast_assets_tests/lib/ compare them with Dagster's own methods.
 install() refuses any Dagster version not in SUPPORTED_DAGSTER_VERSIONS, naming the patches and
-what to do, before importing anything private. The code location (definitions.py) calls it once;
+what to do, before importing anything private. The code location (definitions.py) and the instance
+class that dagster.yaml names (lib/dagster_instance.py: webserver, daemon) call it;
 importing a module of this package patches nothing.
 """
 
