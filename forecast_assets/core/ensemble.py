@@ -25,7 +25,6 @@ few dot products. The tests check both against scoringrules on the combined samp
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -35,6 +34,7 @@ from functools import cache
 
 import numpy as np
 
+from forecast_assets.core import fitted
 from forecast_assets.core.calendar import window_start as _window_start
 from forecast_assets.core.models import REGISTRY
 
@@ -269,7 +269,7 @@ class Weights:
 
     @property
     def fingerprint(self) -> str:
-        return hashlib.sha256(self.text.encode()).hexdigest()[:16]  # as core.fitted.fingerprint
+        return fitted.fingerprint(self.text)  # the same identity as every trained model
 
     @classmethod
     def from_json(cls, text: str) -> "Weights":

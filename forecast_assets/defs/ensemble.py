@@ -12,7 +12,7 @@ import dagster as dg
 
 from forecast_assets.core import ensemble as ens
 from forecast_assets.defs.failures import explained_failures
-from forecast_assets.defs.forecasting import CHECK_NAMES, ForecastRunConfig, _recent, REVISION_DAYS
+from forecast_assets.defs.forecasting import CHECK_NAMES, ForecastRunConfig, _recent, REVISION_DAYS, check_results
 from forecast_assets.defs.input import UNIFIED_KEY
 from forecast_assets.defs.launchers import BACKFILL, TRAINING
 from forecast_assets.defs.partitions import Partitions, split_keys
@@ -109,11 +109,6 @@ def ensemble_forecast_asset(parts: Partitions, horizon: int) -> dg.AssetsDefinit
                                                      settings.horizon))
             for o in checks.forecast_checks(store, settings, ens.NAME, commodity, days):
                 outcomes.setdefault(o.name, []).append(o)
-        yield dg.MaterializeResult(check_results=[
-            dg.AssetCheckResult(
-                check_name=name, passed=all(o.passed for o in os_),
-                description="; ".join(o.description for o in os_),
-                metadata={k: sum(o.metadata.get(k, 0) for o in os_) for k in os_[0].metadata})
-            for name, os_ in outcomes.items()])
+        yield dg.MaterializeResult(check_results=check_results(outcomes))
 
     return _forecast

@@ -31,6 +31,15 @@ def _recent(days: int) -> dg.AutomationCondition:
         "in_latest_time_window", dg.AutomationCondition.in_latest_time_window(timedelta(days=days)))
 
 
+def check_results(outcomes: dict[str, list[checks.CheckOutcome]]) -> list[dg.AssetCheckResult]:
+    """One result per check over every commodity of the run: passed if all passed, counts summed."""
+    return [dg.AssetCheckResult(
+        check_name=name, passed=all(o.passed for o in os_),
+        description="; ".join(o.description for o in os_),
+        metadata={k: sum(o.metadata.get(k, 0) for o in os_) for k in os_[0].metadata})
+        for name, os_ in outcomes.items()]
+
+
 def actuals_window(horizon: int) -> int:
     """Days back whose actuals are refreshed when input lands: a day's last step is up to span_days(H)
     calendar days after it, plus five days for a late feed (24 for 14 steps)."""
@@ -116,12 +125,7 @@ def forecast_asset(model_name: str, parts: Partitions, horizon: int) -> dg.Asset
         context.log.info(f"{model_name} run totals: " + ", ".join(f"{k} {v:,}" for k, v in totals.items()))
         # The step's own materialization of every day (with each day's metadata, added as it committed, and the
         # data version): assets downstream in the same run wait for it.
-        yield dg.MaterializeResult(check_results=[
-            dg.AssetCheckResult(
-                check_name=name, passed=all(o.passed for o in os_),
-                description="; ".join(o.description for o in os_),
-                metadata={k: sum(o.metadata.get(k, 0) for o in os_) for k in os_[0].metadata})
-            for name, os_ in outcomes.items()])
+        yield dg.MaterializeResult(check_results=check_results(outcomes))
 
     return _forecast
 
