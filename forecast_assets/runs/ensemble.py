@@ -64,7 +64,7 @@ def training_data(store: ForecastStore, settings: Settings, commodity: str, wind
         return [d.date() for d in days], None, None
     paths = []
     for m in members:
-        pts, p = store.read_paths(commodity, m, settings.model_version, first, last)
+        pts, p = store.read_paths(commodity, m, settings.model_version, first, last, max_paths=ens.FIT_PATHS)
         pdays = pd.to_datetime(pts["forecast_start_date"].to_numpy()[::h])
         pvint = pts["vintage"].to_numpy()[::h]
         scored = ok[ok["model_name"] == m].set_index("forecast_start_date")["vintage"]
@@ -142,15 +142,23 @@ def forecast_days(store: ForecastStore, settings: Settings, commodity: str, days
     unified = store.read_unified(commodity, start=days[0] - timedelta(days=30),
                                  end=days[-1] + timedelta(days=after_days(h)))
     daily = daily_series(unified, commodity)
+    statuses: dict[str, pd.DataFrame] = {}  # read once for the whole range: each read attaches the file
+
+    def status_of(model: str, start: date, end: date) -> pd.DataFrame:
+        if model not in statuses:
+            statuses[model] = store.forecast_status(commodity, model, version, days[0], days[-1])
+        st = statuses[model]
+        on = pd.to_datetime(st["forecast_start_date"])
+        return st[(on >= pd.Timestamp(start)) & (on <= pd.Timestamp(end))]
+
     for w, wdays in by_window(days).items():
         weights = load_weights(store, settings, commodity, w)
         members = weights.members
         start, end = wdays[0], wdays[-1]
         found = {}  # member -> (status by day, paths' position by day, paths, cutoffs by day)
         for m in members:
-            st = store.forecast_status(commodity, m, version, start, end)
-            st = {pd.Timestamp(r.forecast_start_date).date(): r for r in st.itertuples()}
-            pts, p = store.read_paths(commodity, m, version, start, end)
+            st = {pd.Timestamp(r.forecast_start_date).date(): r for r in status_of(m, start, end).itertuples()}
+            pts, p = store.read_paths(commodity, m, version, start, end, max_paths=settings.n_paths)
             pdays = [pd.Timestamp(d).date() for d in pts["forecast_start_date"].to_numpy()[::h]]
             cut = [pd.Timestamp(d).date() for d in pts["data_cutoff_date"].to_numpy()[::h]]
             found[m] = (st, dict(zip(pdays, range(len(pdays)))), p, dict(zip(pdays, cut)))
@@ -172,7 +180,7 @@ def forecast_days(store: ForecastStore, settings: Settings, commodity: str, days
             inputs[d] = _fingerprint([weights.fingerprint, *(
                 f"{m}:{found[m][0][d].model_fingerprint}:{found[m][0][d].input_fingerprint}:{found[m][0][d].vintage}"
                 if d in found[m][0] else f"{m}:-" for m in members)])
-        status = store.forecast_status(commodity, ens.NAME, version, start, end)
+        status = status_of(ens.NAME, start, end)
         done = set()
         if not force and not status.empty:
             for r in status.itertuples():

@@ -132,10 +132,12 @@ class ForecastStore(ABC):
     # -- evaluation --------------------------------------------------------
     @abstractmethod
     def read_paths(self, commodity: str, model_name: str, model_version: str, start: date, end: date,
-                   vintage: str = "latest") -> tuple[pd.DataFrame, "np.ndarray"]:
+                   vintage: str = "latest", max_paths: int | None = None) -> tuple[pd.DataFrame, "np.ndarray"]:
         """Point-forecast rows (one per day and step, ordered) and the simulated paths as an
         array (n_days, n_paths, horizon), for the days in [start, end] that have complete paths,
-        of each day's latest or first vintage (sql.vintage_view_name); the rows carry `vintage`."""
+        of each day's latest or first vintage (sql.vintage_view_name); the rows carry `vintage`.
+        `max_paths`: only paths 1..max_paths of each day (a day's paths are i.i.d.: a fair subsample
+        that is read without the rest)."""
 
     @abstractmethod
     def replace_scores(self, commodity: str, days: list[date], scores: pa.Table, metadata: pa.Table) -> None:
@@ -294,14 +296,20 @@ class ForecastStore(ABC):
 
 
 def paths_by_day(raw: dict[str, np.ndarray], points: pd.DataFrame, horizon: int) -> tuple[pd.DataFrame, np.ndarray]:
-    """Shape fetched path rows (ordered by day, path) into (n_days, n_paths, horizon), keeping only
+    """Shape fetched path rows (ordered by day, path; or in any order with a path_id column) into
+    (n_days, n_paths, horizon), keeping only
     days with the full number of paths and a successful point forecast; shared by the backends."""
     from forecast_assets.storage.schema import day_columns
 
     days = np.asarray(raw["forecast_start_date"], dtype="datetime64[D]")
     if len(days) == 0 or points.empty:
         return points.iloc[0:0], np.empty((0, 0, horizon), dtype=np.float32)
-    values = np.stack([np.asarray(raw[c], dtype=np.float32) for c in day_columns(horizon)], axis=1)
+    order = None
+    if "path_id" in raw:  # fetched unordered (an ORDER BY costs the read 3x): order by day, then path here
+        order = np.lexsort((np.asarray(raw["path_id"]), days))
+        days = days[order]
+    values = np.stack([np.asarray(raw[c], dtype=np.float32) if order is None else
+                       np.asarray(raw[c], dtype=np.float32)[order] for c in day_columns(horizon)], axis=1)
     uniq, counts = np.unique(days, return_counts=True)  # rows arrive ordered by day
     n_paths = int(counts.max())
     pts_days = np.asarray(points["forecast_start_date"].values.astype("datetime64[D]"))

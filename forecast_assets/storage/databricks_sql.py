@@ -755,13 +755,14 @@ class DatabricksSQLStore(ForecastStore):
         return len(complete)
 
     # -- evaluation --------------------------------------------------------
-    def read_paths(self, commodity, model_name, model_version, start, end, vintage="latest"):
+    def read_paths(self, commodity, model_name, model_version, start, end, vintage="latest", max_paths=None):
         key = [commodity, model_name, model_version, _as_date(start), _as_date(end)]
         where = "commodity = ? AND model_name = ? AND model_version = ? AND forecast_start_date BETWEEN ? AND ?"
         days = ", ".join(day_columns(self.horizon))
         dist, points = (sql.vintage_view_name(t, self.catalog, vintage) for t in ("distributions", "point_forecasts"))
         paths_sql = (f"SELECT forecast_start_date, {days} FROM {dist} "
-                     f"WHERE {where} AND path_id > 0 ORDER BY forecast_start_date, path_id")
+                     f"WHERE {where} AND path_id > 0{'' if max_paths is None else f' AND path_id <= {int(max_paths)}'} "
+                     f"ORDER BY forecast_start_date, path_id")
         points_sql = (f"SELECT forecast_start_date, day_ahead, forecast_date, data_cutoff_date, forecast_mean, "
                       f"lower_95, upper_95, model_success, COALESCE(vintage, 1) AS vintage FROM {points} WHERE {where} "
                       f"AND model_success ORDER BY forecast_start_date, day_ahead")

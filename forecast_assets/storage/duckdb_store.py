@@ -330,13 +330,14 @@ class DuckDBStore(ForecastStore):
         return len(complete)
 
     # -- evaluation --------------------------------------------------------
-    def read_paths(self, commodity, model_name, model_version, start, end, vintage="latest"):
+    def read_paths(self, commodity, model_name, model_version, start, end, vintage="latest", max_paths=None):
         key = [commodity, model_name, model_version, start, end]
         where = "commodity = ? AND model_name = ? AND model_version = ? AND forecast_start_date BETWEEN ? AND ?"
         dist, points = (sql.vintage_view_name(t, CATALOG, vintage) for t in ("distributions", "point_forecasts"))
-        with self.connect() as con:
-            raw = con.execute(f"SELECT forecast_start_date, {', '.join(day_columns(self.horizon))} FROM {dist} "
-                              f"WHERE {where} AND path_id > 0 ORDER BY forecast_start_date, path_id", key).fetchnumpy()
+        upto = "" if max_paths is None else f" AND path_id <= {int(max_paths)}"
+        with self.connect() as con:  # unordered: paths_by_day orders by (day, path_id), 3x faster than ORDER BY
+            raw = con.execute(f"SELECT forecast_start_date, path_id, {', '.join(day_columns(self.horizon))} "
+                              f"FROM {dist} WHERE {where} AND path_id > 0{upto}", key).fetchnumpy()
             pts = con.execute(f"SELECT forecast_start_date, day_ahead, forecast_date, data_cutoff_date, forecast_mean, "
                               f"lower_95, upper_95, model_success, COALESCE(vintage, 1) AS vintage "
                               f"FROM {points} WHERE {where} AND model_success "

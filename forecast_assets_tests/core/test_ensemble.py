@@ -37,6 +37,12 @@ def test_mean_abs_diff_is_exact():
     x, y = RNG.standard_normal((5, 7)), RNG.standard_normal((5, 4)) + 0.3
     brute = np.abs(x[:, :, None] - y[:, None, :]).mean(axis=(1, 2))
     np.testing.assert_allclose(ens._mean_abs_diff(x, y), brute, rtol=1e-12)
+    # Ties within and across the samples (float32 prices tie), and a sample against itself.
+    x, y = np.round(x, 1), np.round(y, 1)
+    brute = np.abs(x[:, :, None] - y[:, None, :]).mean(axis=(1, 2))
+    np.testing.assert_allclose(ens._mean_abs_diff(x, y), brute, rtol=1e-12, atol=1e-14)
+    self_pairs = np.abs(x[:, :, None] - x[:, None, :]).mean(axis=(1, 2))
+    np.testing.assert_allclose(2 * ens._pair_sums(np.sort(x, axis=1)) / x.shape[1] ** 2, self_pairs, rtol=1e-12)
 
 
 @pytest.mark.parametrize("w", [(1, 0, 0), (0.5, 0.25, 0.25), (0.25, 0.25, 0.5)])
