@@ -32,11 +32,35 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import sys
+
 import numpy as np
 import orjson
 import pandas as pd
-import xgboost as xgb
 
+
+def _import_xgboost():
+    """xgboost, imported without scikit-learn where this process has not imported it yet.
+
+    xgboost's compat module imports scikit-learn (~0.8 s) only to offer its sklearn-style estimators, which
+    this model never uses (xgb.train, Booster): a daily run would pay it for nothing. A None entry in
+    sys.modules makes that optional import fail as if scikit-learn were absent, for this import only; the
+    entry is removed right after, so pmdarima (training) imports the real scikit-learn as usual.
+    """
+    if "sklearn" in sys.modules or "xgboost" in sys.modules:
+        import xgboost
+
+        return xgboost
+    sys.modules["sklearn"] = None  # type: ignore[assignment]
+    try:
+        import xgboost
+    finally:
+        if sys.modules.get("sklearn", 0) is None:
+            del sys.modules["sklearn"]
+    return xgboost
+
+
+xgb = _import_xgboost()
 from forecast_assets.core import volatility
 from forecast_assets.core.calendar import MAX_GAP
 from forecast_assets.core.data import weather_columns
