@@ -38,7 +38,7 @@ def forecast_checks(store: ForecastStore, settings: Settings, model_name: str, c
         return ", ".join(str(d) for d in ds[:10]) + (" ..." if len(ds) > 10 else "")
 
     # A recomputation that failed left the earlier good vintage current: the run must say so.
-    refailed = store.failed_recomputations(commodity, model_name, settings.model_version, min(days), max(days))
+    refailed = stored.failed_recomputations
     refailed_days = [d.date() if hasattr(d, "date") else d for d in refailed["forecast_start_date"]]
 
     return [

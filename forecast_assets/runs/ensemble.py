@@ -63,8 +63,11 @@ def training_data(store: ForecastStore, settings: Settings, commodity: str, wind
     if len(days) < ens.MIN_TRAINING_DAYS:
         return [d.date() for d in days], None, None
     paths = []
+    with store.one_connection():  # one attach for the members' reads
+        reads = {m: store.read_paths(commodity, m, settings.model_version, first, last, max_paths=ens.FIT_PATHS)
+                 for m in members}
     for m in members:
-        pts, p = store.read_paths(commodity, m, settings.model_version, first, last, max_paths=ens.FIT_PATHS)
+        pts, p = reads[m]
         pdays = pd.to_datetime(pts["forecast_start_date"].to_numpy()[::h])
         pvint = pts["vintage"].to_numpy()[::h]
         scored = ok[ok["model_name"] == m].set_index("forecast_start_date")["vintage"]
@@ -139,10 +142,12 @@ def forecast_days(store: ForecastStore, settings: Settings, commodity: str, days
     cal = settings.calendar(commodity)
     if not days:
         return res
-    unified = store.read_unified(commodity, start=days[0] - timedelta(days=30),
-                                 end=days[-1] + timedelta(days=after_days(h)))
+    with store.one_connection():
+        unified = store.read_unified(commodity, start=days[0] - timedelta(days=30),
+                                     end=days[-1] + timedelta(days=after_days(h)))
+        # Read once for the whole range, the members' and the ensemble's own.
+        statuses = {m: store.forecast_status(commodity, m, version, days[0], days[-1]) for m in (*ens.MEMBERS, ens.NAME)}
     daily = daily_series(unified, commodity)
-    statuses: dict[str, pd.DataFrame] = {}  # read once for the whole range: each read attaches the file
 
     def status_of(model: str, start: date, end: date) -> pd.DataFrame:
         if model not in statuses:
@@ -152,13 +157,15 @@ def forecast_days(store: ForecastStore, settings: Settings, commodity: str, days
         return st[(on >= pd.Timestamp(start)) & (on <= pd.Timestamp(end))]
 
     for w, wdays in by_window(days).items():
-        weights = load_weights(store, settings, commodity, w)
-        members = weights.members
         start, end = wdays[0], wdays[-1]
+        with store.one_connection():  # the window's reads: one attach
+            weights = load_weights(store, settings, commodity, w)
+            members = weights.members
+            read = {m: store.read_paths(commodity, m, version, start, end, max_paths=settings.n_paths) for m in members}
         found = {}  # member -> (status by day, paths' position by day, paths, cutoffs by day)
         for m in members:
             st = {pd.Timestamp(r.forecast_start_date).date(): r for r in status_of(m, start, end).itertuples()}
-            pts, p = store.read_paths(commodity, m, version, start, end, max_paths=settings.n_paths)
+            pts, p = read[m]
             pdays = [pd.Timestamp(d).date() for d in pts["forecast_start_date"].to_numpy()[::h]]
             cut = [pd.Timestamp(d).date() for d in pts["data_cutoff_date"].to_numpy()[::h]]
             found[m] = (st, dict(zip(pdays, range(len(pdays)))), p, dict(zip(pdays, cut)))

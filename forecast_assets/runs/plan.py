@@ -120,13 +120,14 @@ def plan_forecasts(store: ForecastStore, settings: Settings, model_name: str, co
         return []
     windows = list(groups)
     last = max(groups[windows[-1]])
-    models = load_trained_windows(store, settings, model_name, commodity, windows)
     lookback = timedelta(days=lookback_days(model_name))
     after = timedelta(days=after_days(settings.horizon))
-    unified = store.read_unified(commodity, start=windows[0] - lookback, end=last + after)
+    with store.one_connection():  # three quick reads: one attach of the file, not three
+        models = load_trained_windows(store, settings, model_name, commodity, windows)
+        unified = store.read_unified(commodity, start=windows[0] - lookback, end=last + after)
+        # Read with force too: a forced day still becomes the next vintage, never a rewrite of one.
+        status = store.forecast_status(commodity, model_name, settings.model_version, min(groups[windows[0]]), last)
     daily_all = daily_series(unified, commodity)
-    # Read with force too: a forced day still becomes the next vintage, never a rewrite of one.
-    status = store.forecast_status(commodity, model_name, settings.model_version, min(groups[windows[0]]), last)
     out = []
     cal = settings.calendar(commodity)
     idx = daily_all.index

@@ -15,9 +15,10 @@ scores follow it, and ensure_schema refuses tables made for another
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from datetime import date, timedelta
-from typing import Any, NamedTuple
+from typing import Any, Iterator, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -37,6 +38,7 @@ class StoredChecks(NamedTuple):
     leakage_rows: int  # rows of distributions and point_forecasts flagging data leakage
     paths: pd.DataFrame  # per day: forecast_start_date, n_paths (path_id > 0), n_bad (a price not finite and > 0)
     points: pd.DataFrame  # per day: forecast_start_date, n_points, ok (all successful), reason (a failure_reason)
+    failed_recomputations: pd.DataFrame  # as ForecastStore.failed_recomputations
 
 
 class ForecastStore(ABC):
@@ -48,6 +50,13 @@ class ForecastStore(ABC):
         """The store a run under these settings (config.Settings) writes to. defs/environments.py opens
         the backend of each FORECAST_ENV through this; a new backend implements it."""
         raise NotImplementedError(f"{cls.__name__} does not say how to open it from settings")
+
+    @contextlib.contextmanager
+    def one_connection(self) -> Iterator[None]:
+        """Run the store calls inside on one connection where the backend has a cost per connection (DuckDB
+        attaches the file for each call: ~15-30 ms). Keep it around a group of quick reads, never around
+        compute: DuckDB lets one process have the file at a time. Here: no difference."""
+        yield
 
     @abstractmethod
     def ensure_schema(self) -> None:
@@ -211,9 +220,12 @@ class ForecastStore(ABC):
                                ) -> StoredChecks:
         """What the forecast checks need of the stored rows in [start, end]: see StoredChecks."""
         key = [commodity, model_name, model_version, start, end]
-        leak = self._read("leakage_rows", sql.leakage_rows(self.catalog), key + key)
-        return StoredChecks(int(leak["n"].iloc[0]), self._read("path_counts", sql.path_counts(self.catalog, self.horizon), key),
-                            self._read("point_counts", sql.point_counts(self.catalog), key))
+        leak, paths, points, failed = self._read_many([
+            ("leakage_rows", sql.leakage_rows(self.catalog), key + key),
+            ("path_counts", sql.path_counts(self.catalog, self.horizon), key),
+            ("point_counts", sql.point_counts(self.catalog), key),
+            ("failed_recomputations", sql.failed_recomputations(self.catalog), key)])
+        return StoredChecks(int(leak["n"].iloc[0]), paths, points, failed)
 
     def leaking_scored(self, commodity: str, start: date, end: date) -> int:
         """Scored forecasts (forecast_metadata rows) in [start, end] whose point rows flag data leakage."""

@@ -293,7 +293,7 @@ class DatabricksSQLStore(ForecastStore):
         self.horizon = int(horizon)
         self._connect_fn = connect
         self._log_fn = log
-        self.retry_wait = wait_exponential_jitter(initial=1.0, max=30.0)  # tests set tenacity.wait_none()
+        self.retry_wait = wait_exponential_jitter(multiplier=1.0, max=30.0)  # tests set tenacity.wait_none()
         self._lock = threading.RLock()
         self._conn: Any = None
         self._last_used = 0.0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import threading
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -61,6 +62,7 @@ class DuckDBStore(ForecastStore):
         self.lock_timeout_s = lock_timeout_s
         self.horizon = horizon
         self.read_only = read_only  # ATTACH ... (READ_ONLY): reads of a file this user cannot write
+        self._held = threading.local()  # one_connection's connection, per thread (a connection is not shared)
 
     def _unwritable(self, why: str, exc: BaseException | None = None) -> DatabaseNotWritableError:
         said = f" (the system said: {exc})" if exc is not None else ""
@@ -90,7 +92,9 @@ class DuckDBStore(ForecastStore):
     # -- connections -------------------------------------------------------
     def _open(self) -> duckdb.DuckDBPyConnection:
         @retry(retry=retry_if_exception(_locked), stop=stop_after_delay(self.lock_timeout_s),
-               wait=wait_exponential_jitter(initial=0.05, max=0.5), reraise=True)
+               # Another process holds the file for one short operation (~10-50 ms): poll from 10 ms,
+               # doubling to 0.25 s. (tenacity's default jitter of up to 1 s made every wait the 0.5 s cap.)
+               wait=wait_exponential_jitter(multiplier=0.01, max=0.25, jitter=0.01), reraise=True)
         def attach():
             con = duckdb.connect(":memory:")
             try:
@@ -121,7 +125,24 @@ class DuckDBStore(ForecastStore):
                 f"DuckDB said: {exc}") from exc
 
     @contextlib.contextmanager
+    def one_connection(self) -> Iterator[None]:
+        """The calls inside, on this thread, share one attach of the file (ForecastStore.one_connection)."""
+        if getattr(self._held, "con", None) is not None:
+            yield
+            return
+        self._held.con = self._open()
+        try:
+            yield
+        finally:
+            con, self._held.con = self._held.con, None
+            con.close()
+
+    @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        held = getattr(self._held, "con", None)
+        if held is not None:  # inside one_connection: its attach, left open for the next call
+            yield held
+            return
         con = self._open()
         try:
             yield con

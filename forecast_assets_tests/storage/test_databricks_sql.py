@@ -674,7 +674,7 @@ def test_other_catalog_and_idle_reconnect():
                  store.forecasts_summary, store.unified_summary, lambda: store.read_trained_model(*key, day),
                  lambda: store.member_actuals("Coffee", ["naive", "xgboost"], "v1.0", day, day)):
         read()
-    assert len(sent) == 17 and all("commodity_dev." in t for t in sent)
+    assert len(sent) == 18 and all("commodity_dev." in t for t in sent)  # stored_forecast_checks: 4 reads
     assert not [t for t in sent if re.search(r"(?<![\w.`])commodity\.", t)]
     assert len(opened) == 1 and opened[0]["staging_allowed_local_path"]  # one cached session
     assert opened[0]["_retry_stop_after_attempts_duration"] <= 300  # the connector may not hang for 15 min

@@ -233,3 +233,37 @@ def test_a_database_made_before_the_added_columns_gets_them(tmp_path, coffee_dai
     assert len(new) == 28 and new.notna().all().all()
     assert ((new["lower_95"] <= new["lower_80"]) & (new["lower_80"] <= new["forecast_median"])
             & (new["forecast_median"] <= new["upper_80"]) & (new["upper_80"] <= new["upper_95"])).all()
+
+
+def test_one_connection_shares_one_attach_per_thread_and_lets_go_of_the_file(store, monkeypatch):
+    """Reads inside one_connection attach the file once; other threads keep their own connections; after it
+    another process can attach (DuckDB lets one process have the file)."""
+    import subprocess
+    import sys
+    import threading
+
+    opened = []
+    real_open = type(store)._open
+    monkeypatch.setattr(type(store), "_open", lambda self: opened.append(threading.get_ident()) or real_open(self))
+    with store.one_connection():
+        store.read_unified("Coffee")
+        store.forecast_status("Coffee", "naive", "v1.0", date(2024, 1, 1), date(2024, 2, 1))
+        with store.one_connection():  # nested: still the same one
+            store.read_trained_model("Coffee", "naive", "v1.0", date(2024, 1, 1))
+        errors = []
+
+        def elsewhere():  # another thread never gets this thread's connection: it attaches for itself,
+            try:          # which DuckDB refuses while the file is attached here (same process)
+                store.read_unified("Sugar")
+            except duckdb.Error as exc:
+                errors.append(exc)
+
+        other = threading.Thread(target=elsewhere)
+        other.start()
+        other.join()
+    assert len(opened) == 2 and opened[0] == threading.get_ident() != opened[1]
+    assert len(errors) == 1 and "already attached" in str(errors[0])
+    store.read_unified("Coffee")
+    assert len(opened) == 3  # outside: one attach per call, as before
+    code = f"import duckdb; duckdb.connect({str(store.path)!r}).execute('SELECT 1').fetchall()"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60).returncode == 0
