@@ -1,16 +1,16 @@
-"""`make bench`: the performance targets of issue 5 on this machine, one line each.
+"""`make bench`: the performance targets on this machine, one line each (issue 17's, raised from issue 5's).
 
     python bench/perf.py [--dir DIR] [--start 2018-01-01] [--end 2025-11-17] [--skip-quality]
 
 In a fresh folder (DuckDB file, Dagster home with the repo's dagster.yaml, the
 synthetic sample), through the same `dagster asset materialize` a user runs, one
 run per commodity at once (as a UI backfill launches them):
-  1. the full workload: every model's forecasts for every day start..end,   <= 60 s
+  1. the full workload: every model's forecasts for every day start..end,   <= 40 s (was 60)
      (the members' and their actuals, then the ensemble's weights per window and its forecasts: issue 15)
-  2. training every model for every semiannual window,                      <= 120 s
-  3. the daily schedule's runs: one day, every commodity and model,         <= 15 s
-  4. peak memory of any run (max RSS of the run processes),                 <= 4 GB
-  5. fast vs straightforward on a subset, side by side in this run,         >= 20x
+  2. training every model for every semiannual window,                      <= 60 s (was 120)
+  3. the daily schedule's runs: one day, every commodity and model,         <= 6 s (was 15)
+  4. peak memory of any run (max RSS of the run processes),                 <= 2 GB (was 4)
+  5. fast vs straightforward on a subset, side by side in this run,         >= 30x (was 20x)
   6. the forecast explorer's page of one day (every model) on the full store, <= 500 ms
 Times are wall clock from process start to the last row committed. Then the
 95% coverage and mean CRPS of each model over the full workload.
@@ -35,6 +35,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 MODELS = ("naive", "xgboost", "sarimax_auto_weather")
 ENSEMBLE = "ensemble"  # combined from the members' stored paths: after them (issue 15)
 COMMODITIES = ("Coffee", "Sugar")
+# Issue 17's targets: issue 5's (60 s, 120 s, 15 s, 4 GB, 20x) were all met on a quiet machine, so raised.
+TARGETS = {"full": 40, "training": 60, "daily": 6, "memory": 2, "ratio": 30, "explorer_ms": 500}
 
 
 def _env(tmp: Path) -> dict:
@@ -197,12 +199,12 @@ def main() -> int:
     print()
     results.append(_line(f"1. full workload through Dagster ({len(COMMODITIES) * (len(MODELS) + 1) * n_days:,} "
                          f"forecast-days, the ensemble's included)",
-                         full_s, "s", 60))
+                         full_s, "s", TARGETS["full"]))
     results.append(_line(f"2. training {len(COMMODITIES) * len(MODELS) * len(windows)} models through Dagster",
-                         train_s, "s", 120))
-    results.append(_line("3. daily schedule's runs (1 day, every commodity x model)", daily_s, "s", 15))
-    results.append(_line("4. peak memory of any run", peak_gb, "GB", 4))
-    results.append(_line("5. fast vs straightforward, same subset, same run", slow / fast, "x", 20, True))
+                         train_s, "s", TARGETS["training"]))
+    results.append(_line("3. daily schedule's runs (1 day, every commodity x model)", daily_s, "s", TARGETS["daily"]))
+    results.append(_line("4. peak memory of any run", peak_gb, "GB", TARGETS["memory"]))
+    results.append(_line("5. fast vs straightforward, same subset, same run", slow / fast, "x", TARGETS["ratio"], True))
     results.append(_explorer_line(tmp / "data" / "forecast.duckdb", end))
 
     if not a.skip_quality:
@@ -225,7 +227,7 @@ def _explorer_line(db: Path, end: date) -> bool:
     median_s, worst_s = explorer_page(db, COMMODITIES[0], day)
     print(f"  explorer page of {COMMODITIES[0]} {day}, {len(MODELS)} models: median {median_s * 1e3:.0f} ms, "
           f"worst {worst_s * 1e3:.0f} ms", flush=True)
-    return _line("6. explorer: a day's page (reads + fan chart + table)", median_s * 1e3, "ms", 500)
+    return _line("6. explorer: a day's page (reads + fan chart + table)", median_s * 1e3, "ms", TARGETS["explorer_ms"])
 
 
 if __name__ == "__main__":
