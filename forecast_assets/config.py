@@ -216,5 +216,7 @@ class Settings:
         )
 
     def calendar(self, commodity: str) -> Calendar:
-        """The calendar of `commodity`'s steps, cutoffs and actuals: FORECAST_CALENDARS, else weekdays."""
-        return Calendar(dict(c.split("=", 1) for c in self.calendars).get(commodity, WEEKDAYS))
+        """The calendar of `commodity`'s steps, cutoffs and actuals: FORECAST_CALENDARS, else weekdays; its
+        sessions kept between processes in a "cache" folder beside the DuckDB file (FORECAST_DATA_DIR/cache)."""
+        return Calendar(dict(c.split("=", 1) for c in self.calendars).get(commodity, WEEKDAYS),
+                        cache_dir=str(Path(self.duckdb_path).parent / "cache"))

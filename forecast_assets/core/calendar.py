@@ -26,9 +26,11 @@ settlement series has no row then, so XNYS matches it better.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -69,13 +71,14 @@ def check_calendar(name: str) -> str:
 
 
 @lru_cache(maxsize=16)
-def _sessions(name: str, first_year: int, last_year: int) -> np.ndarray:
-    """Sorted datetime64[D] sessions of whole years first_year..last_year (read-only, cached per process)."""
+def _sessions(name: str, first_year: int, last_year: int, cache_dir: str | None = None) -> np.ndarray:
+    """Sorted datetime64[D] sessions of whole years first_year..last_year (read-only, cached per process,
+    and in `cache_dir` between processes when given)."""
     lo, hi = np.datetime64(f"{first_year}-01-01", "D"), np.datetime64(f"{last_year + 1}-01-01", "D")
     if name == WEEKDAYS:
         days = np.arange(lo, hi)
         out = days[np.is_busday(days)]
-    else:
+    elif (out := _cached(cache_dir, name, first_year, last_year)) is None:
         import exchange_calendars as xc
 
         try:
@@ -83,8 +86,44 @@ def _sessions(name: str, first_year: int, last_year: int) -> np.ndarray:
         except Exception as exc:  # the library's own bound errors: say which calendar and range
             raise CalendarError(f"calendar {name!r} cannot give sessions for {first_year}..{last_year}: {exc}") from exc
         out = cal.sessions.values.astype("datetime64[D]")
+        _keep(cache_dir, name, first_year, last_year, out)
     out.flags.writeable = False
     return out
+
+
+# Between processes: importing exchange-calendars and building a decade of sessions is ~0.5 s of every run
+# (a daily run's forecasting is ~1.5 s). The file is named after the library's version, so an upgrade that
+# changes a holiday rule is never served from an old file; any problem with the file means building anew.
+def _cache_file(cache_dir: str, name: str, first_year: int, last_year: int) -> Path:
+    from importlib.metadata import version
+
+    return Path(cache_dir) / f"sessions-{name}-{first_year}-{last_year}-exchange_calendars-{version('exchange_calendars')}.npy"
+
+
+def _cached(cache_dir: str | None, name: str, first_year: int, last_year: int) -> np.ndarray | None:
+    if not cache_dir:
+        return None
+    try:
+        out = np.load(_cache_file(cache_dir, name, first_year, last_year), allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    ok = (out.dtype == np.dtype("datetime64[D]") and out.ndim == 1 and len(out) > 0 and bool((np.diff(out) > 0).all())
+          and out[0] >= np.datetime64(f"{first_year}-01-01") and out[-1] < np.datetime64(f"{last_year + 1}-01-01"))
+    return out if ok else None
+
+
+def _keep(cache_dir: str | None, name: str, first_year: int, last_year: int, sessions: np.ndarray) -> None:
+    if not cache_dir:
+        return
+    try:
+        path = _cache_file(cache_dir, name, first_year, last_year)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            np.save(f, sessions, allow_pickle=False)
+        os.replace(tmp, path)  # whole or absent: a reader never sees half a file
+    except OSError:
+        pass  # a cache only: a read-only or full disk costs the next process the build, nothing else
 
 
 def _year(d: np.datetime64) -> int:
@@ -101,6 +140,9 @@ class Calendar:
     """
 
     name: str = WEEKDAYS
+    # Where the sessions are kept between processes (Settings.calendar: a "cache" folder beside the DuckDB
+    # file); None builds them in every process. Not part of the calendar's identity.
+    cache_dir: str | None = field(default=None, compare=False)
 
     def __post_init__(self):
         check_calendar(self.name)
@@ -108,7 +150,7 @@ class Calendar:
     def sessions(self, first, last) -> np.ndarray:
         """Sorted datetime64[D] sessions covering at least [first, last]."""
         y0, y1 = _year(np.datetime64(first, "D")), _year(np.datetime64(last, "D"))
-        return _sessions(self.name, (y0 - 1) // 10 * 10, (y1 + 1) // 10 * 10 + 9)
+        return _sessions(self.name, (y0 - 1) // 10 * 10, (y1 + 1) // 10 * 10 + 9, self.cache_dir)
 
     def is_session(self, days) -> np.ndarray:
         days = np.asarray(days, dtype="datetime64[D]")

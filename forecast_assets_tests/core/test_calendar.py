@@ -126,3 +126,39 @@ def test_semiannual_windows():
     assert window_end(date(2024, 7, 1)) == date(2024, 12, 31)
     assert windows_between(date(2018, 1, 1), date(2025, 11, 17))[-1] == date(2025, 7, 1)
     assert len(windows_between(date(2018, 1, 1), date(2025, 11, 17))) == 16
+
+
+def test_sessions_kept_between_processes_are_the_same_and_skip_the_library(tmp_path):
+    """A cache folder: the first process writes the decade's sessions, a later one reads them without
+    importing exchange-calendars; a damaged file is rebuilt; an unwritable folder only costs the build."""
+    import subprocess
+    import sys
+
+    from forecast_assets.core import calendar as cal_mod
+
+    cache = tmp_path / "cache"
+    plain = Calendar(ICE_SOFTS).sessions("2024-01-01", "2025-12-31")
+    kept = Calendar(ICE_SOFTS, cache_dir=str(cache))
+    cal_mod._sessions.cache_clear()
+    np.testing.assert_array_equal(kept.sessions("2024-01-01", "2025-12-31"), plain)
+    files = list(cache.glob("sessions-ICEUS_SOFTS-2020-2029-exchange_calendars-*.npy"))
+    assert len(files) == 1
+    assert Calendar(ICE_SOFTS, cache_dir=str(cache)) == Calendar(ICE_SOFTS)  # not part of its identity
+
+    code = ("import sys, numpy as np\n"
+            "from forecast_assets.core.calendar import Calendar, ICE_SOFTS\n"
+            f"s = Calendar(ICE_SOFTS, cache_dir={str(cache)!r}).sessions('2024-01-01', '2025-12-31')\n"
+            "print('exchange_calendars' in sys.modules, len(s), s[0], s[-1])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", str(len(plain)), str(plain[0]), str(plain[-1])]
+
+    files[0].write_bytes(b"not an array")
+    cal_mod._sessions.cache_clear()
+    np.testing.assert_array_equal(kept.sessions("2024-01-01", "2025-12-31"), plain)
+    np.testing.assert_array_equal(np.load(files[0]), plain)  # rebuilt and kept again
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")  # its "cache folder" cannot be made
+    cal_mod._sessions.cache_clear()
+    np.testing.assert_array_equal(Calendar(ICE_SOFTS, cache_dir=str(blocked / "cache")).sessions("2024-01-01", "2025-12-31"), plain)
