@@ -43,4 +43,11 @@ def load_trained(store: ForecastStore, settings: Settings, model_name: str, comm
 def load_trained_windows(store: ForecastStore, settings: Settings, model_name: str, commodity: str,
                          windows: list[date]) -> dict[date, TrainedModel]:
     rows = store.read_trained_models(commodity, model_name, settings.model_version, windows)
+    return trained_from_rows(rows, settings, model_name, commodity, windows)
+
+
+def trained_from_rows(rows: dict, settings: Settings, model_name: str, commodity: str,
+                      windows: list[date]) -> dict[date, TrainedModel]:
+    """The models of `windows` from rows read with store.read_trained_models (parsed and checked here, so
+    a caller can read them with other reads on one connection and parse after letting go of the file)."""
     return {w: _trained_from_row(rows.get(w), model_name, commodity, w, settings.model_version) for w in windows}

@@ -27,7 +27,7 @@ from forecast_assets.core.data import cutoff_positions, daily_series
 from forecast_assets.core.fingerprint import input_fingerprints
 from forecast_assets.core.forecast import TrainedModel
 from forecast_assets.core.models import get_model
-from forecast_assets.runs.loading import load_trained_windows
+from forecast_assets.runs.loading import trained_from_rows
 from forecast_assets.storage.base import ForecastStore
 from forecast_assets.storage.rows import Vintages
 
@@ -122,11 +122,12 @@ def plan_forecasts(store: ForecastStore, settings: Settings, model_name: str, co
     last = max(groups[windows[-1]])
     lookback = timedelta(days=lookback_days(model_name))
     after = timedelta(days=after_days(settings.horizon))
-    with store.one_connection():  # three quick reads: one attach of the file, not three
-        models = load_trained_windows(store, settings, model_name, commodity, windows)
+    with store.one_connection():  # three quick reads: one attach of the file, not three; parsing after
+        rows = store.read_trained_models(commodity, model_name, settings.model_version, windows)
         unified = store.read_unified(commodity, start=windows[0] - lookback, end=last + after)
         # Read with force too: a forced day still becomes the next vintage, never a rewrite of one.
         status = store.forecast_status(commodity, model_name, settings.model_version, min(groups[windows[0]]), last)
+    models = trained_from_rows(rows, settings, model_name, commodity, windows)
     daily_all = daily_series(unified, commodity)
     out = []
     cal = settings.calendar(commodity)
