@@ -127,17 +127,15 @@ def objective(member_paths: list[np.ndarray], actual: np.ndarray, method: str) -
     n_members = len(xs)
     a = np.array([np.abs(x - y[:, None]).mean() for x in xs])
     srt = [np.sort(x, axis=1) for x in xs]
+    # Each member's mean E|X - X'| over all m^2 pairs: the linear pool's diagonal, the quantile average's spread.
+    spread = np.array([(2.0 * _pair_sums(x) / x.shape[1] ** 2).mean() for x in srt])
     if method == "linear_pool":
-        b = np.zeros((n_members, n_members))
+        b = np.diag(spread)
         for i in range(n_members):
-            b[i, i] = (2.0 * _pair_sums(srt[i]) / srt[i].shape[1] ** 2).mean()  # E|X - X'| over all m^2 pairs
             for j in range(i + 1, n_members):
                 b[i, j] = b[j, i] = _mean_abs_diff(srt[i], srt[j], True, True).mean()
         return Objective(method, a, b)
     q = np.stack(srt, axis=1)  # (R, M, m)
-    m = q.shape[2]
-    coef = (2 * np.arange(1, m + 1) - m - 1) * 2.0 / m**2  # E|Z - Z'| of a sorted sample, linear in it
-    spread = np.einsum("rmk,k->m", q, coef) / len(y)
     return Objective(method, a, np.zeros((n_members, n_members)), q, y, spread)
 
 

@@ -30,9 +30,8 @@ joint shape across steps is kept and its scale follows the current volatility.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
 import sys
+from typing import Any, ClassVar
 
 import numpy as np
 import orjson
