@@ -267,3 +267,32 @@ def test_one_connection_shares_one_attach_per_thread_and_lets_go_of_the_file(sto
     assert len(opened) == 3  # outside: one attach per call, as before
     code = f"import duckdb; duckdb.connect({str(store.path)!r}).execute('SELECT 1').fetchall()"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60).returncode == 0
+
+
+def test_each_thread_keeps_its_database_attaches_the_file_per_operation_and_a_failure_leaves_nothing(
+        store, coffee_daily):
+    """The in-memory database the file is attached to is made once per thread (making one costs ~11 ms);
+    after each operation the file is detached, so another process can open it; an operation that failed
+    takes its database with it (a registered batch, an aborted transaction), and the next one works."""
+    import subprocess
+    import sys
+
+    store.read_unified("Coffee")
+    first = store._held.instance
+    store.read_unified("Coffee")
+    assert store._held.instance is first
+    assert first.execute("SELECT database_name FROM duckdb_databases() WHERE NOT internal").fetchall() == [
+        ("memory",)]  # the file is not attached between operations
+    code = f"import duckdb; duckdb.connect({str(store.path)!r}).execute('SELECT 1').fetchall()"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60).returncode == 0
+
+    days = [date(2024, 3, 1) + timedelta(days=i) for i in range(3)]
+    b = _batch(coffee_daily, days)
+    bad_points = point_rows(b, "v1.0").drop_columns(["forecast_mean"]).append_column(
+        "forecast_mean", pa.array(["not a number"] * (3 * 14)))
+    with pytest.raises(duckdb.Error):
+        store.replace_forecasts("Coffee", "naive", "v1.0", days, distribution_rows(b, "v1.0"), bad_points)
+    assert store._held.instance is None  # closed with what the failed write registered in it
+    store.replace_forecasts("Coffee", "naive", "v1.0", days, distribution_rows(b, "v1.0"), point_rows(b, "v1.0"))
+    assert _count(store, POINTS, "model_name = 'naive'") == 3 * 14
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60).returncode == 0
