@@ -28,24 +28,29 @@ def day_metadata(store: ForecastStore, model_name: str, model_version: str, comm
     if not days:
         return {}
     rows = store.day_steps(commodity, model_name, model_version, min(days), max(days), (1, horizon))
-    by_day: dict[date, pd.DataFrame] = {_day(d): g for d, g in rows.groupby("forecast_start_date")}
+    # Plain lists, not a pandas groupby: a backfill asks this for ~2,900 days per model and commodity,
+    # and a group's slicing and itertuples cost ~0.75 ms a day (6.7 s of a 47 s members' run).
+    col = {c: rows[c].tolist() for c in rows.columns}
+    by_day: dict[date, list[int]] = {}
+    for i, d in enumerate(col["forecast_start_date"]):
+        by_day.setdefault(_day(d), []).append(i)
     out = {}
     for d in sorted(set(days)):
-        g = by_day.get(d)
-        if g is None:
+        at = by_day.get(d)
+        if at is None:
             out[d] = {"status": "no stored forecast"}
             continue
-        ok = bool(g["model_success"].all())
-        reasons = g["failure_reason"].dropna()
-        md: dict = {"status": "ok" if ok else f"failed: {reasons.iloc[0] if len(reasons) else 'no reason stored'}",
-                    "data_cutoff_date": str(_day(g["data_cutoff_date"].iloc[0]))}
-        for r in g.itertuples():
-            s = int(r.day_ahead)
-            md[f"date_step_{s}"] = str(_day(r.forecast_date))
-            for col in ("forecast_median", "lower_95", "upper_95"):
-                v = getattr(r, col)
+        ok = all(bool(v) for v in (col["model_success"][i] for i in at) if pd.notna(v))
+        reason = next((r for r in (col["failure_reason"][i] for i in at) if pd.notna(r)), "no reason stored")
+        md: dict = {"status": "ok" if ok else f"failed: {reason}",
+                    "data_cutoff_date": str(_day(col["data_cutoff_date"][at[0]]))}
+        for i in at:
+            s = int(col["day_ahead"][i])
+            md[f"date_step_{s}"] = str(_day(col["forecast_date"][i]))
+            for name in ("forecast_median", "lower_95", "upper_95"):
+                v = col[name][i]
                 if pd.notna(v):  # a failed day has no numbers: the status says why
-                    md[f"{col.removeprefix('forecast_')}_step_{s}"] = round(float(v), 4)
+                    md[f"{name.removeprefix('forecast_')}_step_{s}"] = round(float(v), 4)
         out[d] = md
     return out
 
