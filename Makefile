@@ -43,8 +43,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m uv pip install -q --compile-bytecode --python $(BIN)/python -c constraints.txt -e '.[databricks,dev]'
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
+# Bytecode for the project's own modules too (uv compiled the packages): a shell with
+# PYTHONDONTWRITEBYTECODE set would otherwise compile them in every run process (~0.15 s each).
 setup: $(STAMP)
 	@mkdir -p "$(DAGSTER_HOME)" && cp dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
+	@$(BIN)/python -m compileall -q forecast_assets
 
 # Logs go to FORECAST_DATA_DIR, which need not hold the database (FORECAST_DUCKDB_PATH may point anywhere).
 # Then the window containing today is trained too, so the 08:00 daily_inference schedule works.

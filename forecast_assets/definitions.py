@@ -17,7 +17,7 @@ from forecast_assets.defs.partitions import SEMIANNUAL_CRON, build_partitions
 from forecast_assets.defs.resources import ForecastResource
 from forecast_assets.defs.schedules import build_jobs, build_schedules
 from forecast_assets.defs.training import current_window_check, trained_model_asset
-from forecast_assets.lib import dagster_patches
+from forecast_assets.lib import dagster_patches, gc_freeze
 
 
 def build_resources(settings: Settings) -> dict:
@@ -65,3 +65,5 @@ def build_definitions(settings: Settings) -> dg.Definitions:
 # list (~8 s less per forecast step over 2018..2025). Refuses a Dagster version they were not tested on.
 dagster_patches.install(window_crons=[SEMIANNUAL_CRON])
 defs = build_definitions(Settings.from_env())
+# The collector skips the ~250,000 objects loaded so far: ~1 s less CPU per run process (lib/gc_freeze.py).
+gc_freeze.install()
