@@ -296,3 +296,25 @@ def test_each_thread_keeps_its_database_attaches_the_file_per_operation_and_a_fa
     store.replace_forecasts("Coffee", "naive", "v1.0", days, distribution_rows(b, "v1.0"), point_rows(b, "v1.0"))
     assert _count(store, POINTS, "model_name = 'naive'") == 3 * 14
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60).returncode == 0
+
+
+def test_ensure_schema_only_reads_when_everything_is_in_place_and_mends_a_view_made_otherwise(store):
+    """Every step calls ensure_schema: with the tables, columns and views this code makes it leaves the file
+    untouched (no write transaction taking it from other runs); a view not made by it (an older definition)
+    is made again."""
+    import os
+
+    store.ensure_schema()
+    before = os.stat(store.path).st_mtime_ns, os.path.getsize(store.path)
+    store.ensure_schema()
+    assert (os.stat(store.path).st_mtime_ns, os.path.getsize(store.path)) == before
+
+    view = "commodity.forecast.distributions_latest"
+    with store.transaction() as con:  # as an older version might have defined it
+        con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM commodity.forecast.distributions")
+    store.ensure_schema()
+    sql_text = read_sql(store, "SELECT sql FROM duckdb_views() WHERE view_name = 'distributions_latest'")["sql"][0]
+    assert "JOIN" in sql_text  # the vintage view again, not the plain one
+    before = os.stat(store.path).st_mtime_ns, os.path.getsize(store.path)
+    store.ensure_schema()
+    assert (os.stat(store.path).st_mtime_ns, os.path.getsize(store.path)) == before
