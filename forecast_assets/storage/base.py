@@ -316,18 +316,58 @@ def paths_by_day(raw: dict[str, np.ndarray], points: pd.DataFrame, horizon: int)
     days = np.asarray(raw["forecast_start_date"], dtype="datetime64[D]")
     if len(days) == 0 or points.empty:
         return points.iloc[0:0], np.empty((0, 0, horizon), dtype=np.float32)
-    order = None
-    if "path_id" in raw:  # fetched unordered (an ORDER BY costs the read 3x): order by day, then path here
-        order = np.lexsort((np.asarray(raw["path_id"]), days))
+    cols = day_columns(horizon)
+    if "path_id" in raw:  # fetched unordered (an ORDER BY costs the read 3x): placed by (day, path) here
+        placed = _place_by_day_and_path(days, np.asarray(raw["path_id"]), [raw[c] for c in cols])
+        if placed is not None:
+            uniq, counts, values = placed
+            return _whole_days(uniq, counts, values, points)
+        order = np.lexsort((np.asarray(raw["path_id"]), days))  # path ids not 1..N on every day: sort
         days = days[order]
-    values = np.stack([np.asarray(raw[c], dtype=np.float32) if order is None else
-                       np.asarray(raw[c], dtype=np.float32)[order] for c in day_columns(horizon)], axis=1)
+        values = np.stack([np.asarray(raw[c], dtype=np.float32)[order] for c in cols], axis=1)
+    else:
+        values = np.stack([np.asarray(raw[c], dtype=np.float32) for c in cols], axis=1)
     uniq, counts = np.unique(days, return_counts=True)  # rows arrive ordered by day
-    n_paths = int(counts.max())
+    return _whole_days(uniq, counts, values, points, int(counts.max()))
+
+
+def _place_by_day_and_path(days: np.ndarray, path_id: np.ndarray, columns: list) -> tuple | None:
+    """(days, rows per day, values (n_days, N, horizon)) with row (day, path p) at [day, p - 1], in one pass
+    instead of sorting ~1M rows (0.03 s a window and member); None unless the ids are 1..N, once each, on
+    every day that has rows (then the caller sorts)."""
+    d = days.astype(np.int64)
+    lo = int(d.min())
+    span = int(d.max()) - lo + 1
+    n = int(path_id.max())
+    if int(path_id.min()) < 1 or span * n > 4 * len(d) + 1_000_000:  # sparse: not worth a dense grid
+        return None
+    slot = (d - lo) * n + (path_id.astype(np.int64) - 1)
+    seen = np.bincount(slot, minlength=span * n)
+    if seen.max() > 1:  # a (day, path) twice: keep the sorting path's behaviour
+        return None
+    per_day = seen.reshape(span, n).sum(axis=1)
+    present = per_day > 0
+    if not (per_day[present] == n).all():  # some day lacks an id: the sort decides as it always did
+        return None
+    grid = np.empty((span * n, len(columns)), dtype=np.float32)
+    for k, c in enumerate(columns):
+        grid[slot, k] = np.asarray(c, dtype=np.float32)
+    uniq = (np.flatnonzero(present) + lo).astype("datetime64[D]")
+    grid = grid.reshape(span, n, len(columns))
+    return uniq, per_day[present], grid if present.all() else grid[present]
+
+
+def _whole_days(uniq, counts, values, points, n_paths=None):
+    """Days with every path and a successful point forecast: (their point rows, paths (days, paths, H))."""
     pts_days = np.asarray(points["forecast_start_date"].values.astype("datetime64[D]"))
-    whole = (counts == n_paths) & np.isin(uniq, pts_days)
-    keep = uniq[whole]
-    paths = values[np.repeat(whole, counts)].reshape(len(keep), n_paths, horizon)
+    if n_paths is None:  # placed: values is already (days, paths, horizon), every day whole
+        whole = np.isin(uniq, pts_days)
+        keep = uniq[whole]
+        paths = values if whole.all() else values[whole]
+    else:
+        whole = (counts == n_paths) & np.isin(uniq, pts_days)
+        keep = uniq[whole]
+        paths = values[np.repeat(whole, counts)].reshape(len(keep), n_paths, values.shape[1])
     pts = points[np.isin(pts_days, keep)].reset_index(drop=True)
     return pts, paths
 

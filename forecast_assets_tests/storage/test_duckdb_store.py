@@ -318,3 +318,36 @@ def test_ensure_schema_only_reads_when_everything_is_in_place_and_mends_a_view_m
     before = os.stat(store.path).st_mtime_ns, os.path.getsize(store.path)
     store.ensure_schema()
     assert (os.stat(store.path).st_mtime_ns, os.path.getsize(store.path)) == before
+
+
+@pytest.mark.parametrize("case", ["whole", "a day short of a path", "a path twice", "ids from 2"])
+def test_paths_by_day_places_rows_in_any_order_as_sorting_them_would(case):
+    """read_paths fetches rows unordered; paths_by_day places each (day, path) directly when the ids are 1..N
+    on every day and sorts otherwise: both give the days with every path, in order, paths by id."""
+    from forecast_assets.storage.base import paths_by_day
+
+    rng = np.random.default_rng(7)
+    days = np.array(["2024-01-02", "2024-01-03", "2024-01-05"], dtype="datetime64[D]")
+    n, h = 6, 3
+    d = np.repeat(days, n)
+    pid = np.tile(np.arange(1, n + 1), len(days))
+    vals = rng.normal(size=(len(d), h)).astype(np.float32)
+    if case == "a day short of a path":
+        keep = ~((d == days[1]) & (pid == 4))
+        d, pid, vals = d[keep], pid[keep], vals[keep]
+    elif case == "a path twice":
+        d, pid, vals = np.append(d, days[0]), np.append(pid, 1), np.vstack([vals, vals[:1]])
+    elif case == "ids from 2":
+        pid = pid + 1
+    order = rng.permutation(len(d))
+    raw = {"forecast_start_date": d[order], "path_id": pid[order],
+           **{f"day_{k + 1}": vals[order, k] for k in range(h)}}
+    points = pd.DataFrame({"forecast_start_date": np.repeat(days, h)})
+    pts, paths = paths_by_day(raw, points, h)
+    sort = np.lexsort((pid, d))
+    d, vals = d[sort], vals[sort]
+    uniq, counts = np.unique(d, return_counts=True)
+    whole = uniq[counts == counts.max()]
+    expected = np.stack([vals[d == day] for day in whole])
+    assert paths.shape == expected.shape and np.array_equal(paths, expected)
+    assert sorted(set(pts["forecast_start_date"].values.astype("datetime64[D]"))) == list(whole)
