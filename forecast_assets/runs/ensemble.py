@@ -216,6 +216,13 @@ def forecast_days(store: ForecastStore, settings: Settings, commodity: str, days
     return res
 
 
+def _rows(a: np.ndarray, pos: list[int]) -> np.ndarray:
+    """a[pos]: a view when the positions are consecutive (a window's days, as read), not a copy of ~100 MB."""
+    if len(pos) and all(q - p == 1 for p, q in zip(pos, pos[1:])):
+        return a[pos[0]:pos[-1] + 1]
+    return a[pos]
+
+
 def _batch(commodity: str, weights: ens.Weights, todo: list[date], reasons: dict, found: dict,
            settings: Settings, cal, daily: pd.DataFrame) -> ForecastBatch:
     members, h, n_out = weights.members, settings.horizon, settings.n_paths
@@ -229,7 +236,7 @@ def _batch(commodity: str, weights: ens.Weights, todo: list[date], reasons: dict
             cutoffs[i] = np.datetime64(c, "D")
     sel = np.flatnonzero(ok)
     if len(sel):
-        member_paths = [found[m][2][[found[m][1][todo[i]] for i in sel]][:, :n_out] for m in members]
+        member_paths = [_rows(found[m][2], [found[m][1][todo[i]] for i in sel])[:, :n_out] for m in members]
         seeds = day_seeds(settings.seed, commodity, ens.NAME, settings.model_version, [todo[i] for i in sel])
         prices[sel] = ens.combine(weights.method, member_paths, weights.vector, seeds, n_out)
     steps = cal.step_dates(d64, h)
