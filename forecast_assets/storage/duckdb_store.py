@@ -207,8 +207,8 @@ class DuckDBStore(ForecastStore):
         check_horizon(live, self.horizon, str(self.path))
         comments = dict(con.execute("SELECT view_name, comment FROM duckdb_views() WHERE database_name = ?",
                                     [CATALOG]).fetchall())
-        return all(comments.get(qualified(t).split(".")[-1] + f"_{w}") == mark
-                   for t in ("distributions", "point_forecasts") for w in sql.VINTAGE_VIEWS)
+        return all(comments.get(f"{t}_{w}") == mark for t in ("distributions", "point_forecasts")
+                   for w in sql.VINTAGE_VIEWS)
 
     def ensure_schema(self) -> None:
         # Every step of a run calls this: a read of the catalog (~5 ms) when everything is in place, instead
