@@ -183,3 +183,113 @@ def test_spread_grows_with_step(case, request):
     paths = MODEL.simulate(params, history, np.array([100, 190]), 20, 4000, np.array([1, 2], dtype=np.uint64))
     sd = np.log(paths).std(axis=1)
     assert (np.diff(sd, axis=1) > 0).all()
+
+
+# -- the numpy filter (core.models.state_space) against statsmodels' own -----------------------------
+def _random_case(rng, plain: bool = False):
+    """A random order, trend, price series and regressors; `plain`: none of them, no missing price,
+    d = 1 (a time-invariant system: statsmodels' steady-state shortcut applies)."""
+    p, d, q = (int(v) for v in rng.integers(0, 4, 3))
+    d = 1 if plain else min(d, 1)
+    trend = "c" if d == 0 and rng.random() < 0.5 else None
+    k = 0 if plain else int(rng.integers(0, 4))
+    n = 300
+    y = np.cumsum(rng.normal(0, 0.01, n)) + 4 if d else rng.normal(4, 0.02, n)
+    if not plain and rng.random() < 0.4:
+        y[rng.integers(0, n, 3)] = np.nan  # missing prices: the update is skipped
+    x = pd.DataFrame(rng.normal(size=(n, k)), columns=[f"x{j + 1}" for j in range(k)]) if k else None
+    return (p, d, q), trend, y, x
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_numpy_filter_matches_statsmodels(seed):
+    """Every order the search can pick (p, q <= 3, d <= 1), with and without a trend, regressors and
+    missing prices: the same predicted states, covariances and forecast errors as statsmodels' filter,
+    to rounding (its order of operations is followed; its steady-state shortcut included)."""
+    import warnings
+
+    from forecast_assets.core.models import state_space
+
+    rng = np.random.default_rng(seed)
+    converged = 0
+    for i in range(12):
+        order, trend, y, x = _random_case(rng, plain=i < 4)
+        mod = SARIMAX(y, exog=x, order=order, trend=trend)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            start = mod.start_params
+        fr = mod.filter(start).filter_results
+        converged += bool(fr.converged)
+        named = dict(zip(mod.param_names, start))
+        beta = np.array([named[n] for n in mod.exog_names]) if x is not None else np.zeros(0)
+        xs = None if x is None else x.to_numpy()
+        system = state_space.system(fr, beta, xs)
+        jsonschema.validate(json.loads(json.dumps(system)), state_space.SCHEMA)
+        a, P, v = state_space.run(system, y, xs)
+        want_P = fr.predicted_state_cov.transpose(2, 0, 1)
+        scale = np.abs(want_P[1:]).max()
+        np.testing.assert_allclose(P[1:], want_P[1:], rtol=0, atol=1e-12 * scale, err_msg=str((order, trend)))
+        np.testing.assert_allclose(a, fr.predicted_state.T, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(v, fr.forecasts_error[0], rtol=0, atol=1e-12)  # NaN where y is
+    assert converged  # the steady-state shortcut was exercised
+
+
+def test_fitted_model_forecasts_as_statsmodels_does(weather_case, plain_case):
+    """A model trained now carries its system; its forecasts are those of the statsmodels filter (the
+    path of models stored without it) to rounding, and a malformed system is a ModelError."""
+    for params, df in (weather_case, plain_case):
+        assert "state_space" in params
+        old = {k: v for k, v in params.items() if k != "state_space"}
+        history = df.iloc[700:]
+        cut = np.array([90, 150, 199])
+        new_m, new_B, new_i = MODEL.moments(params, history, cut, STEPS, innovations=True)
+        old_m, old_B, old_i = MODEL.moments(old, history, cut, STEPS, innovations=True)
+        np.testing.assert_allclose(new_m, old_m, rtol=1e-12)
+        # B itself is a square root of the state covariance (eigh): a near-zero eigenvalue's rounding
+        # (1e-20) shows as 1e-10 in its column, so the covariances B implies are compared.
+        cov = lambda b: np.einsum("dik,dij->dkj", b, b)  # noqa: E731
+        np.testing.assert_allclose(cov(new_B), cov(old_B), rtol=1e-9, atol=1e-12 * np.abs(cov(old_B)).max())
+        np.testing.assert_allclose(new_i, old_i, rtol=0, atol=1e-12)
+        seeds = np.array([3, 4, 5], dtype=np.uint64)
+        np.testing.assert_allclose(MODEL.simulate(params, history, cut, STEPS, 500, seeds),
+                                   MODEL.simulate(old, history, cut, STEPS, 500, seeds), rtol=1e-8)
+    params, df = weather_case
+    bad = {**params, "state_space": {**params["state_space"], "exog_beta": [1.0]}}
+    with pytest.raises(ModelError, match="exog coefficients"):
+        MODEL.moments(bad, df.iloc[700:], np.array([90]), STEPS)
+
+
+def test_statsmodels_filters_what_the_numpy_filter_does_not_cover(weather_case, monkeypatch):
+    from forecast_assets.core.models import state_space
+
+    params, df = weather_case
+    history = df.iloc[700:]
+    want = MODEL.moments(params, history, np.array([120]), STEPS)[0]
+
+    def not_covered(*a, **k):
+        raise state_space.NotCovered("forecast error variance below 1e-12")
+
+    monkeypatch.setattr(state_space, "run", not_covered)
+    np.testing.assert_allclose(MODEL.moments(params, history, np.array([120]), STEPS)[0], want, rtol=1e-12)
+
+
+def test_forecasting_does_not_import_statsmodels(weather_case, tmp_path):
+    """The point of the numpy filter: a forecast from a stored model never imports statsmodels (and
+    with it scipy.stats), ~0.8 s of every daily run."""
+    import subprocess
+    import sys
+
+    params, df = weather_case
+    (tmp_path / "params.json").write_text(json.dumps(params))
+    df.iloc[700:].to_parquet(tmp_path / "history.parquet")
+    code = (
+        "import json, sys, numpy as np, pandas as pd\n"
+        "from forecast_assets.core.models.sarimax import SarimaxAutoWeather\n"
+        f"p = json.loads(open({str(tmp_path / 'params.json')!r}).read())\n"
+        f"h = pd.read_parquet({str(tmp_path / 'history.parquet')!r})\n"
+        "out = SarimaxAutoWeather().simulate(p, h, np.array([150]), 14, 100, np.array([1], dtype=np.uint64))\n"
+        "assert out.shape == (1, 100, 14)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('statsmodels', 'pmdarima')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

@@ -46,6 +46,7 @@ from threadpoolctl import threadpool_limits
 from forecast_assets.core import volatility
 from forecast_assets.core.calendar import step_dates
 from forecast_assets.core.data import weather_columns
+from forecast_assets.core.models import state_space
 from forecast_assets.core.models.base import ModelError
 from forecast_assets.core.paths import bootstrap_indices
 
@@ -104,6 +105,23 @@ def _sarimax(y: np.ndarray, x: np.ndarray | None, params: dict):
     return SARIMAX(y, exog=x, order=tuple(params["order"]), trend=params["trend"])
 
 
+def _filter_numpy(params: dict, y: np.ndarray, x: np.ndarray | None):
+    """The stored system's filter (core.models.state_space), as _filter_statsmodels returns it; None where
+    the series needs a path of statsmodels' filter that it does not take."""
+    ss = params["state_space"]
+    try:
+        a_pred, P_pred, innov = state_space.run(ss, y, x)
+    except state_space.NotCovered:
+        return None
+    except ValueError as e:  # a system whose matrices do not fit together
+        raise ModelError(f"sarimax_auto_weather: stored state-space system: {e}") from e
+    R = np.asarray(ss["selection"], dtype=np.float64)
+    RQ = R @ np.linalg.cholesky(np.atleast_2d(np.asarray(ss["state_cov"], dtype=np.float64)))
+    return (a_pred, P_pred, innov, np.asarray(ss["design"], dtype=np.float64),
+            np.asarray(ss["transition"], dtype=np.float64), RQ,
+            np.asarray(ss["state_intercept"], dtype=np.float64), np.asarray(ss["exog_beta"], dtype=np.float64))
+
+
 class SarimaxAutoWeather:
     name: ClassVar[str] = "sarimax_auto_weather"
     # Filter burn-in before the first cutoff: the diffuse level states settle in
@@ -127,6 +145,9 @@ class SarimaxAutoWeather:
             "d": {"type": "integer", "minimum": 0, "maximum": MAX_D},
             "trend": {"enum": ["c", None]},
             "volatility": volatility.SCHEMA,
+            # the system statsmodels filtered with at training, for forecasting without statsmodels
+            # (core.models.state_space); absent in models trained before it: statsmodels filters
+            "state_space": state_space.SCHEMA,
             "std_innovations": {"type": "array", "minItems": 20, "items": _number},
             # statsmodels param name -> constrained value, in the model's param_names order
             "params": {"type": "object", "minProperties": 1, "additionalProperties": _number},
@@ -186,6 +207,8 @@ class SarimaxAutoWeather:
         values = [float(v) for v in np.asarray(res.params)]
         if not all(math.isfinite(v) for v in values) or not math.isfinite(res.llf):
             raise ModelError(f"{self.name}: fitted parameters are not finite: {values}")
+        beta = np.array([dict(zip(mod.param_names, values))[n] for n in mod.exog_names]) if cols else np.zeros(0)
+        system = state_space.system(res.filter_results, beta, x)
         z = (df[cols] - pd.Series(mean)) / pd.Series(std)  # observed values only, for the climatology
         innov = np.asarray(res.filter_results.forecasts_error[0], dtype=np.float64)[BURN_IN:]
         # The volatility's parameters from up to FIT_DAYS innovations: one more Kalman pass, fixed params.
@@ -217,6 +240,7 @@ class SarimaxAutoWeather:
             "train_end": str(df.index[-1].date()),
             "aic": float(res.aic),
             "llf": float(res.llf),
+            **({"state_space": system} if system is not None else {}),
         }
 
     def moments(self, params: dict[str, Any], history: pd.DataFrame, cutoff_pos, steps: int, innovations=False):
@@ -227,24 +251,18 @@ class SarimaxAutoWeather:
         if len(cutoff_pos) and (cutoff_pos.min() < 0 or cutoff_pos.max() >= len(history)):
             raise ModelError(f"{self.name}: cutoff positions outside the history (0..{len(history) - 1})")
         cols = params["exog"]
-        mod = _sarimax(_log_close(history), _exog(history, cols, params["exog_mean"], params["exog_std"]), params)
-        if set(mod.param_names) != set(params["params"]):
-            raise ModelError(f"{self.name}: params {list(params['params'])} do not match model {mod.param_names}")
-        with threadpool_limits(1, user_api="blas"):
-            fr = mod.filter(np.array([params["params"][n] for n in mod.param_names])).filter_results
-        # SARIMAX system matrices are time-invariant apart from the intercepts; a
-        # 'c' trend makes the state intercept a constant column.
-        Z, T, R = fr.design[0, :, -1], fr.transition[:, :, -1], fr.selection[:, :, -1]
-        state_c = fr.state_intercept[:, -1]
-        RQ = R @ np.linalg.cholesky(np.atleast_2d(fr.state_cov[:, :, -1]))  # (m, r)
+        y, x = _log_close(history), _exog(history, cols, params["exog_mean"], params["exog_std"])
+        filtered = _filter_numpy(params, y, x) if "state_space" in params else None
+        if filtered is None:
+            filtered = self._filter_statsmodels(params, y, x)
+        a_pred, P_pred, innov, Z, T, RQ, state_c, beta = filtered
         m, r = RQ.shape
 
         # Mean: a_{c+1|c} then a_{t+1} = T a_t + c; y = Z a + beta . x_future.
-        a = fr.predicted_state[:, cutoff_pos + 1].T  # (n_days, m)
+        a = a_pred[cutoff_pos + 1]  # (n_days, m)
         dates = step_dates(history.index.values[cutoff_pos].astype("datetime64[D]") + np.timedelta64(1, "D"), steps)
         obs_c = np.zeros((len(cutoff_pos), steps))
         if cols:
-            beta = np.array([params["params"][n] for n in mod.exog_names])
             clim = np.array([params["climatology"][c] for c in cols])  # (k, 366)
             obs_c = clim[:, _doy(dates) - 1].transpose(1, 2, 0) @ beta
         mean = np.empty((len(cutoff_pos), steps))
@@ -257,7 +275,7 @@ class SarimaxAutoWeather:
         ZT[0] = Z
         for k in range(1, steps):
             ZT[k] = ZT[k - 1] @ T
-        P = fr.predicted_state_cov[:, :, cutoff_pos + 1].transpose(2, 0, 1)
+        P = P_pred[cutoff_pos + 1]
         w, V = np.linalg.eigh((P + P.transpose(0, 2, 1)) / 2)  # eigh + clip: P may be singular
         L = V * np.sqrt(np.clip(w, 0, None))[:, None, :]
         B = np.zeros((len(cutoff_pos), m + (steps - 1) * r, steps))
@@ -266,8 +284,23 @@ class SarimaxAutoWeather:
         for j in range(1, steps):  # shock between step j and j+1 moves steps j+1..
             B[:, m + (j - 1) * r: m + j * r, j:] = G[: steps - j].T
         if innovations:
-            return mean, B, np.asarray(fr.forecasts_error[0], dtype=np.float64)
+            return mean, B, innov
         return mean, B
+
+    def _filter_statsmodels(self, params, y, x):
+        """The filter of a model stored without its state-space system (trained before it was recorded)."""
+        mod = _sarimax(y, x, params)
+        if set(mod.param_names) != set(params["params"]):
+            raise ModelError(f"{self.name}: params {list(params['params'])} do not match model {mod.param_names}")
+        with threadpool_limits(1, user_api="blas"):
+            fr = mod.filter(np.array([params["params"][n] for n in mod.param_names])).filter_results
+        # SARIMAX system matrices are time-invariant apart from the intercepts; a
+        # 'c' trend makes the state intercept a constant column.
+        Z, T, R = fr.design[0, :, -1], fr.transition[:, :, -1], fr.selection[:, :, -1]
+        RQ = R @ np.linalg.cholesky(np.atleast_2d(fr.state_cov[:, :, -1]))  # (m, r)
+        beta = np.array([params["params"][n] for n in mod.exog_names or ()])
+        return (fr.predicted_state.T, fr.predicted_state_cov.transpose(2, 0, 1),
+                np.asarray(fr.forecasts_error[0], dtype=np.float64), Z, T, RQ, fr.state_intercept[:, -1], beta)
 
     def simulate(self, params, history, cutoff_pos, steps, n_paths, seeds) -> np.ndarray:
         if len(seeds) != len(cutoff_pos):
