@@ -85,7 +85,11 @@ def _copy_synced(src: Path, dst: Path) -> None:
 
 
 def ratio(tmp: Path, days: list[date], window: date) -> tuple[float, float]:
-    """Seconds per forecast-day, fast and straightforward, for Coffee x every model over `days`."""
+    """Seconds per forecast-day, fast and straightforward, for Coffee x every model over `days`.
+
+    Timed fast, straightforward, fast again (A-B-A), the fast figure the mean of its two passes: the
+    straightforward side takes about a minute, over which this machine's CPU speed has moved by up
+    to 2x (BENCHMARKS.md, session 8), and a drift that is linear over the three passes cancels."""
     import dataclasses
 
     import straightforward
@@ -94,14 +98,14 @@ def ratio(tmp: Path, days: list[date], window: date) -> tuple[float, float]:
     from forecast_assets.storage.duckdb_store import DuckDBStore
 
     src = tmp / "data" / "forecast.duckdb"
-    sides = {}
+    runs = {}
     for side in ("fast", "straightforward"):
         path = tmp / f"ratio-{side}.duckdb"
         _copy_synced(src, path)
         settings = dataclasses.replace(Settings.from_env(_env(tmp)), duckdb_path=path)
         store = DuckDBStore(path)
 
-        def run(m, days_):
+        def run(m, days_, side=side, store=store, settings=settings):
             if side == "fast":
                 forecasting.forecast_days(store, settings, m, "Coffee", days_, force=True)
             else:
@@ -110,17 +114,31 @@ def ratio(tmp: Path, days: list[date], window: date) -> tuple[float, float]:
         # One day of every model first, untimed, on this side's copy: one-time costs (importing statsmodels,
         # building the exchange calendar's sessions, DuckDB's first commit to a file it has not written yet:
         # ~1.5 s in all) are not per forecast-day, and would otherwise land on whichever side runs first.
-        # The Dagster lines above include them, as a user's runs pay them.
+        # Then the first model over the whole subset, untimed too: a process's first large write touches
+        # ~150 MB of memory for the first time (38,000 minor page faults against 7,000-9,000 for the same
+        # write again, measured), 0.3-0.6 s on this VM, once per process. The Dagster lines above include
+        # all of these, as a user's runs pay them.
         for m in MODELS:
             run(m, days[:1])
+        run(MODELS[0], days)
+        runs[side] = run
+
+    def timed(run) -> float:
         t = 0.0
         for m in MODELS:
             t0 = time.perf_counter()
             run(m, days)
             t += time.perf_counter() - t0
-        sides[side] = t / (len(days) * len(MODELS))
-        path.unlink()
-    return sides["fast"], sides["straightforward"]
+        return t / (len(days) * len(MODELS))
+
+    fast_1 = timed(runs["fast"])
+    slow = timed(runs["straightforward"])
+    fast_2 = timed(runs["fast"])  # each pass writes a new vintage of the same days: the same work
+    for side in runs:
+        (tmp / f"ratio-{side}.duckdb").unlink()
+    print(f"  fast side before and after the straightforward one: {fast_1 * 1e3:.2f} and {fast_2 * 1e3:.2f} ms "
+          f"per forecast-day", flush=True)
+    return (fast_1 + fast_2) / 2, slow
 
 
 def explorer_page(db: Path, commodity: str, day: date, repeats: int = 15) -> tuple[float, float]:
