@@ -187,6 +187,30 @@ def test_xgboost_mean_weight_is_the_holdout_least_squares_share_in_0_1():
     assert mean_weight(np.ones((5, 1)), np.zeros((5, 1)))[0] == 0.0  # a flat booster: nothing to keep
 
 
+def test_xgboost_variance_scale_shrinks_noise_to_one_and_keeps_a_real_difference():
+    """The holdout vectors' variance per step is kept only as far as it differs from 1 beyond its noise."""
+    from forecast_assets.core.models.xgboost_direct import variance_scale
+
+    rng = np.random.default_rng(8)
+    n, steps = 700, 14
+    # Cumulative sums of unit-variance shocks, standardized by sqrt(k): variance 1 at every step, the
+    # estimate's noise growing with the step (n / k independent episodes), as in a real holdout.
+    unit = np.cumsum(rng.standard_t(5, (n, steps)) / np.sqrt(5 / 3), axis=1) / np.sqrt(np.arange(1, steps + 1))
+    unit -= unit.mean(axis=0)
+    scaled = unit * np.sqrt(variance_scale(unit))
+    v = scaled.var(axis=0)
+    assert np.all(np.abs(v - 1) <= np.abs(unit.var(axis=0) - 1) + 1e-12)  # never further from 1
+    assert np.abs(v - 1).max() < 0.05  # noise of the order of its standard error is taken back to 1
+    # A real difference, far beyond the noise (half the variance at step 1, 700 episodes): mostly kept.
+    half = unit * np.sqrt(0.5)
+    kept = (half * np.sqrt(variance_scale(half))).var(axis=0)
+    assert kept[0] == pytest.approx(0.5, abs=0.05) and np.all(kept < 1)
+    # Deterministic, finite, and a constant column (variance 0) is left alone.
+    flat = np.zeros((n, 3))
+    assert np.array_equal(variance_scale(flat), np.ones(3))
+    np.testing.assert_array_equal(variance_scale(unit), variance_scale(unit.copy()))
+
+
 # -- the reverting expected variance path of an EWMA level (PATH_REVERSION) ---------------------------
 
 def _validate_vol(doc):
