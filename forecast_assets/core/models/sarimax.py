@@ -16,8 +16,11 @@ the days that have data (days with none in the window get 0, the training
 mean). The regressor at a future step date is the climatology at its day of
 year.
 
-Simulate: SARIMAX is rebuilt on the history with the stored params (same
-constructor arguments as pmdarima: statsmodels defaults) and filtered once.
+Simulate: the state-space system statsmodels filtered with at training (stored
+as `state_space`) is filtered once on the history by core.models.state_space, in
+numpy, so forecasting does not import statsmodels; a model stored without it is
+rebuilt in statsmodels with the stored params (same constructor arguments as
+pmdarima: statsmodels defaults) and filtered there.
 For a cutoff at position c, the state at c+1 given rows <= c is N(a, P)
 (predicted_state / predicted_state_cov). The mean path iterates the
 state-space mean equations with the climatology as future exog; the
