@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from forecast_assets_tests.signals import default_signals
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -34,7 +36,7 @@ def test_make_ui_serves_and_stops_on_a_signal(tmp_path, sig):
     env = {**os.environ, "FORECAST_UI_PORT": str(port), "DAGSTER_HOME": str(tmp_path / "dagster home"),
            "FORECAST_DATA_DIR": str(tmp_path / "data")}
     env.pop("PYTHONWARNINGS", None)  # the Makefile's own
-    p = subprocess.Popen(["make", "-s", "ui"], cwd=ROOT, env=env, start_new_session=True,
+    p = subprocess.Popen(["make", "-s", "ui"], cwd=ROOT, env=env, start_new_session=True, preexec_fn=default_signals,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         t0 = time.monotonic()

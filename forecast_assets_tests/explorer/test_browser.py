@@ -19,6 +19,7 @@ import pytest
 from forecast_assets.storage.schema import columns, day_columns, qualified
 from forecast_assets_tests.explorer.conftest import MODELS, PICKED
 from forecast_assets_tests.read_sql import read_sql
+from forecast_assets_tests.signals import default_signals
 
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "explorer"
@@ -44,7 +45,7 @@ def page_url(explorer_store, explorer_settings, tmp_path_factory):
     log = tmp_path_factory.mktemp("explorer-log") / "explorer.log"
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "forecast_assets.explorer"], env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+                                stderr=subprocess.STDOUT, preexec_fn=default_signals)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 60
