@@ -111,18 +111,16 @@ def _sarimax(y: np.ndarray, x: np.ndarray | None, params: dict):
 def _filter_numpy(params: dict, y: np.ndarray, x: np.ndarray | None):
     """The stored system's filter (core.models.state_space), as _filter_statsmodels returns it; None where
     the series needs a path of statsmodels' filter that it does not take."""
-    ss = params["state_space"]
     try:
-        a_pred, P_pred, innov = state_space.run(ss, y, x)
-    except state_space.NotCovered:
-        return None
+        system = state_space.System.from_json(params["state_space"], None if x is None else x.shape[1])
     except ValueError as e:  # a system whose matrices do not fit together
         raise ModelError(f"sarimax_auto_weather: stored state-space system: {e}") from e
-    R = np.asarray(ss["selection"], dtype=np.float64)
-    RQ = R @ np.linalg.cholesky(np.atleast_2d(np.asarray(ss["state_cov"], dtype=np.float64)))
-    return (a_pred, P_pred, innov, np.asarray(ss["design"], dtype=np.float64),
-            np.asarray(ss["transition"], dtype=np.float64), RQ,
-            np.asarray(ss["state_intercept"], dtype=np.float64), np.asarray(ss["exog_beta"], dtype=np.float64))
+    try:
+        a_pred, P_pred, innov = state_space.run(system, y, x)
+    except state_space.NotCovered:
+        return None
+    RQ = system.selection @ np.linalg.cholesky(np.atleast_2d(system.state_cov))
+    return (a_pred, P_pred, innov, system.design, system.transition, RQ, system.state_intercept, system.exog_beta)
 
 
 class SarimaxAutoWeather:

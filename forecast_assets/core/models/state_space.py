@@ -15,6 +15,7 @@ A model stored without `state_space` (trained before it) is filtered by statsmod
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -71,19 +72,35 @@ def system(fr, beta: np.ndarray, exog: np.ndarray | None) -> dict[str, Any] | No
     }
 
 
-def _check(ss: dict[str, Any], k_exog: int | None) -> None:
-    """ValueError unless the stored arrays have the shapes of one m-state system with k_exog regressors."""
-    m = len(ss["design"])
-    shapes = {name: np.shape(ss[name]) for name in ("transition", "selection", "state_cov", "state_intercept",
-                                                    "initial_state", "initial_state_cov")}
-    r = shapes["selection"][1] if len(shapes["selection"]) == 2 else -1
-    want = {"transition": (m, m), "selection": (m, r), "state_cov": (r, r), "state_intercept": (m,),
-            "initial_state": (m,), "initial_state_cov": (m, m)}
-    bad = [f"{name} {shapes[name]} (expected {want[name]})" for name in want if shapes[name] != want[name]]
-    if len(ss["exog_beta"]) != (k_exog or 0):
-        bad.append(f"{len(ss['exog_beta'])} exog coefficients for {k_exog or 0} regressors")
-    if bad or m == 0 or r < 1:
-        raise ValueError(f"state-space arrays do not fit a {m}-state system: {'; '.join(bad) or 'no states'}")
+@dataclass(frozen=True)
+class System:
+    """A stored system as float arrays, converted and shape-checked once (from_json)."""
+    design: np.ndarray  # Z (m,)
+    transition: np.ndarray  # T (m, m)
+    selection: np.ndarray  # R (m, r)
+    state_cov: np.ndarray  # Q (r, r)
+    state_intercept: np.ndarray  # c (m,)
+    exog_beta: np.ndarray  # (k,)
+    initial_state: np.ndarray  # (m,)
+    initial_state_cov: np.ndarray  # (m, m)
+    steady_state: bool
+
+    @classmethod
+    def from_json(cls, ss: dict[str, Any], k_exog: int | None) -> "System":
+        """ValueError unless the arrays have the shapes of one m-state system with k_exog regressors."""
+        arr = {f.name: np.asarray(ss[f.name], dtype=np.float64) for f in fields(cls) if f.name != "steady_state"}
+        m = len(arr["design"])
+        sel = arr["selection"].shape
+        r = sel[1] if len(sel) == 2 else -1
+        want = {"transition": (m, m), "selection": (m, r), "state_cov": (r, r), "state_intercept": (m,),
+                "initial_state": (m,), "initial_state_cov": (m, m)}
+        bad = [f"{name} {arr[name].shape} (expected {shape})" for name, shape in want.items()
+               if arr[name].shape != shape]
+        if len(arr["exog_beta"]) != (k_exog or 0):
+            bad.append(f"{len(arr['exog_beta'])} exog coefficients for {k_exog or 0} regressors")
+        if bad or m == 0 or r < 1:
+            raise ValueError(f"state-space arrays do not fit a {m}-state system: {'; '.join(bad) or 'no states'}")
+        return cls(**arr, steady_state=bool(ss["steady_state"]))
 
 
 class NotCovered(Exception):
@@ -96,9 +113,10 @@ TOLERANCE = 1e-19
 MIN_VARIANCE = 1e-12  # statsmodels falls back to its univariate filter below this forecast variance
 
 
-def run(ss: dict[str, Any], y: np.ndarray, exog: np.ndarray | None):
+def run(system: "System | dict[str, Any]", y: np.ndarray, exog: np.ndarray | None):
     """Predicted states (n+1, m), their covariances (n+1, m, m) and the one-step forecast errors (n,)
-    of observations y (NaN: missing) with the standardized exog rows (n, k) or None.
+    of observations y (NaN: missing) with the standardized exog rows (n, k) or None; `system` a System
+    or the stored JSON.
 
     Row t of the predictions is the state at t given y[:t]; the last row the state after the last
     observation. A loop over time, as the recursion is sequential; the matrices are a few states wide.
@@ -109,22 +127,18 @@ def run(ss: dict[str, Any], y: np.ndarray, exog: np.ndarray | None):
     """
     y = np.asarray(y, dtype=np.float64)
     n = len(y)
-    _check(ss, None if exog is None else np.shape(exog)[1])
-    Z = np.asarray(ss["design"], dtype=np.float64)
-    T = np.asarray(ss["transition"], dtype=np.float64)
-    R = np.asarray(ss["selection"], dtype=np.float64)
-    RQR = R @ np.asarray(ss["state_cov"], dtype=np.float64) @ R.T
-    c = np.asarray(ss["state_intercept"], dtype=np.float64)
-    beta = np.asarray(ss["exog_beta"], dtype=np.float64)
+    if not isinstance(system, System):
+        system = System.from_json(system, None if exog is None else np.shape(exog)[1])
+    Z, T, R, c, beta = system.design, system.transition, system.selection, system.state_intercept, system.exog_beta
+    RQR = R @ system.state_cov @ R.T
     d = exog @ beta if exog is not None and len(beta) else np.zeros(n)
     m = len(Z)
     a_out = np.empty((n + 1, m))
     P_out = np.empty((n + 1, m, m))
     v_out = np.full(n, np.nan)
-    a = np.asarray(ss["initial_state"], dtype=np.float64)
-    P = np.asarray(ss["initial_state_cov"], dtype=np.float64)
+    a, P = system.initial_state, system.initial_state_cov
     Tt = T.T
-    steady = bool(ss["steady_state"])
+    steady = system.steady_state
     converged = False
     P_conv = f_conv = Pf_conv = None
     missing_before = False
