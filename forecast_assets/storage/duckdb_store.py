@@ -11,6 +11,7 @@ between operations: creating one costs ~11 ms, attaching the file to it ~1 ms.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import threading
@@ -55,6 +56,17 @@ _NOT_WRITABLE = ("permission denied", "operation not permitted", "read-only file
 
 def _not_writable(exc: BaseException) -> bool:
     return any(t in str(exc).lower() for t in _NOT_WRITABLE)
+
+
+@functools.cache  # ensure_schema runs in every step; the DDL only changes with the horizon (and the code)
+def _schema_mark(horizon: int) -> str:
+    """A hash of every statement ensure_schema runs for this horizon, kept as the vintage views' comment:
+    when a view carries it, the tables and views are those this code makes (a changed definition changes
+    the hash; CREATE OR REPLACE clears the comment)."""
+    ddl = [sql.create_table(t, CATALOG, horizon) for t in TABLES] + [
+        sql.create_vintage_view(t, CATALOG, w) for t in ("distributions", "point_forecasts")
+        for w in sql.VINTAGE_VIEWS]
+    return hashlib.sha256("\n".join(ddl).encode()).hexdigest()[:16]
 
 
 class DuckDBStore(ForecastStore):
@@ -191,15 +203,6 @@ class DuckDBStore(ForecastStore):
                 raise
 
     # -- schema ------------------------------------------------------------
-    def _schema_mark(self) -> str:
-        """A hash of every statement ensure_schema runs for this horizon, kept as the vintage views' comment:
-        when a view carries it, the tables and views are those this code makes (a changed definition changes
-        the hash; CREATE OR REPLACE clears the comment)."""
-        ddl = [sql.create_table(t, CATALOG, self.horizon) for t in TABLES] + [
-            sql.create_vintage_view(t, CATALOG, w) for t in ("distributions", "point_forecasts")
-            for w in sql.VINTAGE_VIEWS]
-        return hashlib.sha256("\n".join(ddl).encode()).hexdigest()[:16]
-
     def _schema_current(self, con, mark: str) -> bool:
         live = self._live_columns(con, TABLES)
         if set(live) != set(TABLES) or any(missing_added(t, live[t]) for t in TABLES):
@@ -213,7 +216,7 @@ class DuckDBStore(ForecastStore):
     def ensure_schema(self) -> None:
         # Every step of a run calls this: a read of the catalog (~5 ms) when everything is in place, instead
         # of a write transaction that takes the file from the other runs and checkpoints (~25-60 ms).
-        mark = self._schema_mark()
+        mark = _schema_mark(self.horizon)
         if self.path.exists():
             with self.connect() as con:
                 if self._schema_current(con, mark):
