@@ -9,7 +9,7 @@ ensemble's mean CRPS over steps 1..H and those days. Fewer than MIN_TRAINING_DAY
 member scored: equal weights, recorded with the reason.
 
 Two combinations (METHODS), both of the members' paths of one day:
-  linear_pool       a mixture: each member gives round(w * N) of its own paths (joint paths kept).
+  linear_pool       a mixture: each member gives its first round(w * N) paths of the day (joint paths kept).
   quantile_average  per step the weighted mean of the members' sorted values (Vincentization), re-ordered
                     by the ranks of the highest-weight member's paths at that step (ensemble copula coupling,
                     Schefzik et al. 2013), so each path keeps a real member's dependence across steps.
@@ -76,9 +76,11 @@ def trainable(days, last_steps, window: date) -> np.ndarray:
 
 def _pair_sums(z_sorted: np.ndarray) -> np.ndarray:
     """Sum over pairs i < j of |z_i - z_j| per row of row-sorted z (R, n) -> (R,): O(n), no pairs formed,
-    since the k-th smallest of n values is the larger one of k - 1 pairs and the smaller one of n - k."""
+    since the k-th smallest of n values is the larger one of k - 1 pairs and the smaller one of n - k.
+    A row's sum does not depend on the other rows (numpy's pairwise sum along each row, not a BLAS product
+    whose blocking depends on R): a day's terms are the same whichever days are computed with it."""
     n = z_sorted.shape[1]
-    return z_sorted @ (2.0 * np.arange(1, n + 1) - n - 1)
+    return (z_sorted * (2.0 * np.arange(1, n + 1) - n - 1)).sum(axis=1)
 
 
 def _mean_abs_diff(x: np.ndarray, y: np.ndarray, x_sorted: bool = False, y_sorted: bool = False) -> np.ndarray:
@@ -117,26 +119,66 @@ class Objective:
         return np.array([self(e) for e in eye])
 
 
+def _rows(member_paths: list[np.ndarray], actual: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """The members' values (R, m) and the actuals (R,) per day-step row (R = n * H, day-major)."""
+    y = np.asarray(actual, dtype=np.float64).reshape(-1)
+    xs = [np.ascontiguousarray(np.swapaxes(np.asarray(p, dtype=np.float64), 1, 2)).reshape(len(y), -1)
+          for p in member_paths]
+    return xs, y
+
+
+@dataclass(frozen=True)
+class PoolTerms:
+    """The linear pool's objective per day: a (n, M), the mean over the day's steps of E|X_i - y|, and
+    b (n, M, M) of E|X_i - X_j|. Every day has H steps, so the objective of any set of days is the mean of
+    their terms: a run computes each day's once and every window that trains on the day selects it."""
+
+    a: np.ndarray
+    b: np.ndarray
+
+    def objective(self, idx=None) -> Objective:
+        a, b = (self.a, self.b) if idx is None else (self.a[idx], self.b[idx])
+        return Objective("linear_pool", a.mean(axis=0), b.mean(axis=0))
+
+
+TERMS_CHUNK = 128  # days a pass of pool_terms: ~20 MB of float64 per member at FIT_PATHS paths
+
+
+def pool_terms(member_paths: list[np.ndarray], actual: np.ndarray) -> PoolTerms:
+    """PoolTerms of the members' paths [(n, m, H)] and the actuals (n, H), TERMS_CHUNK days at a time (each
+    row's values depend on that row alone, so the chunks change nothing but the memory)."""
+    n, h = np.shape(actual)
+    a, b = [], []
+    for lo in range(0, n, TERMS_CHUNK):
+        xs, y = _rows([p[lo:lo + TERMS_CHUNK] for p in member_paths], np.asarray(actual)[lo:lo + TERMS_CHUNK])
+        m = len(xs)
+        ra = np.stack([np.abs(x - y[:, None]).mean(axis=1) for x in xs], axis=1)  # (R, M)
+        srt = [np.sort(x, axis=1) for x in xs]
+        rb = np.empty((len(y), m, m))
+        for i in range(m):
+            rb[:, i, i] = 2.0 * _pair_sums(srt[i]) / srt[i].shape[1] ** 2  # E|X - X'| over all m^2 pairs
+            for j in range(i + 1, m):
+                rb[:, i, j] = rb[:, j, i] = _mean_abs_diff(srt[i], srt[j], True, True)
+        k = len(y) // h
+        a.append(ra.reshape(k, h, m).mean(axis=1))
+        b.append(rb.reshape(k, h, m, m).mean(axis=1))
+    m = len(member_paths)
+    return PoolTerms(np.concatenate(a) if a else np.empty((0, m)), np.concatenate(b) if b else np.empty((0, m, m)))
+
+
 def objective(member_paths: list[np.ndarray], actual: np.ndarray, method: str) -> Objective:
     """The objective of `method` from the members' paths [(n, m, H)] (same m) and the actuals (n, H)."""
     if method not in METHODS:
         raise EnsembleError(f"unknown combination {method!r}; one of {', '.join(METHODS)}")
-    y = np.asarray(actual, dtype=np.float64).reshape(-1)  # rows = day-steps
-    xs = [np.ascontiguousarray(np.swapaxes(np.asarray(p, dtype=np.float64), 1, 2)).reshape(len(y), -1)
-          for p in member_paths]
-    n_members = len(xs)
+    if method == "linear_pool":
+        return pool_terms(member_paths, actual).objective()
+    xs, y = _rows(member_paths, actual)
     a = np.array([np.abs(x - y[:, None]).mean() for x in xs])
     srt = [np.sort(x, axis=1) for x in xs]
-    # Each member's mean E|X - X'| over all m^2 pairs: the linear pool's diagonal, the quantile average's spread.
+    # Each member's mean E|X - X'| over all m^2 pairs: the quantile average's spread term.
     spread = np.array([(2.0 * _pair_sums(x) / x.shape[1] ** 2).mean() for x in srt])
-    if method == "linear_pool":
-        b = np.diag(spread)
-        for i in range(n_members):
-            for j in range(i + 1, n_members):
-                b[i, j] = b[j, i] = _mean_abs_diff(srt[i], srt[j], True, True).mean()
-        return Objective(method, a, b)
     q = np.stack(srt, axis=1)  # (R, M, m)
-    return Objective(method, a, np.zeros((n_members, n_members)), q, y, spread)
+    return Objective(method, a, np.zeros((len(xs), len(xs))), q, y, spread)
 
 
 def fit_weights(obj: Objective) -> np.ndarray:
@@ -162,8 +204,8 @@ def subsample(paths: np.ndarray, m: int = FIT_PATHS) -> np.ndarray:
 
 # -- combination of one day's members ----------------------------------------------------------------
 
-def _counts(weights: np.ndarray, n_out: int) -> np.ndarray:
-    """Paths per member: round(w * n_out) by largest remainder, summing to n_out."""
+def pool_counts(weights, n_out: int) -> np.ndarray:
+    """Paths per member in the linear pool: round(w * n_out) by largest remainder, summing to n_out."""
     raw = np.asarray(weights, dtype=np.float64) * n_out
     out = np.floor(raw).astype(int)
     rest = n_out - out.sum()
@@ -171,29 +213,42 @@ def _counts(weights: np.ndarray, n_out: int) -> np.ndarray:
     return out
 
 
-def linear_pool(member_paths: list[np.ndarray], weights, seeds: np.ndarray, n_out: int) -> np.ndarray:
-    """(n, n_out, H): each day takes round(w_i * n_out) paths of member i, chosen without replacement by the
-    day's seed (never more than a member has), then shuffled so path order carries no member."""
+def paths_needed(method: str, weights, n_out: int) -> np.ndarray:
+    """(M,) how many of each member's paths of a day `method` combines: the linear pool's counts (its first
+    paths), quantile averaging all n_out of every member with a weight; 0 for a member without weight, whose
+    paths need not be read at all."""
     w = np.asarray(weights, dtype=np.float64)
-    counts = _counts(w, n_out)
-    for i, p in enumerate(member_paths):
-        if counts[i] > p.shape[1]:
-            raise EnsembleError(f"member {i} has {p.shape[1]} paths, the pool needs {counts[i]}")
-    n, h = member_paths[0].shape[0], member_paths[0].shape[2]
-    out = np.empty((n, n_out, h), dtype=np.float32)
-    for d in range(n):
-        rng = np.random.Generator(np.random.PCG64(int(seeds[d])))
-        parts = [p[d, rng.choice(p.shape[1], size=c, replace=False)] for p, c in zip(member_paths, counts) if c]
-        out[d] = np.concatenate(parts, axis=0)[rng.permutation(n_out)]
+    if method == "linear_pool":
+        return pool_counts(w, n_out)
+    if method == "quantile_average":
+        return np.where(w > 0, n_out, 0)
+    raise EnsembleError(f"unknown combination {method!r}; one of {', '.join(METHODS)}")
+
+
+def linear_pool(member_paths: list[np.ndarray | None], weights, seeds: np.ndarray, n_out: int) -> np.ndarray:
+    """(n, n_out, H): each day takes the first round(w_i * n_out) paths of member i, then shuffles them by the
+    day's seed so path order carries no member. A day's paths are i.i.d. draws, so its first c are a sample of
+    c as fair as any other, and a run reads only those (paths_needed; issue 17). A member without weight may
+    be None."""
+    counts = pool_counts(weights, n_out)
+    for i, (p, c) in enumerate(zip(member_paths, counts)):
+        if c and (p is None or p.shape[1] < c):
+            raise EnsembleError(f"member {i} has {0 if p is None else p.shape[1]} paths, the pool needs {c}")
+    pooled = np.concatenate([np.asarray(p[:, :c], dtype=np.float32)
+                             for p, c in zip(member_paths, counts) if c], axis=1)
+    out = np.empty_like(pooled)
+    for d in range(len(pooled)):
+        out[d] = pooled[d, np.random.Generator(np.random.PCG64(int(seeds[d]))).permutation(n_out)]
     return out
 
 
-def quantile_average(member_paths: list[np.ndarray], weights) -> np.ndarray:
-    """(n, P, H): per day and step, the weighted mean of the members' sorted values (all members the same P),
+def quantile_average(member_paths: list[np.ndarray | None], weights) -> np.ndarray:
+    """(n, P, H): per day and step, the weighted mean of the members' sorted values (every member with a weight
+    the same P; one without may be None),
     placed on the paths by the ranks of the highest-weight member's values at that step (ensemble copula
     coupling): path p of the result has the rank, at every step, of that member's path p."""
     w = np.asarray(weights, dtype=np.float64)
-    sizes = {p.shape[1] for p in member_paths}
+    sizes = {p.shape[1] for p, wi in zip(member_paths, w) if wi}
     if len(sizes) != 1:
         raise EnsembleError(f"quantile averaging needs the same number of paths from every member, got {sorted(sizes)}")
     q = sum(wi * np.sort(np.asarray(p, dtype=np.float64), axis=1) for wi, p in zip(w, member_paths) if wi)
@@ -202,11 +257,11 @@ def quantile_average(member_paths: list[np.ndarray], weights) -> np.ndarray:
     return np.take_along_axis(q, ranks, axis=1).astype(np.float32)
 
 
-def combine(method: str, member_paths: list[np.ndarray], weights, seeds: np.ndarray, n_out: int) -> np.ndarray:
+def combine(method: str, member_paths: list[np.ndarray | None], weights, seeds: np.ndarray, n_out: int) -> np.ndarray:
     if method == "linear_pool":
         return linear_pool(member_paths, weights, seeds, n_out)
     if method == "quantile_average":
-        return quantile_average([p[:, :n_out] for p in member_paths], weights)
+        return quantile_average([None if p is None else p[:, :n_out] for p in member_paths], weights)
     raise EnsembleError(f"unknown combination {method!r}; one of {', '.join(METHODS)}")
 
 
@@ -302,6 +357,17 @@ def learn(commodity: str, window: date, members: list[str], days, member_paths: 
           actual: np.ndarray | None, method: str = DEFAULT_METHOD, fit_paths: int = FIT_PATHS) -> Weights:
     """The weights of `window` from the training days `days` (already filtered: trainable and every member
     scored), the members' paths on them [(n, P, H)] and their actuals (n, H)."""
+    obj = None
+    if len(days) >= MIN_TRAINING_DAYS:
+        if not np.isfinite(actual).all():
+            raise EnsembleError("training actuals must all be known")
+        obj = objective([subsample(p, fit_paths) for p in member_paths], actual, method)
+    return _learned(commodity, window, members, days, obj, method, fit_paths)
+
+
+def _learned(commodity: str, window: date, members: list[str], days, obj: Objective | None, method: str,
+             fit_paths: int) -> Weights:
+    """The weights JSON of `window`: fitted to `obj` of the days, or equal weights without enough days."""
     if method not in METHODS:
         raise EnsembleError(f"unknown combination {method!r}; one of {', '.join(METHODS)}")
     days = [date.fromisoformat(str(d)[:10]) for d in days]
@@ -314,9 +380,6 @@ def learn(commodity: str, window: date, members: list[str], days, member_paths: 
         w = np.full(len(members), 1.0 / len(members))
         reason = f"not enough history ({n} days, {MIN_TRAINING_DAYS} needed)"
     else:
-        if not np.isfinite(actual).all():
-            raise EnsembleError("training actuals must all be known")
-        obj = objective([subsample(p, fit_paths) for p in member_paths], actual, method)
         w = fit_weights(obj)
         reason = None
         train_crps = {**{m: round(float(c), 10) for m, c in zip(members, obj.member_crps())},
@@ -337,15 +400,37 @@ def learn(commodity: str, window: date, members: list[str], days, member_paths: 
     return Weights(loads(text), text)
 
 
+def _kept(days, last_steps, window: date) -> tuple[np.ndarray, list[date]]:
+    idx = np.flatnonzero(trainable(days, last_steps, window))
+    return idx, np.asarray(days, dtype="datetime64[D]")[idx].tolist()
+
+
+def kept_days(days, last_steps, window: date) -> list[date]:
+    """The days (n,) that may train `window`, given their last steps (n,)."""
+    return _kept(days, last_steps, window)[1]
+
+
 def learn_from(commodity: str, window: date, members: list[str], days, last_steps, member_paths: list[np.ndarray],
                actual: np.ndarray, method: str = DEFAULT_METHOD, fit_paths: int = FIT_PATHS) -> Weights:
     """learn() on the days (n,) that may train `window` (trainable: before it, with every step's actual before
     its start) of whatever days are given, with their members' paths [(n, P, H)] and actuals (n, H). The rest
     of the rows, whatever they hold, are never read: the leakage property checks exactly that."""
-    idx = np.flatnonzero(trainable(days, last_steps, window))
-    kept = [np.asarray(days, dtype="datetime64[D]")[i].item() for i in idx]
+    idx, kept = _kept(days, last_steps, window)
     if len(idx) < MIN_TRAINING_DAYS:
         return learn(commodity, window, members, kept, None, None, method, fit_paths)
     return learn(commodity, window, members, kept, [np.asarray(p)[idx] for p in member_paths],
                  np.asarray(actual)[idx], method, fit_paths)
 
+
+def learn_from_terms(commodity: str, window: date, members: list[str], days, last_steps, terms: PoolTerms,
+                     actual: np.ndarray, fit_paths: int = FIT_PATHS) -> Weights:
+    """learn_from() for the linear pool, from the days' PoolTerms (of their first fit_paths paths) instead of
+    their paths: the same days kept and the same weights, bit for bit (a day's terms do not depend on the
+    other days), without computing a day's terms again for each window that trains on it. As in
+    learn_from, the terms and actuals of the days not kept are never read (the leakage property covers both)."""
+    idx, kept = _kept(days, last_steps, window)
+    if len(idx) < MIN_TRAINING_DAYS:
+        return _learned(commodity, window, members, kept, None, "linear_pool", fit_paths)
+    if not np.isfinite(np.asarray(actual)[idx]).all():
+        raise EnsembleError("training actuals must all be known")
+    return _learned(commodity, window, members, kept, terms.objective(idx), "linear_pool", fit_paths)

@@ -43,59 +43,78 @@ class WeightsResult:
     seconds: float
 
 
-def training_data(store: ForecastStore, settings: Settings, commodity: str, window: date,
-                  members: list[str]) -> tuple[list[date], list[np.ndarray] | None, np.ndarray | None]:
-    """The training days of `window` (every member's forecast with every step's actual stored, all of them
-    sessions before the window), the members' paths on them and their actuals. The actuals are the stored ones
+def training_data(store: ForecastStore, settings: Settings, commodity: str, first: date, last: date,
+                  members: list[str]) -> tuple[list[date], np.ndarray, list[np.ndarray] | None, np.ndarray | None]:
+    """The days in [first, last] with every member's forecast and every step's actual stored, the stored date
+    of each one's last step, the members' first FIT_PATHS paths on them and their actuals; no paths (None)
+    when there are fewer than MIN_TRAINING_DAYS such days. Which of them may train a window is the window's
+    rule (core.ensemble.trainable), applied by learn_from / learn_from_terms. The actuals are the stored ones
     (the actuals asset's, its declared dependency), not forecast_scores: scoring comes after the ensemble."""
-    first, last = ens.training_range(window)
     h = settings.horizon
+    none = np.array([], dtype="datetime64[D]")
     sc = store.member_actuals(commodity, members, settings.model_version, first, last)
     if sc.empty:
-        return [], None, None
+        return [], none, None, None
     sc["forecast_start_date"] = pd.to_datetime(sc["forecast_start_date"])
     per = sc.groupby(["model_name", "forecast_start_date"]).agg(
         n=("day_ahead", "nunique"), last_step=("forecast_date", "max"), vintage=("vintage", "max"))
-    per = per[per["n"] == h].reset_index()
-    ok = per[ens.trainable(per["forecast_start_date"], per["last_step"], window)]
+    ok = per[per["n"] == h].reset_index()
     counts = ok.groupby("forecast_start_date")["model_name"].nunique()
     days = sorted(counts[counts == len(members)].index)
-    if len(days) < ens.MIN_TRAINING_DAYS:
-        return [d.date() for d in days], None, None
     paths = []
-    with store.one_connection():  # one attach for the members' reads
-        reads = {m: store.read_paths(commodity, m, settings.model_version, first, last, max_paths=ens.FIT_PATHS)
-                 for m in members}
-    for m in members:
-        pts, p = reads[m]
-        pdays = pd.to_datetime(pts["forecast_start_date"].to_numpy()[::h])
-        pvint = pts["vintage"].to_numpy()[::h]
-        scored = ok[ok["model_name"] == m].set_index("forecast_start_date")["vintage"]
-        # Actuals and paths of the same vintage (both the latest good one; checked, as they are two reads).
-        same = {d for d, v in zip(pdays, pvint) if scored.get(d) == v}
-        days = [d for d in days if d in same]
-        paths.append((dict(zip(pdays, range(len(pdays)))), p))
+    if len(days) >= ens.MIN_TRAINING_DAYS:
+        with store.one_connection():  # one attach for the members' reads
+            reads = {m: store.read_paths(commodity, m, settings.model_version, first, last,
+                                         max_paths=ens.FIT_PATHS) for m in members}
+        for m in members:
+            pts, p = reads[m]
+            pdays = pd.to_datetime(pts["forecast_start_date"].to_numpy()[::h])
+            pvint = pts["vintage"].to_numpy()[::h]
+            scored = ok[ok["model_name"] == m].set_index("forecast_start_date")["vintage"]
+            # Actuals and paths of the same vintage (both the latest good one; checked, as they are two reads).
+            same = {d for d, v in zip(pdays, pvint) if scored.get(d) == v}
+            days = [d for d in days if d in same]
+            paths.append((dict(zip(pdays, range(len(pdays)))), p))
+    last_step = (ok[ok["model_name"] == members[0]].set_index("forecast_start_date")["last_step"]
+                 .reindex(days).to_numpy().astype("datetime64[D]"))
+    out = [d.date() for d in days]
     if len(days) < ens.MIN_TRAINING_DAYS:
-        return [d.date() for d in days], None, None
+        return out, last_step, None, None
     member_paths = [p[[pos[d] for d in days]] for pos, p in paths]
     act = (sc[sc["model_name"] == members[0]].pivot(index="forecast_start_date", columns="day_ahead",
                                                     values="actual_close").loc[days].to_numpy())
-    return [d.date() for d in days], member_paths, act
+    return out, last_step, member_paths, act
 
 
 def train_weights(store: ForecastStore, settings: Settings, commodity: str, windows: list[date], created_by: str,
                   method: str = ens.DEFAULT_METHOD, log: Log = noop) -> list[WeightsResult]:
-    """Learn and write the ensemble's weights of every window (equal weights, said so, without history)."""
+    """Learn and write the ensemble's weights of every window (equal weights, said so, without history).
+
+    The training days of all the windows are read once (consecutive windows share half of theirs) and, for
+    the linear pool, each day's objective terms computed once; each window then keeps the days its rule
+    allows (learn_from_terms / learn_from filter them: the rule the leakage property checks is the one used)."""
     members = list(ens.MEMBERS)
+    windows = sorted(windows)
+    if not windows:
+        return []
+    t0 = time.perf_counter()
+    first, last = ens.training_range(windows[0])[0], ens.training_range(windows[-1])[1]
+    days, stored_last, paths, act = training_data(store, settings, commodity, first, last, members)
+    # A day's last step as stored and as the calendar says: both must be before a window to train it.
+    last_steps = np.maximum(stored_last, settings.calendar(commodity).step_dates(days, settings.horizon)[:, -1]) \
+        if days else stored_last
+    terms = ens.pool_terms([ens.subsample(p) for p in paths], act) \
+        if paths is not None and method == "linear_pool" else None
+    shared = time.perf_counter() - t0
     out = []
-    for w in sorted(windows):
+    for w in windows:
         t0 = time.perf_counter()
-        days, paths, act = training_data(store, settings, commodity, w, members)
         if paths is None:
-            weights = ens.learn(commodity, w, members, days, None, None, method=method)
-        else:  # learn_from filters the days again: the rule the leakage property checks is the one used
-            last = settings.calendar(commodity).step_dates(days, settings.horizon)[:, -1]
-            weights = ens.learn_from(commodity, w, members, days, last, paths, act, method=method)
+            weights = ens.learn(commodity, w, members, ens.kept_days(days, last_steps, w), None, None, method=method)
+        elif terms is not None:
+            weights = ens.learn_from_terms(commodity, w, members, days, last_steps, terms, act)
+        else:
+            weights = ens.learn_from(commodity, w, members, days, last_steps, paths, act, method=method)
         store.write_trained_model({
             "commodity": commodity, "model_name": ens.NAME, "model_version": settings.model_version,
             "training_start_date": weights.training_start_date, "training_cutoff_date": weights.training_cutoff_date,
@@ -104,11 +123,12 @@ def train_weights(store: ForecastStore, settings: Settings, commodity: str, wind
             "year": weights.training_cutoff_date.year, "month": weights.training_cutoff_date.month,
             "window_start": w, "model_fingerprint": weights.fingerprint,
         })
-        r = WeightsResult(w, dict(weights.doc["weights"]), len(days), weights.doc["equal_weights"],
-                          time.perf_counter() - t0)
+        r = WeightsResult(w, dict(weights.doc["weights"]), weights.doc["n_train_rows"], weights.doc["equal_weights"],
+                          time.perf_counter() - t0 + shared / len(windows))
         log(f"ensemble {commodity} window {w} ({method}): "
             + ", ".join(f"{m} {x:.3f}" for m, x in r.weights.items())
-            + (f"; {weights.doc['reason']}" if r.equal_weights else f"; from {len(days)} days") + f", {r.seconds:.1f}s")
+            + (f"; {weights.doc['reason']}" if r.equal_weights else f"; from {r.n_train_days} days")
+            + f", {r.seconds:.1f}s")
         out.append(r)
     return out
 
@@ -161,25 +181,38 @@ def forecast_days(store: ForecastStore, settings: Settings, commodity: str, days
         with store.one_connection():  # the window's reads: one attach
             weights = load_weights(store, settings, commodity, w)
             members = weights.members
-            read = {m: store.read_paths(commodity, m, version, start, end, max_paths=settings.n_paths) for m in members}
-        found = {}  # member -> (status by day, paths' position by day, paths, cutoffs by day)
+            # Only the paths the combination takes: none of a member without weight, the first ones of the
+            # rest (a linear pool takes ~N paths a day of the members' 3N: issue 17).
+            need = dict(zip(members, ens.paths_needed(weights.method, weights.vector, settings.n_paths).tolist()))
+            read = {m: store.read_paths(commodity, m, version, start, end, max_paths=need[m])
+                    for m in members if need[m]}
+        found = {}  # member -> (status by day, paths' position by day or None if not read, paths or None)
         for m in members:
             st = {pd.Timestamp(r.forecast_start_date).date(): r for r in status_of(m, start, end).itertuples()}
-            pts, p = read[m]
-            pdays = [pd.Timestamp(d).date() for d in pts["forecast_start_date"].to_numpy()[::h]]
-            cut = [pd.Timestamp(d).date() for d in pts["data_cutoff_date"].to_numpy()[::h]]
-            found[m] = (st, dict(zip(pdays, range(len(pdays)))), p, dict(zip(pdays, cut)))
+            if m in read:
+                pts, p = read[m]
+                pdays = [pd.Timestamp(d).date() for d in pts["forecast_start_date"].to_numpy()[::h]]
+                found[m] = (st, dict(zip(pdays, range(len(pdays)))), p)
+            else:
+                found[m] = (st, None, None)
         reasons: dict[date, str | None] = {}
         inputs: dict[date, str] = {}
+        cutoffs: dict[date, date | None] = {}
         for d in wdays:
             missing = []
             for m in members:
-                st, pos, p, _ = found[m]
+                st, pos, _ = found[m]
                 r = st.get(d)
-                if r is None or d not in pos or r.all_success != 1 or p.shape[1] < settings.n_paths:
-                    missing.append(m if r is None or d not in pos else f"{m} (failed)" if r.all_success != 1
-                                   else f"{m} ({p.shape[1]} paths)")
-            cuts = {found[m][3].get(d) for m in members if d in found[m][1]}
+                if r is None or (pos is not None and r.all_success == 1 and d not in pos):
+                    missing.append(m)  # never forecast, or its paths are not there to read
+                elif r.all_success != 1:
+                    missing.append(f"{m} (failed)")
+                elif r.n_paths < settings.n_paths:
+                    missing.append(f"{m} ({r.n_paths} paths)")
+            # The cutoffs of the members with a good forecast of the day: one, or the day fails.
+            cuts = {c for m in members if (r := found[m][0].get(d)) is not None and r.all_success == 1
+                    and (c := _date(r.data_cutoff_date)) is not None}
+            cutoffs[d] = min(cuts) if cuts else None
             reasons[d] = (f"member forecast missing: {', '.join(missing)}; materialize forecasts/"
                           f"{missing[0].split()[0]} for this day first" if missing else
                           f"members disagree on the data cutoff ({', '.join(sorted(map(str, cuts)))}): "
@@ -200,7 +233,7 @@ def forecast_days(store: ForecastStore, settings: Settings, commodity: str, days
         if not todo:
             continue
         vintages, had_good = number_vintages(status, todo, inputs, weights.fingerprint, force)
-        batch = _batch(commodity, weights, todo, reasons, found, settings, cal, daily)
+        batch = _batch(commodity, weights, todo, reasons, cutoffs, found, settings, cal, daily)
         dist = distribution_rows(batch, version, vintages=vintages)
         pts = point_rows(batch, version, vintages=vintages)
         store.replace_forecasts(commodity, ens.NAME, version, todo, dist, pts)
@@ -223,20 +256,21 @@ def _rows(a: np.ndarray, pos: list[int]) -> np.ndarray:
     return a[pos]
 
 
-def _batch(commodity: str, weights: ens.Weights, todo: list[date], reasons: dict, found: dict,
+def _date(v) -> date | None:
+    return None if v is None or pd.isna(v) else pd.Timestamp(v).date()
+
+
+def _batch(commodity: str, weights: ens.Weights, todo: list[date], reasons: dict, cutoffs: dict, found: dict,
            settings: Settings, cal, daily: pd.DataFrame) -> ForecastBatch:
     members, h, n_out = weights.members, settings.horizon, settings.n_paths
     d64 = np.asarray(todo, dtype="datetime64[D]")
     ok = np.array([reasons[d] is None for d in todo])
     prices = np.full((len(todo), n_out, h), np.nan, dtype=np.float32)
-    cutoffs = np.full(len(todo), np.datetime64("NaT", "D"), dtype="datetime64[D]")
-    for i, d in enumerate(todo):
-        c = next((found[m][3][d] for m in members if d in found[m][3]), None)
-        if c is not None:
-            cutoffs[i] = np.datetime64(c, "D")
+    cutoffs = np.array([np.datetime64(cutoffs[d] or "NaT", "D") for d in todo], dtype="datetime64[D]")
     sel = np.flatnonzero(ok)
     if len(sel):
-        member_paths = [_rows(found[m][2], [found[m][1][todo[i]] for i in sel])[:, :n_out] for m in members]
+        member_paths = [None if found[m][2] is None else _rows(found[m][2], [found[m][1][todo[i]] for i in sel])
+                        for m in members]
         seeds = day_seeds(settings.seed, commodity, ens.NAME, settings.model_version, [todo[i] for i in sel])
         prices[sel] = ens.combine(weights.method, member_paths, weights.vector, seeds, n_out)
     steps = cal.step_dates(d64, h)

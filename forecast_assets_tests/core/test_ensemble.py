@@ -65,6 +65,17 @@ def test_quantile_average_objective_is_the_crps_of_the_averaged_sample(w):
     assert obj(np.array(w)) == pytest.approx(float(want), rel=1e-5)  # z is float32
 
 
+def test_a_days_pool_terms_do_not_depend_on_the_other_days():
+    # 300 days: three chunks of pool_terms; a day's terms alone or among others, bit for bit.
+    paths, y = _members(n=300, p=40, h=3, spreads=(0.5, 1.0, 2.0))
+    every = ens.pool_terms(paths, y)
+    some = [5, 17, 200, 299]
+    alone = ens.pool_terms([p[some] for p in paths], y[some])
+    np.testing.assert_array_equal(every.a[some], alone.a)
+    np.testing.assert_array_equal(every.b[some], alone.b)
+    assert every.objective(some).a.tolist() == alone.objective().a.tolist()
+
+
 def test_fit_finds_the_calibrated_member():
     # Member 1 is calibrated, 0 too sharp, 2 biased: the weights go to member 1.
     paths, y = _members(spreads=(0.2, 1.0, 1.0), shifts=(0, 0, 2.0))
@@ -97,6 +108,30 @@ def test_linear_pool_takes_paths_in_proportion_and_keeps_them_whole():
     assert all(np.abs(whole - r).max(axis=1).min() < 1e-3 for r in out[0])
     again = ens.linear_pool(paths, np.array([0.5, 0.3, 0.2]), np.arange(4, dtype=np.uint64), 50)
     np.testing.assert_array_equal(out, again)
+
+
+def test_linear_pool_takes_each_members_first_paths_and_none_of_a_member_without_weight():
+    paths, _ = _members(n=3, p=40, h=4, shifts=(0, 1000, 2000))
+    w = np.array([0.25, 0.75, 0.0])
+    np.testing.assert_array_equal(ens.paths_needed("linear_pool", w, 40), [10, 30, 0])
+    seeds = np.arange(3, dtype=np.uint64)
+    out = ens.linear_pool([paths[0][:, :10], paths[1][:, :30], None], w, seeds, 40)  # only what is needed
+    np.testing.assert_array_equal(out, ens.linear_pool(paths, w, seeds, 40))  # the same as from every path
+    for d in range(3):  # the day's paths are exactly those first ones, shuffled
+        got = out[d][np.lexsort(out[d].T[::-1])]
+        want = np.concatenate([paths[0][d, :10], paths[1][d, :30]]).astype(np.float32)
+        np.testing.assert_array_equal(got, want[np.lexsort(want.T[::-1])])
+    assert not np.array_equal(out[0], np.concatenate([paths[0][0, :10], paths[1][0, :30]]).astype(np.float32))
+    with pytest.raises(ens.EnsembleError, match="member 1 has 20 paths, the pool needs 30"):
+        ens.linear_pool([paths[0], paths[1][:, :20], None], w, seeds, 40)
+
+
+def test_quantile_average_needs_every_path_of_the_members_with_weight():
+    paths, _ = _members(n=2, p=30, h=3)
+    w = np.array([0.4, 0.0, 0.6])
+    np.testing.assert_array_equal(ens.paths_needed("quantile_average", w, 30), [30, 0, 30])
+    np.testing.assert_array_equal(ens.combine("quantile_average", [paths[0], None, paths[2]], w, None, 30),
+                                  ens.quantile_average(paths, w))
 
 
 def test_quantile_average_keeps_the_top_members_ranks():

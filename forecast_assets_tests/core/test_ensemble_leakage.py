@@ -3,8 +3,9 @@
 Changing any price (actual) dated on or after a window's start, any member forecast made on or after it, or
 anything of a forecast whose last step is on or after it (its actuals are not all known before the window),
 leaves that window's weights, the whole stored JSON, unchanged. The weights are learned by
-core.ensemble.learn_from, the function runs/ensemble.py trains with, on every day given: the property holds
-because it reads only the days it may, whatever the others hold.
+core.ensemble.learn_from, on every day given, and by learn_from_terms (what runs/ensemble.py trains the linear
+pool with: each day's objective terms computed once for every window of a run): the property holds because
+both read only the days they may, whatever the others hold.
 """
 
 from __future__ import annotations
@@ -39,11 +40,22 @@ def _world(seed: int = 0):
 PATHS, ACTUAL = _world()
 
 
-def _weights(paths, actual, method):
-    return ens.learn_from("Coffee", WINDOW, list(ens.MEMBERS), DAYS, STEPS[:, -1], paths, actual, method=method)
+TERMS = "linear_pool from terms"
+VARIANTS = (*ens.METHODS, TERMS)
 
 
-BASE = {m: _weights(PATHS, ACTUAL, m) for m in ens.METHODS}
+def _weights(paths, actual, variant):
+    if variant == TERMS:  # the terms of every day, the late ones included: computed, never read
+        terms = ens.pool_terms([ens.subsample(p) for p in paths], actual)
+        return ens.learn_from_terms("Coffee", WINDOW, list(ens.MEMBERS), DAYS, STEPS[:, -1], terms, actual)
+    return ens.learn_from("Coffee", WINDOW, list(ens.MEMBERS), DAYS, STEPS[:, -1], paths, actual, method=variant)
+
+
+BASE = {v: _weights(PATHS, ACTUAL, v) for v in VARIANTS}
+
+
+def test_terms_learn_the_same_weights_as_the_paths_bit_for_bit():
+    assert BASE[TERMS].text == BASE["linear_pool"].text
 
 
 def test_the_base_case_learns_from_enough_days_and_not_equal_weights():
@@ -57,7 +69,7 @@ def test_the_base_case_learns_from_enough_days_and_not_equal_weights():
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(method=st.sampled_from(ens.METHODS), seed=st.integers(0, 2**31 - 1),
+@given(method=st.sampled_from(VARIANTS), seed=st.integers(0, 2**31 - 1),
        what=st.sampled_from(["prices", "member forecasts", "late forecasts", "all of it"]),
        scale=st.sampled_from([0.0, 1e-6, 0.5, 10.0, 1e6]))
 def test_nothing_on_or_after_the_window_start_changes_its_weights(method, seed, what, scale):
@@ -82,3 +94,8 @@ def test_days_of_the_window_and_after_may_be_missing_or_added(method):
     got = ens.learn_from("Coffee", WINDOW, list(ens.MEMBERS), DAYS[keep], STEPS[keep, -1],
                          [p[keep] for p in PATHS], ACTUAL[keep], method=method)
     assert got.text == BASE[method].text
+    if method == "linear_pool":
+        terms = ens.pool_terms([ens.subsample(p[keep]) for p in PATHS], ACTUAL[keep])
+        got = ens.learn_from_terms("Coffee", WINDOW, list(ens.MEMBERS), DAYS[keep], STEPS[keep, -1], terms,
+                                   ACTUAL[keep])
+        assert got.text == BASE[TERMS].text
